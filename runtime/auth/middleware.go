@@ -1,0 +1,362 @@
+package auth
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ScopePolicy says which scopes requests to the protected handler need.
+type ScopePolicy struct {
+	Required []string            // needed for every request to the protected handler
+	Tools    map[string][]string // tools/call name -> scopes it needs (in addition to Required)
+}
+
+// MiddlewareConfig configures Middleware.
+type MiddlewareConfig struct {
+	Validator           TokenValidator
+	ResourceMetadataURL string // absolute URL put in every challenge (from config, never from Host)
+	Scopes              ScopePolicy
+	ChallengeScopes     []string // scope= on 401; default: Required ∪ all tool scopes, sorted
+	MaxBodyBytes        int64    // max bytes read to find the JSON-RPC method, default 4 MiB
+	Logger              *slog.Logger
+}
+
+// DefaultMaxBodyBytes is the default MiddlewareConfig.MaxBodyBytes.
+const DefaultMaxBodyBytes = 4 << 20
+
+// RetryAfterSeconds is the Retry-After value sent with 503 responses while
+// verification keys are not loaded; the JWKS is retried in the background
+// more often than that.
+const RetryAfterSeconds = 10
+
+type middleware struct {
+	validator       TokenValidator
+	metadataURL     string
+	required        []string
+	tools           map[string][]string
+	challengeScopes []string
+	maxBody         int64
+	logger          *slog.Logger
+	next            http.Handler
+}
+
+// Middleware returns the bearer-token gate for an MCP endpoint.
+//
+// For each request it extracts the token (Authorization header only),
+// validates it, works out the scopes the request needs (Required, plus the
+// scopes of every tool a POSTed JSON-RPC message or batch calls), and either
+// answers with an RFC 6750 challenge or calls next with the Principal in the
+// request context. Responses: 401 without error= when no token was sent; 401
+// invalid_token; 400 invalid_request for a malformed header or an unreadable
+// or inconsistent body; 403 insufficient_scope naming every scope the
+// operation needs; 413 for a body over MaxBodyBytes; 503 with Retry-After
+// while no keys are loaded. It never answers 500.
+func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
+	if cfg.Validator == nil {
+		return nil, errors.New("auth middleware: a Validator is required")
+	}
+	u, err := url.Parse(cfg.ResourceMetadataURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("auth middleware: ResourceMetadataURL %q must be an absolute http(s) URL", cfg.ResourceMetadataURL)
+	}
+	if cfg.MaxBodyBytes < 0 {
+		return nil, errors.New("auth middleware: MaxBodyBytes must not be negative")
+	}
+	maxBody := cfg.MaxBodyBytes
+	if maxBody == 0 {
+		maxBody = DefaultMaxBodyBytes
+	}
+	tools := make(map[string][]string, len(cfg.Scopes.Tools))
+	all := slices.Clone(cfg.Scopes.Required)
+	for name, scopes := range cfg.Scopes.Tools {
+		tools[name] = slices.Clone(scopes)
+		all = append(all, scopes...)
+	}
+	for _, s := range all {
+		if s == "" || !isScopeToken(s) {
+			return nil, fmt.Errorf("auth middleware: scope %q is not a valid scope token (RFC 6749 §3.3)", s)
+		}
+	}
+	challenge := cfg.ChallengeScopes
+	if challenge == nil {
+		challenge = all
+	}
+	challenge = sortedSet(challenge)
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return func(next http.Handler) http.Handler {
+		return &middleware{
+			validator:       cfg.Validator,
+			metadataURL:     cfg.ResourceMetadataURL,
+			required:        sortedSet(cfg.Scopes.Required),
+			tools:           tools,
+			challengeScopes: challenge,
+			maxBody:         maxBody,
+			logger:          logger,
+			next:            next,
+		}
+	}, nil
+}
+
+func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	token, err := ExtractBearerToken(r.Header)
+	if err != nil {
+		m.reject(w, r, asAuthError(err))
+		return
+	}
+	p, err := m.validator.Validate(r.Context(), token)
+	if err != nil {
+		m.reject(w, r, asAuthError(err))
+		return
+	}
+	needed := m.required
+	if r.Method == http.MethodPost {
+		calls, rerr := m.readCalls(r)
+		if rerr != nil {
+			m.rejectBody(w, r, rerr)
+			return
+		}
+		needed = m.scopesFor(calls)
+	}
+	if missing := p.MissingScopes(needed...); len(missing) > 0 {
+		m.reject(w, r, &Error{
+			Status: http.StatusForbidden, Code: CodeInsufficientScope, Reason: "insufficient_scope",
+			Description: "the access token lacks scopes this request needs: " + strings.Join(missing, " "),
+			Scopes:      needed,
+		})
+		return
+	}
+	m.next.ServeHTTP(w, r.WithContext(ContextWithPrincipal(r.Context(), p)))
+}
+
+// asAuthError makes any validator error an *Error; a foreign error type from
+// a custom TokenValidator becomes a generic invalid_token, never a 500.
+func asAuthError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) && e.Status != 0 {
+		return e
+	}
+	return invalidToken("invalid", "the access token is invalid", err)
+}
+
+// scopesFor returns Required plus the scopes of every tool called, sorted.
+// Tools not in the policy need only Required: mcp-go answers them with
+// tool-not-found.
+func (m *middleware) scopesFor(calls []rpcCall) []string {
+	needed := m.required
+	extended := false
+	for _, c := range calls {
+		if c.method != "tools/call" {
+			continue
+		}
+		if scopes := m.tools[c.name]; len(scopes) > 0 {
+			if !extended {
+				needed = slices.Clone(needed)
+				extended = true
+			}
+			needed = append(needed, scopes...)
+		}
+	}
+	if extended {
+		needed = sortedSet(needed)
+	}
+	return needed
+}
+
+func (m *middleware) reject(w http.ResponseWriter, r *http.Request, e *Error) {
+	m.logger.LogAttrs(r.Context(), logLevel(e), "auth: request rejected",
+		slog.Int("status", e.Status), slog.String("code", e.Code), slog.String("reason", e.Reason))
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	switch e.Status {
+	case http.StatusServiceUnavailable:
+		h.Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+		writeJSON(w, e.Status, errorBody{Error: e.Code, Description: e.Description})
+		return
+	case http.StatusForbidden:
+		h.Set("WWW-Authenticate", Challenge(m.metadataURL, e.Scopes, e.Code, e.Description))
+	default:
+		h.Set("WWW-Authenticate", Challenge(m.metadataURL, m.challengeScopes, e.Code, e.Description))
+	}
+	code := e.Code
+	if code == "" {
+		code = "unauthorized"
+	}
+	writeJSON(w, e.Status, errorBody{Error: code, Description: e.Description})
+}
+
+func logLevel(e *Error) slog.Level {
+	if e.Status == http.StatusServiceUnavailable {
+		return slog.LevelWarn
+	}
+	if e.Code == "" {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}
+
+type errorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		body = []byte(`{"error":"server_error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// Challenge formats an RFC 6750 WWW-Authenticate value:
+//
+//	Bearer resource_metadata="<url>", scope="a b", error="<code>", error_description="<text>"
+//
+// scope is left out when scopes is empty, error and error_description when
+// code is empty (no token was presented, RFC 6750 §3.1). Values are
+// restricted to the characters RFC 6750 allows and quoted, so no value can
+// break out of its parameter or inject a header line.
+func Challenge(metadataURL string, scopes []string, code, description string) string {
+	var b strings.Builder
+	b.WriteString("Bearer ")
+	writeParam(&b, "resource_metadata", metadataURL, false)
+	if len(scopes) > 0 {
+		writeParam(&b, "scope", strings.Join(scopes, " "), true)
+	}
+	if code != "" {
+		writeParam(&b, "error", code, true)
+		if description != "" {
+			writeParam(&b, "error_description", description, true)
+		}
+	}
+	return b.String()
+}
+
+func writeParam(b *strings.Builder, name, value string, comma bool) {
+	if comma {
+		b.WriteString(", ")
+	}
+	b.WriteString(name)
+	b.WriteString(`="`)
+	b.WriteString(quoteSafe(value))
+	b.WriteByte('"')
+}
+
+// quoteSafe keeps only the printable ASCII that RFC 6750 §3 permits inside
+// quoted parameter values (%x20-21 / %x23-5B / %x5D-7E): a double quote
+// becomes a single quote, a backslash a slash, anything else '?'. Our
+// descriptions never need them; this is defence in depth against a value
+// breaking out of its parameter or injecting a header line.
+func quoteSafe(s string) string {
+	ok := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	out := []byte(s)
+	for i, c := range out {
+		switch {
+		case c == '"':
+			out[i] = '\''
+		case c == '\\':
+			out[i] = '/'
+		case c < 0x20 || c > 0x7e:
+			out[i] = '?'
+		}
+	}
+	return string(out)
+}
+
+// isScopeToken reports whether s is an RFC 6749 §3.3 scope-token:
+// 1*( %x21 / %x23-5B / %x5D-7E ).
+func isScopeToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func sortedSet(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// bodyError is a request body problem found after authentication.
+type bodyError struct {
+	status  int
+	rpcCode int
+	message string
+}
+
+func (m *middleware) rejectBody(w http.ResponseWriter, r *http.Request, e *bodyError) {
+	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "auth: request rejected",
+		slog.Int("status", e.status), slog.String("reason", "body"), slog.Int("rpc_code", e.rpcCode))
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, e.status, rpcErrorBody{JSONRPC: "2.0", ID: nil, Error: rpcError{Code: e.rpcCode, Message: e.message}})
+}
+
+type rpcErrorBody struct {
+	JSONRPC string   `json:"jsonrpc"`
+	ID      any      `json:"id"`
+	Error   rpcError `json:"error"`
+}
+
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// readCalls reads the body (up to maxBody), puts it back for next, and
+// returns the JSON-RPC messages in it.
+func (m *middleware) readCalls(r *http.Request) ([]rpcCall, *bodyError) {
+	tooLarge := &bodyError{status: http.StatusRequestEntityTooLarge, rpcCode: rpcInvalidRequest,
+		message: fmt.Sprintf("request body larger than %d bytes", m.maxBody)}
+	if r.ContentLength > m.maxBody {
+		return nil, tooLarge
+	}
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, m.maxBody+1))
+		_ = r.Body.Close()
+		if err != nil {
+			return nil, &bodyError{status: http.StatusBadRequest, rpcCode: rpcParseError, message: "could not read the request body"}
+		}
+		if int64(len(body)) > m.maxBody {
+			return nil, tooLarge
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	calls, berr := parseRPC(body)
+	if berr != nil {
+		return nil, berr
+	}
+	if berr := checkStandardHeaders(r.Header, calls); berr != nil {
+		return nil, berr
+	}
+	return calls, nil
+}

@@ -1,0 +1,262 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TokenValidator turns a bearer token into a Principal (JWT now; introspection later).
+type TokenValidator interface {
+	// Validate returns the principal of a valid token, or an *Error whose
+	// status and description the middleware sends to the client.
+	Validate(ctx context.Context, token string) (*Principal, error)
+}
+
+// ValidatorConfig says which JWT access tokens this resource accepts.
+type ValidatorConfig struct {
+	Issuers       []string      // exact iss values accepted (>=1)
+	Audiences     []string      // aud must contain one (>=1)
+	Algorithms    []string      // default DefaultAlgorithms; symmetric/none refused by NewValidator
+	Leeway        time.Duration // default 30s, for exp/nbf/iat
+	MaxTokenBytes int           // default 8192
+}
+
+// DefaultAlgorithms are the asymmetric JWS algorithms accepted when
+// ValidatorConfig.Algorithms is empty. HS* and none are never accepted: a
+// resource server holds no shared secret, and accepting HS* with a public
+// key as the secret is the classic algorithm-confusion attack.
+var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// Defaults of ValidatorConfig.
+const (
+	DefaultLeeway        = 30 * time.Second
+	DefaultMaxTokenBytes = 8192
+)
+
+// Validator validates JWT access tokens (RFC 9068) against a KeySet: the
+// signature with an allow-listed asymmetric algorithm and a key of the
+// matching type, iss exactly, aud containing a configured audience, exp
+// required, nbf and iat with leeway.
+type Validator struct {
+	issuers       []string
+	audiences     []string // normalized
+	algorithms    []string
+	maxTokenBytes int
+	keys          KeySet
+	parser        *jwt.Parser
+}
+
+var _ TokenValidator = (*Validator)(nil)
+
+// NewValidator checks cfg and returns a Validator using keys.
+func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
+	var problems []string
+	if keys == nil {
+		problems = append(problems, "a key set is required")
+	}
+	if len(cfg.Issuers) == 0 {
+		problems = append(problems, "at least one issuer is required")
+	}
+	for _, iss := range cfg.Issuers {
+		if strings.TrimSpace(iss) == "" {
+			problems = append(problems, "issuers must not be empty strings")
+		}
+	}
+	if len(cfg.Audiences) == 0 {
+		problems = append(problems, "at least one audience is required")
+	}
+	auds := make([]string, 0, len(cfg.Audiences))
+	for _, a := range cfg.Audiences {
+		if strings.TrimSpace(a) == "" {
+			problems = append(problems, "audiences must not be empty strings")
+			continue
+		}
+		auds = append(auds, normalizeAudience(a))
+	}
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = DefaultAlgorithms
+	}
+	for _, a := range algs {
+		if !slices.Contains(DefaultAlgorithms, a) {
+			problems = append(problems, fmt.Sprintf("algorithm %q is not allowed: only asymmetric algorithms (%s) are accepted", a, strings.Join(DefaultAlgorithms, " ")))
+		}
+	}
+	leeway := cfg.Leeway
+	if leeway == 0 {
+		leeway = DefaultLeeway
+	}
+	if leeway < 0 {
+		problems = append(problems, "leeway must not be negative")
+	}
+	maxBytes := cfg.MaxTokenBytes
+	if maxBytes == 0 {
+		maxBytes = DefaultMaxTokenBytes
+	}
+	if maxBytes < 0 {
+		problems = append(problems, "max token bytes must not be negative")
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("auth validator config: %s", strings.Join(problems, "; "))
+	}
+	return &Validator{
+		issuers:       slices.Clone(cfg.Issuers),
+		audiences:     auds,
+		algorithms:    slices.Clone(algs),
+		maxTokenBytes: maxBytes,
+		keys:          keys,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods(slices.Clone(algs)),
+			jwt.WithLeeway(leeway),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+		),
+	}, nil
+}
+
+// Validate implements TokenValidator. Every error is an *Error: 401
+// invalid_token for anything wrong with the token, 503
+// temporarily_unavailable while no keys have ever been loaded.
+func (v *Validator) Validate(ctx context.Context, token string) (*Principal, error) {
+	h, err := preParse(token, v.maxTokenBytes)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(v.algorithms, h.Alg) {
+		return nil, invalidToken("alg_not_allowed", "the access token's signing algorithm is not accepted; accepted: "+strings.Join(v.algorithms, " "), nil)
+	}
+	if !v.keys.Ready() {
+		return nil, keysUnavailable()
+	}
+	keyfunc := v.keys.Keyfunc
+	if ck, ok := v.keys.(ContextKeySet); ok {
+		keyfunc = ck.KeyfuncCtx(ctx)
+	}
+	claims := jwt.MapClaims{}
+	if _, err := v.parser.ParseWithClaims(token, claims, keyfunc); err != nil {
+		return nil, jwtError(err)
+	}
+	return v.checkClaims(claims)
+}
+
+func keysUnavailable() *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: CodeTemporarilyUnavailable, Reason: "keys_unavailable",
+		Description: "the server cannot verify access tokens right now; retry later", Err: ErrKeysUnavailable}
+}
+
+// jwtError maps golang-jwt's joined errors to a client-safe *Error. The
+// library's text stays in Err, never in Description.
+func jwtError(err error) *Error {
+	switch {
+	case errors.Is(err, ErrKeysUnavailable):
+		e := keysUnavailable()
+		e.Err = err
+		return e
+	case errors.Is(err, errUnknownKID):
+		return invalidToken("unknown_kid", "the access token is signed with a key this resource does not know (unknown kid)", err)
+	case errors.Is(err, errNoMatchingKey):
+		return invalidToken("key_mismatch", "no verification key of the type the token's algorithm needs", err)
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return invalidToken("malformed", "the access token is not a well-formed JWT", err)
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return invalidToken("bad_signature", "the access token signature is invalid", err)
+	case errors.Is(err, jwt.ErrInvalidType):
+		return invalidToken("claim_type", "a time claim (exp, nbf or iat) of the access token has the wrong JSON type", err)
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return invalidToken("missing_exp", "the access token has no exp claim", err)
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return invalidToken("expired", "the access token has expired", err)
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return invalidToken("not_yet_valid", "the access token is not valid yet (nbf)", err)
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return invalidToken("iat_in_future", "the access token was issued in the future (iat)", err)
+	default:
+		return invalidToken("invalid", "the access token is invalid", err)
+	}
+}
+
+// checkClaims applies the checks golang-jwt leaves to us (iss, aud, sub
+// type) and builds the Principal.
+func (v *Validator) checkClaims(claims jwt.MapClaims) (*Principal, error) {
+	iss, present := claims["iss"]
+	if !present {
+		return nil, invalidToken("missing_iss", "the access token has no iss claim", nil)
+	}
+	issuer, ok := iss.(string)
+	if !ok {
+		return nil, invalidToken("claim_type", "the access token iss claim must be a string", nil)
+	}
+	if !slices.Contains(v.issuers, issuer) {
+		return nil, invalidToken("wrong_issuer", "the access token was not issued by an authorization server this resource trusts (iss)", nil)
+	}
+
+	aud, present := claims["aud"]
+	if !present {
+		return nil, invalidToken("missing_aud", "the access token has no aud claim; request it for this resource (RFC 8707 resource parameter)", nil)
+	}
+	var audiences []string
+	switch a := aud.(type) {
+	case string:
+		audiences = []string{a}
+	case []any:
+		for _, e := range a {
+			s, ok := e.(string)
+			if !ok {
+				return nil, invalidToken("claim_type", "the access token aud claim must be a string or an array of strings", nil)
+			}
+			audiences = append(audiences, s)
+		}
+	default:
+		return nil, invalidToken("claim_type", "the access token aud claim must be a string or an array of strings", nil)
+	}
+	if !slices.ContainsFunc(audiences, func(a string) bool { return slices.Contains(v.audiences, normalizeAudience(a)) }) {
+		return nil, invalidToken("wrong_audience", "the access token is not intended for this resource (aud); request it with this resource's URL as the resource parameter", nil)
+	}
+
+	sub, present := claims["sub"]
+	subject, ok := sub.(string)
+	if present && !ok {
+		return nil, invalidToken("claim_type", "the access token sub claim must be a string", nil)
+	}
+
+	p := &Principal{
+		Subject:      subject,
+		ClientID:     firstString(claims, "client_id", "azp", "cid", "appid"),
+		Organization: firstString(claims, "org_id", "oid", "tid"),
+		Issuer:       issuer,
+		Audience:     audiences,
+		Scopes:       normalizeScopes(claims),
+		Claims:       claims,
+	}
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		p.ExpiresAt = exp.Time
+	}
+	if iat, err := claims.GetIssuedAt(); err == nil && iat != nil {
+		p.IssuedAt = iat.Time
+	}
+	return p, nil
+}
+
+// normalizeAudience trims one trailing slash and lower-cases the scheme and
+// host of URL-shaped audiences: the only differences RFC 3986 §6.2.2 calls
+// equivalent that providers actually produce. Nothing looser (no prefix
+// match), so a token for https://h/mcp-admin never passes for https://h/mcp.
+func normalizeAudience(a string) string {
+	a = strings.TrimSuffix(a, "/")
+	scheme, rest, ok := strings.Cut(a, "://")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, "/?#") {
+		return a
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	return strings.ToLower(scheme) + "://" + strings.ToLower(rest[:end]) + rest[end:]
+}

@@ -1,0 +1,11 @@
+// Package generator turns a project description (Spec) into the files of a new
+// OAuth-protected MCP server and writes them safely.
+//
+// It sits between the CLI and the templates: cmd/mcpgen builds a Spec from flags, prompts
+// and defaults; Validate reports every problem at once, each naming its flag; Render is a
+// pure function from Spec to files (path → bytes, gofmt'd, sorted), so the CLI can write,
+// diff or only list them (--dry-run); Write checks every target before changing anything
+// and writes each file atomically, undoing its own work on failure. The templates live in
+// package templates and see a data model built here, so provider-specific decisions are
+// Go code with tests, not template logic.
+package generator

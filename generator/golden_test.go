@@ -1,0 +1,110 @@
+package generator
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files and go.sum.tmpl from the current output")
+
+// goldenDir is the golden greeting server, relative to this package.
+const goldenDir = "../testdata/golden/greeting-server"
+
+// GreetingSpec is the canonical greeting server the golden tree is rendered from. Its
+// runtime points at this checkout with a relative path, so the golden is the same on
+// every machine and builds against the runtime next to it.
+func greetingSpec() Spec {
+	s := Spec{
+		Name:     "greeting-server",
+		Module:   "example.com/greeting-server",
+		Provider: ProviderScalekit,
+		Issuer:   "https://example.scalekit.dev",
+		Runtime:  RuntimeRef{Version: DevelVersion, ReplaceDir: "../../.."},
+	}
+	s.ApplyDefaults()
+	return s
+}
+
+func TestGolden(t *testing.T) {
+	files, err := Render(greetingSpec())
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	if *update {
+		writeGolden(t, files)
+		return
+	}
+	want := readTree(t, goldenDir)
+	for _, f := range files {
+		w, ok := want[f.Path]
+		if !ok {
+			t.Errorf("%s: rendered but not in the golden tree (run go test ./generator -update)", f.Path)
+			continue
+		}
+		delete(want, f.Path)
+		if !bytes.Equal(f.Data, w) {
+			t.Errorf("%s differs from the golden file (run go test ./generator -update to accept):\n%s", f.Path, firstDiff(w, f.Data))
+		}
+	}
+	for path := range want {
+		t.Errorf("%s: in the golden tree but no longer rendered (run go test ./generator -update)", path)
+	}
+}
+
+// writeGolden replaces the golden tree with files, removing stale files.
+func writeGolden(t *testing.T, files []File) {
+	t.Helper()
+	if err := os.RemoveAll(goldenDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(goldenDir, files, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readTree reads every file under dir, keyed by slash path.
+func readTree(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	tree := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		tree[filepath.ToSlash(rel)] = data
+		return err
+	})
+	if err != nil {
+		t.Fatalf("read golden tree: %v", err)
+	}
+	return tree
+}
+
+// firstDiff shows the first differing line with a little context.
+func firstDiff(want, got []byte) string {
+	wl := strings.Split(string(want), "\n")
+	gl := strings.Split(string(got), "\n")
+	for i := 0; i < max(len(wl), len(gl)); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g || i >= len(wl) || i >= len(gl) {
+			return fmt.Sprintf("line %d:\n  golden:   %q\n  rendered: %q", i+1, w, g)
+		}
+	}
+	return "(files differ only in line endings)"
+}

@@ -1,0 +1,188 @@
+package generator
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// project is what the templates see. Everything a template needs is computed here, in
+// Go, so templates stay plain text with holes: no provider logic, no string munging.
+type project struct {
+	Name        string
+	Module      string
+	Provider    string
+	Scalekit    bool // provider preset: Scalekit names (SK_ENV_URL, ...) are understood
+	Issuer      string
+	JWKSURL     string // "" for a generic provider without one: AUTH_JWKS_URL is then required
+	ResourceURL string
+	Port        int
+
+	ExtraScopes     []string // Spec.Scopes, advertised although no tool requires them
+	ScopesSupported []string // every tool scope plus ExtraScopes, sorted and unique
+	ToolScopes      []string // every scope some tool requires, sorted and unique
+	ProbeTool       string   // the tool the generated auth tests call
+	Tools           []tool
+	Greeting        *tool // the greet_user example, when present (its tests are richer)
+
+	GoMod moduleInfo // go.mod contents
+	Env   []envVar   // the settings of the generated server, for README and .env.example
+}
+
+// moduleInfo is the generated go.mod.
+type moduleInfo struct {
+	GoVersion  string
+	Runtime    requirement   // the mcpgen runtime
+	Require    []requirement // direct requirements, the runtime included
+	Indirect   []requirement
+	ReplaceDir string
+}
+
+// requirement is one require line of the generated go.mod.
+type requirement struct {
+	Path    string
+	Version string
+}
+
+// tool is a Spec tool plus the Go names derived from it.
+type tool struct {
+	Tool
+	GoName   string // exported identifier stem: GreetUser
+	FileStem string // file name without .go: greet_user
+	Fields   []field
+}
+
+// field is one argument of a tool as a Go struct field.
+type field struct {
+	Arg
+	GoName string
+	GoType string
+	Tag    string // the complete struct tag, backquotes included
+}
+
+// envVar is one setting of the generated server.
+type envVar struct {
+	Name        string
+	Default     string // shown in docs; "" when there is none
+	Description string
+}
+
+func newProject(s Spec, deps moduleInfo) project {
+	p := project{
+		Name:        s.Name,
+		Module:      s.Module,
+		Provider:    s.Provider,
+		Scalekit:    s.Provider == ProviderScalekit,
+		Issuer:      s.Issuer,
+		JWKSURL:     s.JWKSURL,
+		ResourceURL: s.ResourceURL,
+		Port:        s.Port,
+		ExtraScopes: sortedUnique(s.Scopes),
+		GoMod:       deps,
+	}
+	var toolScopes []string
+	for _, t := range s.Tools {
+		p.Tools = append(p.Tools, newTool(t))
+		toolScopes = append(toolScopes, t.Scopes...)
+	}
+	p.ToolScopes = sortedUnique(toolScopes)
+	p.ProbeTool = s.Tools[0].Name
+	for i := range p.Tools {
+		if p.Tools[i].Name == "greet_user" {
+			p.Greeting = &p.Tools[i]
+		}
+	}
+	p.ScopesSupported = sortedUnique(append(toolScopes, s.Scopes...))
+	p.Env = envVars(p)
+	return p
+}
+
+func newTool(t Tool) tool {
+	m := tool{
+		Tool:     t,
+		GoName:   goName(t.Name),
+		FileStem: fileStem(t.Name),
+	}
+	m.Scopes = sortedUnique(t.Scopes)
+	for _, a := range t.Args {
+		goType, _ := argGoType(a.Type)
+		m.Fields = append(m.Fields, field{
+			Arg:    a,
+			GoName: fieldName(a.Name),
+			GoType: goType,
+			Tag:    structTag(a),
+		})
+	}
+	return m
+}
+
+// structTag is the tag that names the JSON argument and describes it in the input
+// schema; optional arguments get omitempty, which also keeps them out of "required".
+func structTag(a Arg) string {
+	name := a.Name
+	if !a.Required {
+		name += ",omitempty"
+	}
+	tag := fmt.Sprintf("json:%q", name)
+	if a.Description != "" {
+		tag += fmt.Sprintf(" jsonschema:%q", a.Description)
+	}
+	return "`" + tag + "`"
+}
+
+// fileStem is the file name of a tool, without extension: "get-v2.items" → "get_v2_items".
+func fileStem(name string) string {
+	stem := strings.ToLower(strings.NewReplacer("-", "_", ".", "_").Replace(name))
+	if strings.HasSuffix(stem, "_test") || isGOOSOrArchSuffix(stem) {
+		stem += "_tool" // keep the go tool from treating it as a test or build-constrained file
+	}
+	return stem
+}
+
+func isGOOSOrArchSuffix(stem string) bool {
+	i := strings.LastIndex(stem, "_")
+	if i < 0 {
+		return false
+	}
+	switch stem[i+1:] {
+	case "linux", "darwin", "windows", "freebsd", "netbsd", "openbsd", "plan9", "solaris",
+		"js", "wasip1", "android", "ios", "aix", "dragonfly", "illumos", "hurd", "zos",
+		"amd64", "arm64", "386", "arm", "wasm", "riscv64", "ppc64", "ppc64le", "s390x",
+		"mips", "mipsle", "mips64", "mips64le", "loong64":
+		return true
+	}
+	return false
+}
+
+func envVars(p project) []envVar {
+	jwks := p.JWKSURL
+	jwksDoc := "JWKS location of the authorization server"
+	if jwks == "" {
+		jwksDoc += " (required)"
+	}
+	vars := []envVar{
+		{"HOST", "127.0.0.1", "listen address (the Dockerfile sets 0.0.0.0)"},
+		{"PORT", fmt.Sprint(p.Port), "listen port"},
+		{"MCP_RESOURCE_URL", p.ResourceURL, "canonical public URL of the MCP endpoint: the metadata resource and default audience"},
+		{"AUTH_ISSUER", p.Issuer, "expected iss (issuer) of access tokens"},
+		{"AUTH_AUDIENCE", "", "accepted aud (audience) values, comma-separated (default: MCP_RESOURCE_URL)"},
+		{"AUTH_JWKS_URL", jwks, jwksDoc},
+		{"AUTH_AUTHORIZATION_SERVERS", "", "authorization_servers in the protected resource metadata, comma-separated (default: AUTH_ISSUER)"},
+		{"ALLOWED_ORIGINS", "", "browser origins allowed to call the MCP endpoint besides its own, comma-separated"},
+		{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	}
+	if p.Scalekit {
+		vars = append(vars,
+			envVar{"SK_ENV_URL", "", "Scalekit environment URL: the issuer, with the JWKS at SK_ENV_URL/keys (AUTH_ISSUER and AUTH_JWKS_URL win)"},
+			envVar{"EXPECTED_AUDIENCE", "", "Scalekit name for AUTH_AUDIENCE (AUTH_AUDIENCE wins)"},
+			envVar{"PROTECTED_RESOURCE_METADATA", "", "protected resource metadata JSON from the Scalekit dashboard, served as given after validation"},
+		)
+	}
+	return vars
+}
+
+func sortedUnique(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

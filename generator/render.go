@@ -1,0 +1,144 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/format"
+	"go/scanner"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"text/template"
+
+	"github.com/mcpgen/mcpgen/templates"
+)
+
+// File is one generated file: a slash-separated path relative to the project root, its
+// content and its permission bits.
+type File struct {
+	Path string
+	Data []byte
+	Mode fs.FileMode
+}
+
+const (
+	projectDir = "project/"
+	toolDir    = "tool/"
+	toolsPkg   = "internal/tools/"
+	tmplExt    = ".tmpl"
+)
+
+// Render turns a validated Spec into the files of a new project, sorted by path. It is a
+// pure function of the Spec (and of the templates and versions built into mcpgen): it
+// reads no files, environment or network, so callers can write, diff or just list the
+// result. Every .go file is gofmt'd; a template that produces invalid Go is an error
+// naming the file and line.
+func Render(s Spec) ([]File, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	deps, err := goModInfo(s.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := templates.Parse()
+	if err != nil {
+		return nil, err
+	}
+	data := newProject(s, deps)
+	manifest, err := NewManifest(s).Marshal()
+	if err != nil {
+		return nil, err
+	}
+	r := renderer{tmpl: tmpl, data: renderData{project: data, Manifest: string(manifest)}}
+	for _, t := range tmpl.Templates() {
+		if name, ok := strings.CutPrefix(t.Name(), projectDir); ok {
+			r.render(strings.TrimSuffix(name, tmplExt), t.Name(), r.data)
+		}
+	}
+	for _, tl := range data.Tools {
+		r.renderTool(tl)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	slices.SortFunc(r.files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return r.files, nil
+}
+
+// renderData is the template data: the project model plus the rendered manifest.
+type renderData struct {
+	project
+	Manifest string
+}
+
+// toolData is what the per-tool templates see: the project and the tool at hand.
+type toolData struct {
+	renderData
+	Tool tool
+}
+
+// renderer collects files and keeps the first error, so Render reads as a list of steps.
+type renderer struct {
+	tmpl  *template.Template
+	data  renderData
+	files []File
+	err   error
+}
+
+func (r *renderer) render(outPath, tmplName string, data any) {
+	if r.err != nil {
+		return
+	}
+	out, err := execute(r.tmpl, tmplName, outPath, data)
+	if err != nil {
+		r.err = err
+		return
+	}
+	r.files = append(r.files, File{Path: outPath, Data: out, Mode: 0o644})
+}
+
+// renderTool renders the user-owned source and test file of one tool. A tool with its own
+// templates (tool/<stem>.go.tmpl) uses them; any other tool gets the generic stub.
+func (r *renderer) renderTool(t tool) {
+	data := toolData{renderData: r.data, Tool: t}
+	for _, suffix := range []string{".go", "_test.go"} {
+		name := toolDir + t.FileStem + suffix + tmplExt
+		if r.tmpl.Lookup(name) == nil {
+			name = toolDir + "tool" + suffix + tmplExt
+		}
+		r.render(toolsPkg+t.FileStem+suffix, name, data)
+	}
+}
+
+// execute runs one template and post-processes its output: gofmt for Go files, and the
+// checksum seal for files that carry one.
+func execute(tmpl *template.Template, name, outPath string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, fmt.Errorf("render %s: %w", outPath, err)
+	}
+	out := buf.Bytes()
+	if path.Ext(outPath) == ".go" {
+		formatted, err := format.Source(out)
+		if err != nil {
+			return nil, fmt.Errorf("render %s from %s: invalid Go at %w", outPath, name, positionError(err))
+		}
+		out = formatted
+	}
+	if hasChecksum(out) {
+		out = sealChecksum(out)
+	}
+	return out, nil
+}
+
+// positionError turns a go/format error into "line N: message".
+func positionError(err error) error {
+	var list scanner.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		return fmt.Errorf("line %d: %s", list[0].Pos.Line, list[0].Msg)
+	}
+	return err
+}

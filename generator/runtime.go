@@ -1,0 +1,62 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"golang.org/x/mod/modfile"
+
+	"github.com/mcpgen/mcpgen"
+)
+
+// DevelVersion is the runtime version a generated project requires when mcpgen runs from
+// a source checkout: a placeholder that the `replace` directive makes irrelevant.
+const DevelVersion = "v0.0.0-00010101000000-000000000000"
+
+// RuntimeDirEnv names the environment variable that points generated projects at a
+// runtime checkout instead of the one mcpgen was built from.
+const RuntimeDirEnv = "MCPGEN_RUNTIME_DIR"
+
+// CurrentRuntime says which runtime a project generated now should require. A released
+// mcpgen requires its own version. A development build (version "(devel)") requires
+// DevelVersion and replaces the module with a local checkout: $MCPGEN_RUNTIME_DIR, else
+// the checkout mcpgen was built from, if it is still there.
+func CurrentRuntime() (RuntimeRef, error) {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v := info.Main.Version; info.Main.Path == RuntimeModule && v != "" && v != "(devel)" {
+			return RuntimeRef{Version: v}, nil
+		}
+	}
+	if dir := os.Getenv(RuntimeDirEnv); dir != "" {
+		abs, err := checkoutDir(dir)
+		if err != nil {
+			return RuntimeRef{}, fmt.Errorf("%s=%s: %w", RuntimeDirEnv, dir, err)
+		}
+		return RuntimeRef{Version: DevelVersion, ReplaceDir: abs}, nil
+	}
+	if dir := mcpgen.SourceDir(); dir != "" {
+		if abs, err := checkoutDir(dir); err == nil {
+			return RuntimeRef{Version: DevelVersion, ReplaceDir: abs}, nil
+		}
+	}
+	return RuntimeRef{}, fmt.Errorf("this mcpgen is a development build and its source checkout was not found: set %s to an mcpgen checkout", RuntimeDirEnv)
+}
+
+// checkoutDir returns dir as an absolute path if it holds the mcpgen module.
+func checkoutDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(filepath.Join(abs, "go.mod"))
+	if err != nil {
+		return "", fmt.Errorf("not an mcpgen checkout: %w", err)
+	}
+	if modfile.ModulePath(data) != RuntimeModule {
+		return "", errors.New("not an mcpgen checkout: its go.mod is not module " + RuntimeModule)
+	}
+	return abs, nil
+}

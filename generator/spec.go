@@ -1,0 +1,452 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"go/token"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+
+	"golang.org/x/mod/module"
+)
+
+// Spec describes the project to generate. The CLI builds it from flags, prompts and
+// defaults; ApplyDefaults fills what the user left out and Validate checks all of it
+// before anything is rendered.
+type Spec struct {
+	Name        string   // project name, [a-z][a-z0-9-]{0,62}; output dir default and server name
+	Module      string   // Go module path, default Name
+	Provider    string   // "scalekit" | "generic"
+	Issuer      string   // authorization server issuer (scalekit: environment URL)
+	JWKSURL     string   // optional; default provider's (scalekit: Issuer+"/keys")
+	ResourceURL string   // default http://localhost:<Port>/mcp
+	Scopes      []string // extra scopes_supported
+	Port        int      // default 3002
+	Tools       []Tool   // default: greet_user (usr:read)
+	Runtime     RuntimeRef
+}
+
+// Tool is one MCP tool of the generated server, bound to the scopes a caller needs.
+type Tool struct {
+	Name        string
+	Description string
+	Scopes      []string
+	Args        []Arg
+	ReadOnly    bool
+	Destructive bool
+}
+
+// Arg is one typed argument of a tool. Type is string, number, integer or boolean, or an
+// array of one of them written []T.
+type Arg struct {
+	Name        string
+	Type        string
+	Description string
+	Required    bool
+}
+
+// RuntimeRef says which mcpgen runtime a generated project builds against.
+type RuntimeRef struct {
+	Version    string // mcpgen module version required by the generated go.mod
+	ReplaceDir string // when set, go.mod gets `replace github.com/mcpgen/mcpgen => ReplaceDir`
+}
+
+// Provider presets understood by the generator.
+const (
+	ProviderScalekit = "scalekit"
+	ProviderGeneric  = "generic"
+)
+
+// Providers lists the provider presets in the order the CLI offers them.
+var Providers = []string{ProviderScalekit, ProviderGeneric}
+
+// DefaultPort is the port a generated server listens on unless told otherwise.
+const DefaultPort = 3002
+
+// DefaultTools returns the tools of a new project: the greeting example.
+func DefaultTools() []Tool {
+	return []Tool{{
+		Name:        "greet_user",
+		Description: "Greets a user by name.",
+		Scopes:      []string{"usr:read"},
+		Args: []Arg{{
+			Name:        "name",
+			Type:        "string",
+			Description: "Name of the person to greet",
+			Required:    true,
+		}},
+		ReadOnly: true,
+	}}
+}
+
+// ApplyDefaults fills every unset field that has a sensible default. Provider and Issuer
+// have none: they must come from the user.
+func (s *Spec) ApplyDefaults() {
+	if s.Module == "" {
+		s.Module = s.Name
+	}
+	if s.Port == 0 {
+		s.Port = DefaultPort
+	}
+	if s.ResourceURL == "" {
+		s.ResourceURL = fmt.Sprintf("http://localhost:%d/mcp", s.Port)
+	}
+	if s.JWKSURL == "" && s.Provider == ProviderScalekit && s.Issuer != "" {
+		s.JWKSURL = strings.TrimSuffix(s.Issuer, "/") + "/keys"
+	}
+	if s.Tools == nil {
+		s.Tools = DefaultTools()
+	}
+}
+
+// Problem is one invalid setting, named by the CLI flag that sets it.
+type Problem struct {
+	Flag    string // e.g. "--module"; "" when no single flag is to blame
+	Message string
+}
+
+func (p Problem) String() string {
+	if p.Flag == "" {
+		return p.Message
+	}
+	return p.Flag + ": " + p.Message
+}
+
+// SpecError reports every problem of a Spec at once, so the user fixes them in one go.
+type SpecError struct {
+	Problems []Problem
+}
+
+func (e *SpecError) Error() string {
+	if len(e.Problems) == 1 {
+		return "invalid project settings: " + e.Problems[0].String()
+	}
+	var b strings.Builder
+	b.WriteString("invalid project settings:")
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Validate checks the whole Spec and returns a *SpecError listing every problem, or nil.
+// Call ApplyDefaults first: empty optional fields are reported as missing.
+func (s Spec) Validate() error {
+	var probs []Problem
+	add := func(flag string, err error) {
+		if err != nil {
+			probs = append(probs, Problem{Flag: flag, Message: err.Error()})
+		}
+	}
+	add("NAME", ValidateName(s.Name))
+	add("--module", ValidateModule(s.Module))
+	add("--provider", ValidateProvider(s.Provider))
+	add("--issuer", validateIdentifierURL(s.Issuer))
+	if s.JWKSURL == "" && s.Provider == ProviderScalekit {
+		add("--jwks-url", errors.New("is required for the scalekit provider (normally <issuer>/keys)"))
+	}
+	if s.JWKSURL != "" {
+		add("--jwks-url", ValidateURL(s.JWKSURL))
+	}
+	add("--resource", validateIdentifierURL(s.ResourceURL))
+	add("--port", ValidatePort(s.Port))
+	for _, sc := range s.Scopes {
+		add("--scopes", ValidateScope(sc))
+	}
+	probs = append(probs, validateTools(s.Tools)...)
+	add("", validateRuntime(s.Runtime))
+	if len(probs) > 0 {
+		return &SpecError{Problems: probs}
+	}
+	return nil
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
+// reservedNames are project names that would collide with Go keywords, standard library
+// packages or go command patterns when used as a directory, binary or module path.
+var reservedNames = map[string]bool{
+	"all": true, "cmd": true, "std": true, "test": true, "tool": true, "vendor": true,
+	"work": true, "main": true, "internal": true, "testdata": true,
+	"archive": true, "bufio": true, "builtin": true, "bytes": true, "cmp": true,
+	"compress": true, "container": true, "context": true, "crypto": true, "database": true,
+	"debug": true, "embed": true, "encoding": true, "errors": true, "expvar": true,
+	"flag": true, "fmt": true, "go": true, "hash": true, "html": true, "image": true,
+	"index": true, "io": true, "iter": true, "log": true, "maps": true, "math": true,
+	"mime": true, "net": true, "os": true, "path": true, "plugin": true, "reflect": true,
+	"regexp": true, "runtime": true, "slices": true, "sort": true, "strconv": true,
+	"strings": true, "structs": true, "sync": true, "syscall": true, "testing": true,
+	"text": true, "time": true, "unicode": true, "unique": true, "unsafe": true, "weak": true,
+}
+
+// ValidateName checks a project name: lower-case letters, digits and hyphens, starting
+// with a letter, at most 63 characters, and not a name Go reserves.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("a project name is required")
+	case !nameRE.MatchString(name):
+		return fmt.Errorf("%q is not a valid project name: use lower-case letters, digits and hyphens, starting with a letter (at most 63 characters)", name)
+	case strings.HasSuffix(name, "-") || strings.Contains(name, "--"):
+		return fmt.Errorf("%q is not a valid project name: hyphens must separate words", name)
+	case token.IsKeyword(name) || reservedNames[name]:
+		return fmt.Errorf("%q is reserved by Go (a keyword, standard library package or go command name); choose another project name", name)
+	}
+	return nil
+}
+
+// ValidateModule checks a Go module path. A path whose first element has a dot must be a
+// valid fetchable module path; a local path without a dot is allowed (as `go mod init`
+// allows it) unless it collides with the standard library.
+func ValidateModule(path string) error {
+	if path == "" {
+		return errors.New("a Go module path is required")
+	}
+	first, _, _ := strings.Cut(path, "/")
+	var err error
+	if strings.Contains(first, ".") {
+		err = module.CheckPath(path)
+	} else {
+		err = module.CheckImportPath(path)
+		if err == nil && (reservedNames[first] || token.IsKeyword(first)) {
+			err = fmt.Errorf("first element %q is reserved by the standard library", first)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%q is not a valid Go module path: %w", path, unwrapModuleError(err))
+	}
+	return nil
+}
+
+// unwrapModuleError drops x/mod's "malformed module path" prefix, which repeats the path.
+func unwrapModuleError(err error) error {
+	var pe *module.InvalidPathError
+	if errors.As(err, &pe) && pe.Err != nil {
+		return pe.Err
+	}
+	return err
+}
+
+// ValidateURL checks a URL the generated server talks to or advertises: absolute, https
+// (or http for a loopback host, for local development), no credentials and no fragment.
+func ValidateURL(raw string) error {
+	if raw == "" {
+		return errors.New("a URL is required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a valid URL: %w", raw, errors.Unwrap(err))
+	}
+	switch {
+	case !u.IsAbs() || u.Host == "":
+		return fmt.Errorf("%q must be an absolute URL such as https://auth.example.com", raw)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Errorf("%q must use https", raw)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return fmt.Errorf("%q must use https (http is only allowed for localhost)", raw)
+	case u.User != nil:
+		return fmt.Errorf("%q must not contain credentials", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("%q must not contain a fragment", raw)
+	}
+	return nil
+}
+
+// validateIdentifierURL checks a URL used as an identifier (issuer, resource): it is
+// compared byte for byte with token claims, so a query string is refused as well
+// (RFC 8414 §2, RFC 8707 §2).
+func validateIdentifierURL(raw string) error {
+	if err := ValidateURL(raw); err != nil {
+		return err
+	}
+	if strings.Contains(raw, "?") {
+		return fmt.Errorf("%q must not contain a query string", raw)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ValidatePort checks a TCP port number.
+func ValidatePort(port int) error {
+	if port < 1 || port > 65535 {
+		return fmt.Errorf("%d is not a valid port: use 1 to 65535", port)
+	}
+	return nil
+}
+
+// ValidateScope checks one OAuth scope token (RFC 6749 §3.3): printable ASCII without
+// space, double quote or backslash.
+func ValidateScope(scope string) error {
+	if scope == "" {
+		return errors.New("a scope must not be empty")
+	}
+	for _, r := range scope {
+		if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
+			return fmt.Errorf("%q is not a valid OAuth scope: use printable ASCII without spaces, quotes or backslashes", scope)
+		}
+	}
+	return nil
+}
+
+// ValidateProvider checks a provider preset name.
+func ValidateProvider(p string) error {
+	if slices.Contains(Providers, p) {
+		return nil
+	}
+	if p == "" {
+		return fmt.Errorf("a provider is required: %s", strings.Join(Providers, " or "))
+	}
+	return fmt.Errorf("unknown provider %q: use %s", p, strings.Join(Providers, " or "))
+}
+
+var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// ValidateToolName checks an MCP tool name (letters, digits, '_', '-', '.', 1 to 64
+// characters) and that a Go identifier can be derived from it.
+func ValidateToolName(name string) error {
+	if !toolNameRE.MatchString(name) {
+		return fmt.Errorf("%q is not a valid tool name: use letters, digits, '_', '-' and '.', 1 to 64 characters", name)
+	}
+	if goName(name) == "" {
+		return fmt.Errorf("%q is not a valid tool name: it needs at least one letter or digit", name)
+	}
+	return nil
+}
+
+// argTypes maps the argument types a tool may declare to their Go types.
+var argTypes = map[string]string{
+	"string":  "string",
+	"number":  "float64",
+	"integer": "int",
+	"boolean": "bool",
+}
+
+// ValidateArgType checks an argument type: string, number, integer, boolean or []T of one.
+func ValidateArgType(t string) error {
+	if _, ok := argGoType(t); !ok {
+		return fmt.Errorf("unknown argument type %q: use string, number, integer, boolean or an array such as []string", t)
+	}
+	return nil
+}
+
+func argGoType(t string) (string, bool) {
+	elem, isArray := strings.CutPrefix(t, "[]")
+	goType, ok := argTypes[elem]
+	if isArray {
+		goType = "[]" + goType
+	}
+	return goType, ok
+}
+
+var argNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+func validateTools(tools []Tool) []Problem {
+	var probs []Problem
+	add := func(flag string, err error) {
+		probs = append(probs, Problem{Flag: flag, Message: err.Error()})
+	}
+	if len(tools) == 0 {
+		add("", errors.New("a server needs at least one tool"))
+	}
+	names := map[string]string{} // Go name -> tool name
+	for _, t := range tools {
+		if err := ValidateToolName(t.Name); err != nil {
+			add("tool", err)
+			continue
+		}
+		if other, dup := names[goName(t.Name)]; dup {
+			add("tool", fmt.Errorf("tool %q collides with tool %q (both become Go name %s)", t.Name, other, goName(t.Name)))
+		}
+		names[goName(t.Name)] = t.Name
+		if strings.ContainsAny(t.Description, "\n\r") {
+			add("--description", fmt.Errorf("tool %q: the description must be one line", t.Name))
+		}
+		for _, sc := range t.Scopes {
+			if err := ValidateScope(sc); err != nil {
+				add("--scope", fmt.Errorf("tool %q: %w", t.Name, err))
+			}
+		}
+		probs = append(probs, validateArgs(t)...)
+	}
+	return probs
+}
+
+func validateArgs(t Tool) []Problem {
+	var probs []Problem
+	seen := map[string]bool{}
+	for _, a := range t.Args {
+		var err error
+		switch {
+		case !argNameRE.MatchString(a.Name):
+			err = fmt.Errorf("argument %q is not a valid name: use lower-case letters, digits and '_', starting with a letter", a.Name)
+		case seen[fieldName(a.Name)]:
+			err = fmt.Errorf("argument %q is declared twice", a.Name)
+		case strings.ContainsAny(a.Description, "\n\r`"):
+			err = fmt.Errorf("argument %q: the description must be one line without backquotes", a.Name)
+		default:
+			err = ValidateArgType(a.Type)
+		}
+		seen[fieldName(a.Name)] = true
+		if err != nil {
+			probs = append(probs, Problem{Flag: "--arg", Message: fmt.Sprintf("tool %q: %v", t.Name, err)})
+		}
+	}
+	return probs
+}
+
+func validateRuntime(r RuntimeRef) error {
+	if r.Version == "" {
+		return errors.New("the mcpgen runtime version is not set (see CurrentRuntime)")
+	}
+	if err := module.Check("github.com/mcpgen/mcpgen", r.Version); err != nil {
+		return fmt.Errorf("invalid mcpgen runtime version %q: %w", r.Version, err)
+	}
+	if strings.ContainsAny(r.ReplaceDir, "\n\r\"`") {
+		return fmt.Errorf("invalid runtime directory %q", r.ReplaceDir)
+	}
+	return nil
+}
+
+// goName derives an exported Go identifier from a tool or argument name:
+// "greet_user" → "GreetUser", "get-v2.items" → "GetV2Items". A name starting with a digit
+// gets the prefix "Tool".
+func goName(name string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
+		b.WriteString(strings.ToUpper(part[:1]))
+		b.WriteString(part[1:])
+	}
+	s := b.String()
+	if s != "" && unicode.IsDigit(rune(s[0])) {
+		s = "Tool" + s
+	}
+	return s
+}
+
+// fieldName is the Go struct field for an argument name, with common initialisms kept
+// upper case as gofmt readers expect ("user_id" → "UserID").
+func fieldName(name string) string {
+	parts := strings.Split(name, "_")
+	for i, p := range parts {
+		if initialisms[p] {
+			parts[i] = strings.ToUpper(p)
+		} else if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+var initialisms = map[string]bool{"id": true, "url": true, "uri": true, "api": true, "http": true, "json": true, "ip": true, "uuid": true}

@@ -255,14 +255,26 @@ func TestRemoteJWKSRejectsBadResponses(t *testing.T) {
 			_, _ = w.Write([]byte(good))
 		},
 		"redirect loop to error": func(w http.ResponseWriter, r *http.Request) { http.Error(w, "gone", http.StatusNotFound) },
-		"html":                   func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Content-Type", "text/html"); _, _ = w.Write([]byte(good)) },
-		"no content type":        func(w http.ResponseWriter, r *http.Request) { w.Header()["Content-Type"] = nil; _, _ = w.Write([]byte(good)) },
+		"html": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte(good))
+		},
+		"no content type": func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Type"] = nil
+			_, _ = w.Write([]byte(good))
+		},
 		"too large": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"keys":[],"pad":"` + strings.Repeat("x", auth.MaxJWKSBytes) + `"}`))
 		},
-		"not json":     func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Content-Type", "application/json"); _, _ = w.Write([]byte(`<keys>`)) },
-		"no keys list": func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Content-Type", "application/json"); _, _ = w.Write([]byte(`{}`)) },
+		"not json": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`<keys>`))
+		},
+		"no keys list": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{}`))
+		},
 		"only symmetric keys": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"keys":[{"kty":"oct","kid":"h","alg":"HS256","k":"c2VjcmV0"}]}`))

@@ -1,0 +1,349 @@
+// Package e2e tests mcpgen the way a user meets it: build the CLI, generate a server with
+// it, build and start that server as a process, and talk to it over loopback with
+// mcp-go's client in both protocol eras and with raw HTTP for the auth edge cases. Tokens
+// come from runtime/authtest, whose issuer also serves the JWKS the server fetches.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mcpgen/mcpgen/runtime/authtest"
+)
+
+const serverName = "e2e-server"
+
+// server is a generated server running as a child process.
+type server struct {
+	URL    string // http://127.0.0.1:port
+	MCPURL string
+	Issuer *authtest.Issuer
+	log    *syncBuffer
+}
+
+func TestGeneratedServer(t *testing.T) {
+	srv := startGeneratedServer(t)
+
+	t.Run("mcp client", func(t *testing.T) {
+		for _, version := range []string{"2025-11-25", mcp.LATEST_PROTOCOL_VERSION} {
+			t.Run(version, func(t *testing.T) { testMCPClient(t, srv, version) })
+		}
+	})
+	t.Run("no token", func(t *testing.T) {
+		res := srv.post(t, "", "", toolsCall("greet_user"))
+		wantChallenge(t, res, http.StatusUnauthorized,
+			`Bearer `,
+			`resource_metadata="`+srv.URL+`/.well-known/oauth-protected-resource/mcp"`,
+			`scope="usr:read"`)
+	})
+	t.Run("wrong audience", func(t *testing.T) {
+		token := srv.Issuer.Mint(authtest.Claims{"aud": "https://other.example.com/mcp", "scope": "usr:read"})
+		wantChallenge(t, srv.post(t, token, "", toolsCall("greet_user")), http.StatusUnauthorized, `error="invalid_token"`)
+	})
+	t.Run("expired token", func(t *testing.T) {
+		token := srv.Issuer.Mint(authtest.Claims{"exp": time.Now().Add(-time.Hour).Unix(), "scope": "usr:read"})
+		wantChallenge(t, srv.post(t, token, "", toolsCall("greet_user")), http.StatusUnauthorized, `error="invalid_token"`)
+	})
+	t.Run("missing scope", func(t *testing.T) {
+		token := srv.Issuer.Mint(authtest.Claims{"scope": "profile"})
+		wantChallenge(t, srv.post(t, token, "", toolsCall("greet_user")), http.StatusForbidden,
+			`error="insufficient_scope"`, `usr:read`)
+	})
+	t.Run("foreign origin", func(t *testing.T) {
+		res := srv.post(t, srv.token("usr:read"), "https://evil.example", toolsCall("greet_user"))
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("status = %d, want 403", res.StatusCode)
+		}
+	})
+	t.Run("metadata", func(t *testing.T) {
+		for _, path := range []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"} {
+			testMetadata(t, srv, path)
+		}
+	})
+	t.Run("health", func(t *testing.T) {
+		res := get(t, srv.URL+"/health")
+		if body := readBody(t, res); res.StatusCode != http.StatusOK || body != `{"status":"healthy"}` {
+			t.Errorf("GET /health = %d %s", res.StatusCode, body)
+		}
+	})
+	t.Run("tokens are not logged", func(t *testing.T) {
+		token := srv.token("usr:read")
+		srv.post(t, token, "", toolsCall("greet_user"))
+		srv.post(t, token+"x", "", toolsCall("greet_user"))
+		sig := token[strings.LastIndex(token, ".")+1:]
+		if log := srv.log.String(); strings.Contains(log, sig) {
+			t.Errorf("the server log contains a token:\n%s", log)
+		}
+	})
+}
+
+func testMCPClient(t *testing.T, srv *server, version string) {
+	trans, err := transport.NewStreamableHTTP(srv.MCPURL, transport.WithHTTPHeaders(map[string]string{
+		"Authorization": "Bearer " + srv.token("usr:read"),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.NewClient(trans, client.WithProtocolVersion(version))
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	init, err := c.Initialize(ctx, mcp.InitializeRequest{})
+	if err != nil {
+		t.Fatalf("initialize/discover: %v", err)
+	}
+	if init.ProtocolVersion != version {
+		t.Fatalf("negotiated %s, want %s", init.ProtocolVersion, version)
+	}
+	if init.ServerInfo.Name != serverName {
+		t.Errorf("server name = %q, want %q", init.ServerInfo.Name, serverName)
+	}
+	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatalf("tools/list: %v", err)
+	}
+	if len(list.Tools) != 1 || list.Tools[0].Name != "greet_user" {
+		t.Errorf("tools/list = %+v, want greet_user only", list.Tools)
+	}
+	res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{
+		Name:      "greet_user",
+		Arguments: map[string]any{"name": "Ada"},
+	}})
+	if err != nil {
+		t.Fatalf("tools/call: %v", err)
+	}
+	if len(res.Content) != 1 || mcp.GetTextFromContent(res.Content[0]) != "Hi Ada, welcome to "+serverName+"!" {
+		t.Errorf("tools/call greet_user = %+v", res.Content)
+	}
+}
+
+func testMetadata(t *testing.T, srv *server, path string) {
+	res := get(t, srv.URL+path)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d", path, res.StatusCode)
+	}
+	var doc map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	want := map[string]any{
+		"resource":                 srv.MCPURL,
+		"authorization_servers":    []any{srv.Issuer.URL},
+		"scopes_supported":         []any{"usr:read"},
+		"bearer_methods_supported": []any{"header"},
+	}
+	for k, v := range want {
+		if got, _ := json.Marshal(doc[k]); !bytes.Equal(got, mustJSON(t, v)) {
+			t.Errorf("GET %s: %s = %s, want %s", path, k, got, mustJSON(t, v))
+		}
+	}
+}
+
+// startGeneratedServer builds the CLI, generates a project with it, builds the project
+// and runs it until the test ends.
+func startGeneratedServer(t *testing.T) *server {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	port := freePort(t)
+	srv := &server{URL: "http://127.0.0.1:" + strconv.Itoa(port), log: &syncBuffer{}}
+	srv.MCPURL = srv.URL + "/mcp"
+	srv.Issuer = authtest.NewIssuer(t, authtest.WithAudience(srv.MCPURL))
+
+	cli := filepath.Join(tmp, "mcpgen")
+	run(t, root, nil, "go", "build", "-o", cli, "./cmd/mcpgen")
+
+	project := filepath.Join(tmp, serverName)
+	start := time.Now()
+	run(t, tmp, []string{"MCPGEN_RUNTIME_DIR=" + root}, cli, "new", serverName, "--yes",
+		"--provider", "generic", "--issuer", srv.Issuer.URL, "--jwks-url", srv.Issuer.JWKSURL,
+		"--dir", project)
+	t.Logf("mcpgen new took %v", time.Since(start))
+
+	bin := filepath.Join(tmp, "server")
+	run(t, project, []string{"GOFLAGS=-mod=readonly"}, "go", "build", "-o", bin, ".")
+
+	cmd := exec.Command(bin)
+	cmd.Dir = t.TempDir() // no .env here: settings come from the environment only
+	cmd.Env = append(os.Environ(),
+		"HOST=127.0.0.1",
+		"PORT="+strconv.Itoa(port),
+		"MCP_RESOURCE_URL="+srv.MCPURL,
+	)
+	cmd.Stdout, cmd.Stderr = srv.log, srv.log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	t.Cleanup(func() { stop(t, cmd, srv.log) })
+	waitReady(t, srv)
+	return srv
+}
+
+// stop sends SIGTERM and expects a graceful exit; it kills the process if that fails.
+func stop(t *testing.T, cmd *exec.Cmd, log *syncBuffer) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("server exited with %v after SIGTERM; log:\n%s", err, log)
+		}
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Errorf("server did not stop within 15s of SIGTERM; log:\n%s", log)
+	}
+}
+
+// waitReady polls /ready, which answers 200 once the server has loaded the issuer's keys.
+func waitReady(t *testing.T, srv *server) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := http.Get(srv.URL + "/ready")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("server not ready after 20s; log:\n%s", srv.log)
+}
+
+func (s *server) token(scope string) string {
+	return s.Issuer.Mint(authtest.Claims{"scope": scope})
+}
+
+// post sends a raw JSON-RPC request to the MCP endpoint.
+func (s *server) post(t *testing.T, token, origin, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.MCPURL, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	return res
+}
+
+func toolsCall(name string) string {
+	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + name + `","arguments":{"name":"Ada"}}}`
+}
+
+func wantChallenge(t *testing.T, res *http.Response, status int, parts ...string) {
+	t.Helper()
+	if res.StatusCode != status {
+		t.Errorf("status = %d, want %d", res.StatusCode, status)
+	}
+	challenge := res.Header.Get("WWW-Authenticate")
+	for _, p := range parts {
+		if !strings.Contains(challenge, p) {
+			t.Errorf("WWW-Authenticate = %q, want it to contain %q", challenge, p)
+		}
+	}
+}
+
+func get(t *testing.T, url string) *http.Response {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	return res
+}
+
+func readBody(t *testing.T, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// run runs a command in dir and fails the test with its output if it fails.
+func run(t *testing.T, dir string, env []string, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "GOWORK=off"), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// syncBuffer collects the server's output; the process writes while tests read.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

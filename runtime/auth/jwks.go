@@ -122,6 +122,9 @@ func NewRemoteJWKS(ctx context.Context, url string, opts JWKSOptions) (*JWKS, er
 	if err := checkJWKSURL(url); err != nil {
 		return nil, err
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if opts.RefreshInterval <= 0 {
 		opts.RefreshInterval = DefaultRefreshInterval
 	}

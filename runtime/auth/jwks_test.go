@@ -383,3 +383,55 @@ func TestStaticJWKSErrors(t *testing.T) {
 		t.Errorf("Refresh of a static set: %v", err)
 	}
 }
+
+// TestRemoteJWKSPeriodicRefresh: keys published later are picked up by the
+// periodic refresh even when the on-demand window is used up.
+func TestRemoteJWKSPeriodicRefresh(t *testing.T) {
+	iss := authtest.NewIssuer(t, authtest.WithAudience(testResource))
+	ks := remoteJWKS(t, iss.JWKSURL, auth.JWKSOptions{RefreshInterval: 100 * time.Millisecond, UnknownKIDInterval: time.Hour})
+	v := validatorFor(t, iss, ks)
+	if _, err := v.Validate(context.Background(), iss.MintWithHeader(map[string]any{"kid": "forged"}, nil)); reason(err) != "unknown_kid" {
+		t.Fatalf("forged kid: %v", err)
+	}
+	iss.RotateKey()
+	fresh := iss.Mint(nil)
+	// The on-demand window (1h) is used up, so only the periodic refresh
+	// can bring the new key in.
+	seen := iss.JWKSFetches()
+	deadline := time.Now().Add(10 * time.Second)
+	for iss.JWKSFetches() < seen+2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := v.Validate(context.Background(), fresh); err != nil {
+		t.Fatalf("after periodic refreshes: %v", err)
+	}
+}
+
+// TestRemoteJWKSDropsRevokedKeys: a refresh replaces the set, so a key the
+// issuer stopped publishing stops verifying.
+func TestRemoteJWKSDropsRevokedKeys(t *testing.T) {
+	a := authtest.NewIssuer(t, authtest.WithAudience(testResource))
+	b := authtest.NewIssuer(t, authtest.WithAudience(testResource))
+	var serveB atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if serveB.Load() {
+			_, _ = w.Write(b.JWKS())
+			return
+		}
+		_, _ = w.Write(a.JWKS())
+	}))
+	t.Cleanup(srv.Close)
+	ks := remoteJWKS(t, srv.URL, auth.JWKSOptions{UnknownKIDInterval: time.Hour})
+	v := validatorFor(t, a, ks)
+	if _, err := v.Validate(context.Background(), a.Mint(nil)); err != nil {
+		t.Fatal(err)
+	}
+	serveB.Store(true)
+	if err := ks.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Validate(context.Background(), a.Mint(nil)); reason(err) != "unknown_kid" {
+		t.Errorf("revoked key still verifies: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -20,10 +21,11 @@ import (
 
 // newMCPServer serves a real mcp-go Streamable HTTP server behind the
 // middleware, with a greet_user tool that reads the principal.
-func newMCPServer(t *testing.T, iss *authtest.Issuer) *httptest.Server {
+func newMCPServer(t *testing.T, iss *authtest.Issuer, runs *atomic.Int64) *httptest.Server {
 	t.Helper()
 	s := server.NewMCPServer("authtest", "1.0.0", server.WithToolCapabilities(false))
 	handler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		runs.Add(1)
 		p, ok := auth.FromContext(ctx)
 		if !ok {
 			return nil, errors.New("no principal in the tool handler's context")
@@ -84,7 +86,8 @@ func callTool(c *client.Client, name string) (*mcp.CallToolResult, error) {
 // before it runs, and no token gets the resource_metadata challenge.
 func TestMCPGoToolHandlerSeesPrincipal(t *testing.T) {
 	iss := authtest.NewIssuer(t, authtest.WithAudience(testResource))
-	ts := newMCPServer(t, iss)
+	var runs atomic.Int64
+	ts := newMCPServer(t, iss, &runs)
 	for _, version := range []string{mcp.LATEST_PROTOCOL_VERSION, mcp.LATEST_LEGACY_PROTOCOL_VERSION} {
 		t.Run(version, func(t *testing.T) {
 			c, err := connect(t, ts.URL+"/mcp", iss.Mint(authtest.Claims{"sub": "ada", "scope": "mcp usr:read"}), version)
@@ -101,8 +104,12 @@ func TestMCPGoToolHandlerSeesPrincipal(t *testing.T) {
 			if text := res.Content[0].(mcp.TextContent).Text; text != "Hi ada, scopes mcp,usr:read" {
 				t.Errorf("tool said %q", text)
 			}
-			if _, err := callTool(c, "admin_tool"); err == nil {
-				t.Error("admin_tool ran without the admin scope")
+			before := runs.Load()
+			if _, err := callTool(c, "admin_tool"); err == nil || !strings.Contains(err.Error(), "insufficient_scope") {
+				t.Errorf("admin_tool without the admin scope: %v, want insufficient_scope", err)
+			}
+			if runs.Load() != before {
+				t.Error("the admin_tool handler ran without the admin scope")
 			}
 		})
 	}

@@ -116,6 +116,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := m.validator.Validate(r.Context(), token)
+	if err == nil && p == nil {
+		err = errors.New("validator returned neither a principal nor an error")
+	}
 	if err != nil {
 		m.reject(w, r, asAuthError(err))
 		return
@@ -140,12 +143,21 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.next.ServeHTTP(w, r.WithContext(ContextWithPrincipal(r.Context(), p)))
 }
 
-// asAuthError makes any validator error an *Error; a foreign error type from
-// a custom TokenValidator becomes a generic invalid_token, never a 500.
+// asAuthError makes any validator error an *Error the middleware knows how
+// to answer; a foreign error type, or an *Error with a status outside
+// 400/401/403/503, from a custom TokenValidator becomes a generic
+// invalid_token: never a 500.
 func asAuthError(err error) *Error {
 	var e *Error
-	if errors.As(err, &e) && e.Status != 0 {
-		return e
+	if errors.As(err, &e) {
+		switch e.Status {
+		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+			if e.Code != "" || e.Status == http.StatusUnauthorized {
+				return e
+			}
+		case http.StatusServiceUnavailable:
+			return e
+		}
 	}
 	return invalidToken("invalid", "the access token is invalid", err)
 }

@@ -379,24 +379,45 @@ func TestMiddlewareChallengeScopesOverride(t *testing.T) {
 	}
 }
 
-// errValidator is a custom TokenValidator that returns a foreign error type.
-type errValidator struct{}
+// funcValidator is a custom TokenValidator.
+type funcValidator func() (*auth.Principal, error)
 
-func (errValidator) Validate(context.Context, string) (*auth.Principal, error) {
-	return nil, context.DeadlineExceeded
-}
+func (f funcValidator) Validate(context.Context, string) (*auth.Principal, error) { return f() }
 
-func TestMiddlewareForeignValidatorErrorIs401(t *testing.T) {
-	mw, err := auth.Middleware(auth.MiddlewareConfig{Validator: errValidator{}, ResourceMetadataURL: testMetadataURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{h: mw(http.NotFoundHandler()), logs: &logBuffer{}}
-	w := e.do("GET", "/mcp", "", bearer("abc.def.ghi"))
-	if w.Code != 401 {
-		t.Fatalf("status %d, want 401", w.Code)
-	}
-	if strings.Contains(w.Body.String(), "deadline") || strings.Contains(w.Header().Get("WWW-Authenticate"), "deadline") {
-		t.Error("internal error text leaked")
+// TestMiddlewareCustomValidatorNever500: whatever a custom validator
+// returns, the middleware answers 401 (or the validator's own 4xx/503), never
+// 500, never the internal error text, and never calls next without a
+// principal.
+func TestMiddlewareCustomValidatorNever500(t *testing.T) {
+	for name, tt := range map[string]struct {
+		f      funcValidator
+		status int
+	}{
+		"foreign error":         {func() (*auth.Principal, error) { return nil, context.DeadlineExceeded }, 401},
+		"nil principal, no err": {func() (*auth.Principal, error) { return nil, nil }, 401},
+		"status 500 Error": {func() (*auth.Principal, error) {
+			return nil, &auth.Error{Status: 500, Code: "server_error", Err: context.DeadlineExceeded}
+		}, 401},
+		"status 0 Error": {func() (*auth.Principal, error) { return nil, &auth.Error{Err: context.DeadlineExceeded} }, 401},
+		"own 403": {func() (*auth.Principal, error) {
+			return nil, &auth.Error{Status: 403, Code: "insufficient_scope", Description: "x"}
+		}, 403},
+		"own 503": {func() (*auth.Principal, error) {
+			return nil, &auth.Error{Status: 503, Code: "temporarily_unavailable", Description: "x"}
+		}, 503},
+	} {
+		mw, err := auth.Middleware(auth.MiddlewareConfig{Validator: tt.f, ResourceMetadataURL: testMetadataURL, Logger: (&logBuffer{}).logger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		called := false
+		e := &env{h: mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true })), logs: &logBuffer{}}
+		w := e.do("GET", "/mcp", "", bearer("abc.def.ghi"))
+		if w.Code != tt.status || called {
+			t.Errorf("%s: status %d (next called: %v), want %d", name, w.Code, called, tt.status)
+		}
+		if strings.Contains(w.Body.String(), "deadline") || strings.Contains(w.Header().Get("WWW-Authenticate"), "deadline") {
+			t.Errorf("%s: internal error text leaked", name)
+		}
 	}
 }

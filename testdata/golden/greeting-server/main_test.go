@@ -73,6 +73,12 @@ func (ts *testServer) token(scopes ...string) string {
 func (ts *testServer) callTool(t *testing.T, token, name string) *http.Response {
 	t.Helper()
 	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + name + `","arguments":{}}}`
+	return do(t, ts.mcpRequest(t, token, body))
+}
+
+// mcpRequest builds a raw JSON-RPC POST to the MCP endpoint, with an optional token.
+func (ts *testServer) mcpRequest(t *testing.T, token, body string) *http.Request {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, ts.MCPURL, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +88,7 @@ func (ts *testServer) callTool(t *testing.T, token, name string) *http.Response 
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	return do(t, req)
+	return req
 }
 
 // toolScopes returns every scope some tool requires, sorted: what a token needs to call
@@ -216,6 +222,25 @@ func TestMCPClient(t *testing.T) {
 				t.Errorf("greeting = %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// TestSessionWorksOnAnotherReplica: a 2025-11-25 session started on one replica is
+// accepted by another, so replicas behind a load balancer need no sticky sessions.
+func TestSessionWorksOnAnotherReplica(t *testing.T) {
+	first, second := newTestServer(t), newTestServer(t)
+	c := newClient(t, first.MCPURL, first.token(toolScopes()...), "2025-11-25")
+	session := c.GetSessionId()
+	if session == "" {
+		t.Fatal("no session id issued in the 2025-11-25 era")
+	}
+
+	req := second.mcpRequest(t, second.token(toolScopes()...), `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	req.Header.Set("Mcp-Session-Id", session)
+	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	if res := do(t, req); res.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(res.Body)
+		t.Errorf("tools/list on the second replica = %d %s, want 200", res.StatusCode, body)
 	}
 }
 

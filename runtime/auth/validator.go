@@ -26,6 +26,11 @@ type ValidatorConfig struct {
 	Algorithms    []string      // default DefaultAlgorithms; symmetric/none refused by NewValidator
 	Leeway        time.Duration // default 30s, for exp/nbf/iat
 	MaxTokenBytes int           // default 8192
+	// RequireATJWT rejects tokens whose typ header is not "at+jwt" (RFC 9068
+	// §2.1). Off by default because several providers still send typ "JWT"
+	// or none; tokens whose typ names another kind of JWT ("logout+jwt",
+	// "secevent+jwt", "dpop+jwt", ...) are rejected either way.
+	RequireATJWT bool
 }
 
 // DefaultAlgorithms are the asymmetric JWS algorithms accepted when
@@ -49,6 +54,7 @@ type Validator struct {
 	audiences     []string // normalized
 	algorithms    []string
 	maxTokenBytes int
+	requireATJWT  bool
 	keys          KeySet
 	parser        *jwt.Parser
 }
@@ -111,6 +117,7 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 		audiences:     auds,
 		algorithms:    slices.Clone(algs),
 		maxTokenBytes: maxBytes,
+		requireATJWT:  cfg.RequireATJWT,
 		keys:          keys,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods(slices.Clone(algs)),
@@ -132,6 +139,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Principal, err
 	if !slices.Contains(v.algorithms, h.Alg) {
 		return nil, invalidToken("alg_not_allowed", "the access token's signing algorithm is not accepted; accepted: "+strings.Join(v.algorithms, " "), nil)
 	}
+	if err := checkType(h, v.requireATJWT); err != nil {
+		return nil, err
+	}
 	if !v.keys.Ready() {
 		return nil, keysUnavailable()
 	}
@@ -144,6 +154,22 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Principal, err
 		return nil, jwtError(err)
 	}
 	return v.checkClaims(claims)
+}
+
+// checkType applies RFC 9068 §4 / RFC 8725 §3.11 explicit typing: a JWT
+// typed as something other than an access token (a logout token, a security
+// event, a DPoP proof, ...) is never accepted, even if the issuer signed it.
+func checkType(h tokenHeader, requireATJWT bool) error {
+	typ := strings.TrimPrefix(strings.ToLower(h.Typ), "application/")
+	switch {
+	case strings.HasSuffix(typ, "at+jwt"):
+		return nil
+	case strings.HasSuffix(typ, "+jwt"):
+		return invalidToken("wrong_typ", "the JWT is not an access token (its typ header names another kind of token)", nil)
+	case requireATJWT:
+		return invalidToken("wrong_typ", `the access token must have the typ header "at+jwt" (RFC 9068)`, nil)
+	}
+	return nil
 }
 
 func keysUnavailable() *Error {

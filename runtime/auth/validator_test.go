@@ -289,3 +289,43 @@ func TestExtractBearerToken(t *testing.T) {
 		})
 	}
 }
+
+func TestValidatorTokenType(t *testing.T) {
+	iss := authtest.NewIssuer(t, authtest.WithAudience(testResource))
+	lax := validatorFor(t, iss, iss.KeySet())
+	cfg := iss.ValidatorConfig()
+	cfg.Audiences = []string{testResource}
+	cfg.RequireATJWT = true
+	strict, err := auth.NewValidator(cfg, iss.KeySet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		typ         any
+		lax, strict bool
+	}{
+		{"at+jwt", true, true},
+		{"application/at+jwt", true, true},
+		{"AT+JWT", true, true},
+		{"JWT", true, false},
+		{authtest.Omit, true, false},
+		{"logout+jwt", false, false},
+		{"secevent+jwt", false, false},
+		{"dpop+jwt", false, false},
+		{"application/token-introspection+jwt", false, false},
+	} {
+		tok := iss.MintWithHeader(map[string]any{"typ": tt.typ}, nil)
+		for name, c := range map[string]struct {
+			v    *auth.Validator
+			want bool
+		}{"lax": {lax, tt.lax}, "strict": {strict, tt.strict}} {
+			_, err := c.v.Validate(context.Background(), tok)
+			if (err == nil) != c.want {
+				t.Errorf("typ %v, %s: err = %v, want accepted=%v", tt.typ, name, err, c.want)
+			}
+			if err != nil && reason(err) != "wrong_typ" {
+				t.Errorf("typ %v, %s: reason %s", tt.typ, name, reason(err))
+			}
+		}
+	}
+}

@@ -15,8 +15,9 @@
 // algorithm family of its type, so algorithm-confusion attacks have nothing
 // to work with. Before any cryptography, a cheap pre-parse rejects oversized
 // tokens, anything that is not a three-part compact JWS (encrypted JWE
-// tokens included), and any crit header (RFC 7515 §4.1.11: we implement no
-// extensions). Claims are checked strictly: iss exactly, aud containing this
+// tokens included), any crit header (RFC 7515 §4.1.11: we implement no
+// extensions) and JWTs explicitly typed as another kind of token, such as
+// logout tokens or security events (RFC 8725 §3.11). Claims are checked strictly: iss exactly, aud containing this
 // resource (only a trailing slash and the case of scheme and host may
 // differ, RFC 8707), exp required, nbf and iat with a small leeway. Claims of
 // unexpected JSON types are rejected, and scope claims of unexpected types

@@ -60,6 +60,12 @@ type middleware struct {
 // or inconsistent body; 403 insufficient_scope naming every scope the
 // operation needs; 413 for a body over MaxBodyBytes; 503 with Retry-After
 // while no keys are loaded. It never answers 500.
+//
+// Challenges and 503s carry a JSON body {"error": code, "error_description":
+// text} with Cache-Control: no-store; the error is "unauthorized" when no
+// token was sent (the challenge then has no error parameter). Body problems
+// (400, 413) are answered with a JSON-RPC error object instead, because the
+// client is already authenticated and is talking JSON-RPC.
 func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 	if cfg.Validator == nil {
 		return nil, errors.New("auth middleware: a Validator is required")

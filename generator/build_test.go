@@ -7,16 +7,18 @@ import (
 	"testing"
 )
 
-// TestGoldenBuilds builds, vets and tests the golden greeting server against this
+// TestBuildGoldenProject builds, vets and tests the golden greeting server against this
 // checkout's runtime: the golden tree is not just text, it must work.
-func TestGoldenBuilds(t *testing.T) {
+func TestBuildGoldenProject(t *testing.T) {
+	t.Parallel()
 	checkProject(t, goldenDir)
 }
 
-// TestGenericProjectBuilds renders what the golden does not cover: the generic provider
+// TestBuildGenericProject renders what the golden does not cover: the generic provider
 // without a JWKS URL, extra scopes, and a tool with typed arguments and no template of
 // its own. The result must build and pass its own tests.
-func TestGenericProjectBuilds(t *testing.T) {
+func TestBuildGenericProject(t *testing.T) {
+	t.Parallel()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)

@@ -92,6 +92,15 @@ func Run(ctx context.Context, srv *http.Server, shutdownTimeout time.Duration, l
 	return Serve(ctx, srv, ln, shutdownTimeout, logger)
 }
 
+// servesTLS reports whether srv carries its own certificates: then Serve
+// speaks HTTPS (and HTTP/2) on the listener. Certificates come in through
+// TLSConfig rather than file names so they can be loaded, and checked, while
+// the configuration is read at start-up.
+func servesTLS(srv *http.Server) bool {
+	c := srv.TLSConfig
+	return c != nil && (len(c.Certificates) > 0 || c.GetCertificate != nil || c.GetConfigForClient != nil)
+}
+
 // listenError names the address once (net's own message repeats it) and
 // says what to do about the common case.
 func listenError(addr string, err error) error {
@@ -114,6 +123,10 @@ func listenError(addr string, err error) error {
 // http.Server.RegisterOnShutdown), their connections are closed and an error
 // saying so is returned. A serve failure is returned as it happens. Serve
 // takes ownership of ln. Tests use it with a 127.0.0.1:0 listener.
+//
+// When srv.TLSConfig holds certificates (Certificates, GetCertificate or
+// GetConfigForClient), Serve speaks TLS, with HTTP/2 offered as net/http
+// does by default; otherwise plain HTTP/1.1.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeout time.Duration, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.Default()
@@ -122,9 +135,16 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeo
 		shutdownTimeout = DefaultShutdownTimeout
 	}
 	addr := ln.Addr().String()
+	tls := servesTLS(srv)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	logger.Info("listening", slog.String("addr", addr))
+	go func() {
+		if tls {
+			serveErr <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
+	logger.Info("listening", slog.String("addr", addr), slog.Bool("tls", tls))
 
 	select {
 	case err := <-serveErr:

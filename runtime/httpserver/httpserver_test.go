@@ -2,12 +2,14 @@ package httpserver
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -221,42 +223,92 @@ func TestRunPortInUse(t *testing.T) {
 
 // TestReadTimeoutSparesStreams holds net/http to what ReadTimeout's comment
 // relies on: once the body is read, a stream may outlive ReadTimeout with its
-// context intact.
+// context intact, over HTTP/1.1 and, with TLS, over HTTP/2.
 func TestReadTimeoutSparesStreams(t *testing.T) {
-	const readTimeout = 100 * time.Millisecond
-	for _, method := range []string{"GET", "POST"} {
-		t.Run(method, func(t *testing.T) {
-			ctxErr := make(chan error, 1)
-			srv := New("", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = io.ReadAll(r.Body)
-				w.Header().Set("Content-Type", "text/event-stream")
-				_, _ = io.WriteString(w, "data: 1\n\n")
-				w.(http.Flusher).Flush()
-				time.Sleep(5 * readTimeout)
-				ctxErr <- r.Context().Err()
-				_, _ = io.WriteString(w, "data: 2\n\n")
-			}))
-			srv.ReadTimeout = readTimeout
-			ln := listen(t)
-			ctx, cancel := context.WithCancel(context.Background())
-			served := make(chan error, 1)
-			go func() { served <- Serve(ctx, srv, ln, time.Minute, quietLogger()) }()
-			defer func() { cancel(); <-served }()
+	// Generous enough for a TLS handshake under -race, which ReadTimeout
+	// also bounds; the subtests run in parallel to keep the wait short.
+	const readTimeout = 500 * time.Millisecond
+	cert, tlsClient := testCert(t)
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
+		for _, method := range []string{"GET", "POST"} {
+			t.Run(proto+" "+method, func(t *testing.T) {
+				t.Parallel()
+				ctxErr := make(chan error, 1)
+				srv := New("", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Proto != proto {
+						t.Errorf("served over %s, want %s", r.Proto, proto)
+					}
+					_, _ = io.ReadAll(r.Body)
+					w.Header().Set("Content-Type", "text/event-stream")
+					_, _ = io.WriteString(w, "data: 1\n\n")
+					w.(http.Flusher).Flush()
+					time.Sleep(3 * readTimeout)
+					ctxErr <- r.Context().Err()
+					_, _ = io.WriteString(w, "data: 2\n\n")
+				}))
+				srv.ReadTimeout = readTimeout
+				scheme, client := "http", http.DefaultClient
+				if proto == "HTTP/2.0" {
+					srv.TLSConfig = &tls.Config{Certificates: cert}
+					scheme, client = "https", tlsClient
+				}
+				ln := listen(t)
+				ctx, cancel := context.WithCancel(context.Background())
+				served := make(chan error, 1)
+				go func() { served <- Serve(ctx, srv, ln, time.Minute, quietLogger()) }()
+				defer func() { cancel(); <-served }()
 
-			req, _ := http.NewRequest(method, "http://"+ln.Addr().String()+"/mcp", strings.NewReader(`{"jsonrpc":"2.0"}`))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			if err != nil || string(b) != "data: 1\n\ndata: 2\n\n" {
-				t.Errorf("stream %q, %v", b, err)
-			}
-			if err := <-ctxErr; err != nil {
-				t.Errorf("request context ended during the stream: %v", err)
-			}
-		})
+				req, _ := http.NewRequest(method, scheme+"://"+ln.Addr().String()+"/mcp", strings.NewReader(`{"jsonrpc":"2.0"}`))
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				if err != nil || string(b) != "data: 1\n\ndata: 2\n\n" {
+					t.Errorf("stream %q, %v", b, err)
+				}
+				if err := <-ctxErr; err != nil {
+					t.Errorf("request context ended during the stream: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// testCert borrows httptest's certificate for 127.0.0.1 and a client that
+// trusts it and speaks HTTP/2.
+func testCert(t *testing.T) ([]tls.Certificate, *http.Client) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+	ts.EnableHTTP2 = true
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	return ts.TLS.Certificates, ts.Client()
+}
+
+func TestServeTLS(t *testing.T) {
+	cert, client := testCert(t)
+	srv := New("", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Proto)
+	}))
+	srv.TLSConfig = &tls.Config{Certificates: cert}
+	ln := listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, srv, ln, time.Minute, quietLogger()) }()
+	resp, err := client.Get("https://" + ln.Addr().String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.TLS == nil || string(b) != "HTTP/2.0" {
+		t.Errorf("served %q, TLS %v", b, resp.TLS != nil)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("Serve = %v", err)
 	}
 }
 

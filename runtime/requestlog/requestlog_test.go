@@ -289,26 +289,33 @@ func TestStreaming(t *testing.T) {
 		_, _ = io.WriteString(w, "data: {\"n\":2}\n\n")
 	}))
 	defer close(release)
-	resp, err := srv.Client().Get(srv.URL + "/mcp")
-	if err != nil {
-		t.Fatal(err)
+	// Without a working Flush even the response headers stay buffered, so
+	// the request itself runs in a goroutine.
+	type first struct {
+		line string
+		err  error
 	}
-	defer resp.Body.Close()
-	if err := <-rcErr; err != nil {
-		t.Errorf("ResponseController through the recorder: %v", err)
-	}
-	got := make(chan string, 1)
+	got := make(chan first, 1)
 	go func() {
-		line, _ := bufio.NewReader(resp.Body).ReadString('\n')
-		got <- line
+		resp, err := srv.Client().Get(srv.URL + "/mcp")
+		if err != nil {
+			got <- first{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		line, err := bufio.NewReader(resp.Body).ReadString('\n')
+		got <- first{line, err}
 	}()
 	select {
-	case line := <-got:
-		if line != "event: message\n" {
-			t.Errorf("first line %q", line)
+	case f := <-got:
+		if f.err != nil || f.line != "event: message\n" {
+			t.Errorf("first line %q, %v", f.line, f.err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("first event not flushed to the client")
+	}
+	if err := <-rcErr; err != nil {
+		t.Errorf("ResponseController through the recorder: %v", err)
 	}
 	if buf.String() != "" {
 		t.Errorf("line logged before the request finished")

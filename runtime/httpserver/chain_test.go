@@ -1,0 +1,164 @@
+package httpserver_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcpgen/mcpgen/runtime/health"
+	"github.com/mcpgen/mcpgen/runtime/httpserver"
+	"github.com/mcpgen/mcpgen/runtime/origin"
+	"github.com/mcpgen/mcpgen/runtime/requestlog"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestChainWithMCP wires the plumbing the way a generated main.go does
+// (request log, then origin, then the MCP handler; health beside it) and
+// drives it with mcp-go's client in both protocol eras. The tool sends a
+// notification and waits until the client has it before answering: that only
+// works if the POST's SSE stream is flushed mid-request through the log
+// middleware's recorder. The tool also annotates the log line from its own
+// context.
+func TestChainWithMCP(t *testing.T) {
+	received := make(chan struct{}, 1)
+	mcpSrv := server.NewMCPServer("chain-test", "1.0.0", server.WithToolCapabilities(false))
+	mcpSrv.AddTool(mcp.NewTool("progress", mcp.WithDescription("notifies, then answers")),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			requestlog.Annotate(ctx, slog.String("tool", req.Params.Name))
+			if err := server.ServerFromContext(ctx).SendNotificationToClient(ctx, "notifications/message",
+				map[string]any{"level": "info", "data": "halfway"}); err != nil {
+				return mcp.NewToolResultError("notify: " + err.Error()), nil
+			}
+			select {
+			case <-received:
+				return mcp.NewToolResultText("done"), nil
+			case <-time.After(10 * time.Second):
+				return mcp.NewToolResultError("the notification did not reach the client before the result"), nil
+			}
+		})
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	policy, err := origin.NewPolicy(base+"/mcp", []string{"http://localhost:6274"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	logMW := requestlog.Middleware(slog.New(slog.NewJSONHandler(&logs, nil)))
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", logMW(policy.Middleware(server.NewStreamableHTTPServer(mcpSrv, server.WithStateLess(true)))))
+	mux.Handle("/health", logMW(health.Handler()))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- httpserver.Serve(ctx, httpserver.New("", mux), ln, 5*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+
+	for _, era := range []string{mcp.LATEST_PROTOCOL_VERSION, "2025-11-25"} {
+		for _, o := range []string{"", base, "http://localhost:6274"} {
+			t.Run(era+" origin="+o, func(t *testing.T) {
+				headers := map[string]string{}
+				if o != "" {
+					headers["Origin"] = o
+				}
+				tr, err := transport.NewStreamableHTTP(base+"/mcp", transport.WithHTTPHeaders(headers))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := client.NewClient(tr, client.WithProtocolVersion(era))
+				defer c.Close()
+				c.OnNotification(func(n mcp.JSONRPCNotification) {
+					if n.Method == "notifications/message" {
+						select {
+						case received <- struct{}{}:
+						default:
+						}
+					}
+				})
+				cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer ccancel()
+				if err := c.Start(cctx); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.Initialize(cctx, mcp.InitializeRequest{}); err != nil {
+					t.Fatalf("initialize: %v", err)
+				}
+				res, err := c.CallTool(cctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "progress"}})
+				if err != nil {
+					t.Fatalf("call: %v", err)
+				}
+				if len(res.Content) != 1 || res.IsError {
+					t.Fatalf("result %+v", res)
+				}
+				if text, _ := res.Content[0].(mcp.TextContent); text.Text != "done" {
+					t.Errorf("result %+v", res.Content)
+				}
+			})
+		}
+	}
+	if !strings.Contains(logs.String(), `"tool":"progress"`) {
+		t.Errorf("tool annotation missing from the log:\n%s", logs.String())
+	}
+
+	t.Run("evil origin", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", base+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("status %d, want 403", resp.StatusCode)
+		}
+	})
+	t.Run("health", func(t *testing.T) {
+		resp, err := http.Get(base + "/health")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != `{"status":"healthy"}` || resp.Header.Get(requestlog.Header) == "" {
+			t.Errorf("health: %d %q", resp.StatusCode, b)
+		}
+	})
+}

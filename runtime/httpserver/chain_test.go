@@ -162,3 +162,68 @@ func TestChainWithMCP(t *testing.T) {
 		}
 	})
 }
+
+// TestShutdownEndsSessionStreams shows the wiring a generated main.go needs
+// for a prompt drain: a 2025-11-25 client keeps a GET event stream open per
+// session, which http.Server.Shutdown waits for like any request. Without a
+// hook every shutdown runs into its deadline; with mcp-go's CloseSessions
+// registered through RegisterOnShutdown the streams end and Serve returns nil.
+func TestShutdownEndsSessionStreams(t *testing.T) {
+	for _, hook := range []bool{false, true} {
+		t.Run(map[bool]string{false: "no hook", true: "CloseSessions hook"}[hook], func(t *testing.T) {
+			h := server.NewStreamableHTTPServer(server.NewMCPServer("drain-test", "1.0.0"))
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			endpoint := "http://" + ln.Addr().String() + "/mcp"
+			srv := httpserver.New("", h)
+			timeout := 200 * time.Millisecond
+			if hook {
+				srv.RegisterOnShutdown(func() { h.CloseSessions(context.Background()) })
+				timeout = 20 * time.Second // a clean drain must not need it
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			served := make(chan error, 1)
+			go func() {
+				served <- httpserver.Serve(ctx, srv, ln, timeout, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			}()
+
+			req, _ := http.NewRequest("POST", endpoint, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			sid := resp.Header.Get("Mcp-Session-Id")
+			if sid == "" {
+				t.Fatalf("no session id (status %d)", resp.StatusCode)
+			}
+			get, _ := http.NewRequest("GET", endpoint, nil)
+			get.Header.Set("Accept", "text/event-stream")
+			get.Header.Set("Mcp-Session-Id", sid)
+			get.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+			stream, err := http.DefaultClient.Do(get)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stream.Body.Close()
+			if stream.StatusCode != 200 || stream.Header.Get("Content-Type") != "text/event-stream" {
+				t.Fatalf("GET stream: %d %q", stream.StatusCode, stream.Header.Get("Content-Type"))
+			}
+
+			cancel()
+			err = <-served
+			if hook && err != nil {
+				t.Errorf("Serve with the hook = %v, want a clean drain", err)
+			}
+			if !hook && err == nil {
+				t.Errorf("Serve without the hook drained an open stream; the hook would be unnecessary")
+			}
+		})
+	}
+}

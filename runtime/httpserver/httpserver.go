@@ -118,11 +118,18 @@ func listenError(addr string, err error) error {
 // listener closes at once (new connections are refused), idle connections
 // close, and in-flight requests get shutdownTimeout (<= 0 means
 // [DefaultShutdownTimeout]) to finish. It returns nil after a clean drain.
-// If requests are still running at the deadline (long-lived SSE streams
-// usually are: the MCP server's own shutdown should end them, see
-// http.Server.RegisterOnShutdown), their connections are closed and an error
-// saying so is returned. A serve failure is returned as it happens. Serve
-// takes ownership of ln. Tests use it with a 127.0.0.1:0 listener.
+// If requests are still running at the deadline, their connections are
+// closed (which cancels their contexts) and an error saying so is returned.
+//
+// Shutdown waits for long-lived event streams like any request: a
+// 2025-11-25 MCP client holds a GET stream open per session, so register the
+// MCP handler's own shutdown before running, or every stop runs into the
+// deadline:
+//
+//	srv.RegisterOnShutdown(func() { mcpHandler.CloseSessions(context.Background()) })
+//
+// A serve failure is returned as it happens. Serve takes ownership of ln.
+// Tests use it with a 127.0.0.1:0 listener.
 //
 // When srv.TLSConfig holds certificates (Certificates, GetCertificate or
 // GetConfigForClient), Serve speaks TLS, with HTTP/2 offered as net/http

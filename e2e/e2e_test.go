@@ -72,6 +72,36 @@ func TestGeneratedServer(t *testing.T) {
 			t.Errorf("status = %d, want 403", res.StatusCode)
 		}
 	})
+	t.Run("preflight before auth", func(t *testing.T) {
+		// A browser on the server's own origin asks first, without a token: the answer
+		// must come from the CORS layer, not a 401 from auth.
+		req, err := http.NewRequest(http.MethodOptions, srv.MCPURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", srv.URL)
+		req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != srv.URL {
+			t.Errorf("preflight = %d, Access-Control-Allow-Origin %q; want 204 and %s",
+				res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"), srv.URL)
+		}
+	})
+	t.Run("own origin", func(t *testing.T) {
+		initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}}`
+		res := srv.post(t, srv.token("usr:read"), srv.URL, initialize)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("status = %d, want 200 for the server's own origin", res.StatusCode)
+		}
+		if got := res.Header.Get("Access-Control-Expose-Headers"); !strings.Contains(got, "WWW-Authenticate") {
+			t.Errorf("Access-Control-Expose-Headers = %q, want WWW-Authenticate exposed", got)
+		}
+	})
 	t.Run("metadata", func(t *testing.T) {
 		for _, path := range []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"} {
 			testMetadata(t, srv, path)

@@ -142,3 +142,15 @@ func positionError(err error) error {
 	}
 	return err
 }
+
+// RegistryFile is the generated file that binds tools to the server and their scopes.
+// mcpgen owns it (with ManifestFile): `mcpgen add tool` regenerates both, after checking
+// with VerifyChecksum that nobody edited the registry.
+const RegistryFile = toolsPkg + "registry.go"
+
+// ToolFiles returns the paths of the user-owned source and test file of a tool, as
+// Render writes them.
+func ToolFiles(toolName string) (src, test string) {
+	stem := toolsPkg + fileStem(toolName)
+	return stem + ".go", stem + "_test.go"
+}

@@ -112,6 +112,19 @@ func TestManifestRoundTrip(t *testing.T) {
 	}
 }
 
+func TestToolFilesMatchRender(t *testing.T) {
+	files, err := Render(greetingSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, test := ToolFiles("greet_user")
+	for _, p := range []string{src, test, RegistryFile, ManifestFile} {
+		if fileData(files, p) == nil {
+			t.Errorf("Render wrote no %s", p)
+		}
+	}
+}
+
 func TestTemplatesParse(t *testing.T) {
 	tmpl, err := templates.Parse()
 	if err != nil {

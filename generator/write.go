@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // WriteOptions change how Write treats an existing directory.
@@ -287,4 +288,23 @@ func (p *writePlan) cleanup() {
 			_ = os.Remove(t.tmp) // already renamed, or a leftover: either way it must go
 		}
 	}
+}
+
+// Overwrites lists, sorted, the files Write would replace in dir: what --force will
+// overwrite, or what --dry-run should warn about. A missing dir has none.
+func Overwrites(dir string, files []File) ([]string, error) {
+	var paths []string
+	for _, f := range files {
+		info, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("check %s: %w", f.Path, err)
+		case info != nil:
+			paths = append(paths, f.Path)
+		}
+	}
+	slices.Sort(paths)
+	return paths, nil
 }

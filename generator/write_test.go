@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -126,6 +127,23 @@ func TestWriteRollsBackOverwrittenFiles(t *testing.T) {
 	}
 	if tree := readTree(t, dir); len(tree) != 1 || string(tree["go.mod"]) != "old" {
 		t.Errorf("after rollback the tree is %q, want go.mod=old only", tree)
+	}
+}
+
+func TestOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "internal", "b", "b.go"), "old")
+	mustWrite(t, filepath.Join(dir, "go.mod"), "old")
+	mustWrite(t, filepath.Join(dir, "notes.txt"), "mine")
+	got, err := Overwrites(dir, someFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"go.mod", "internal/b/b.go"}; !slices.Equal(got, want) {
+		t.Errorf("Overwrites = %v, want %v", got, want)
+	}
+	if got, err := Overwrites(filepath.Join(dir, "missing"), someFiles); err != nil || len(got) != 0 {
+		t.Errorf("Overwrites(missing dir) = %v, %v; want none", got, err)
 	}
 }
 

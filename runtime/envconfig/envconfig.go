@@ -226,7 +226,7 @@ func (e *Env) URL(name, def string) string {
 		return def
 	}
 	if err := checkURL(v); err != nil {
-		e.Problem("%s %v: use an absolute http:// or https:// URL such as https://auth.example.com", name, err)
+		e.Problem("%s %v: use an absolute http:// or https:// URL, e.g. https://example.com/path", name, err)
 		return ""
 	}
 	return v

@@ -140,6 +140,12 @@ func (p *Policy) Middleware(next http.Handler) http.Handler {
 			h.Set("Access-Control-Allow-Methods", AllowMethods)
 			h.Set("Access-Control-Allow-Headers", AllowHeaders)
 			h.Set("Access-Control-Max-Age", maxAge)
+			// Chromium's Private Network Access asks before a public page may
+			// call a server on localhost or the intranet; the operator listed
+			// this origin, so the answer is yes.
+			if r.Header.Get("Access-Control-Request-Private-Network") == "true" {
+				h.Set("Access-Control-Allow-Private-Network", "true")
+			}
 			h.Set("Cache-Control", "no-store")
 			w.WriteHeader(http.StatusNoContent)
 			return

@@ -165,6 +165,34 @@ func checkPreflight(t *testing.T, resp *http.Response, body []byte) {
 	}
 }
 
+func TestPrivateNetworkPreflight(t *testing.T) {
+	srv, calls := newServer(t)
+	for _, tt := range []struct {
+		origin string
+		want   int
+		pna    string
+	}{
+		{"https://app.example.com", 204, "true"},
+		{"https://evil.example", 403, ""},
+	} {
+		req, _ := http.NewRequest("OPTIONS", srv.URL+"/mcp", nil)
+		req.Header.Set("Origin", tt.origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Private-Network", "true")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want || resp.Header.Get("Access-Control-Allow-Private-Network") != tt.pna {
+			t.Errorf("%s: %d, Allow-Private-Network %q", tt.origin, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Private-Network"))
+		}
+	}
+	if calls.Load() != 0 {
+		t.Errorf("a preflight reached the next handler")
+	}
+}
+
 func TestNewPolicy(t *testing.T) {
 	p, err := NewPolicy("http://LOCALHOST:3002/mcp", []string{"https://b.example", "https://a.example:443", "https://b.example", " "})
 	if err != nil {
@@ -304,3 +332,29 @@ type discardWriter struct{ header http.Header }
 func (d discardWriter) Header() http.Header         { return d.header }
 func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d discardWriter) WriteHeader(int)             {}
+
+// FuzzNormalise: never panics; a result is a fixed point, and is a bare
+// origin (nothing after the authority that could smuggle a path, query,
+// credentials or a second origin).
+func FuzzNormalise(f *testing.F) {
+	for _, s := range []string{"https://a.example", "HTTP://A:80", "http://[::1]:8080", "null", "https://a.example/x", "x://y:0", "https://u@h", "https://h:+1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, ok := normalise(s)
+		if !ok {
+			if out != "" {
+				t.Fatalf("normalise(%q) = %q with ok=false", s, out)
+			}
+			return
+		}
+		again, ok2 := normalise(out)
+		if !ok2 || again != out {
+			t.Fatalf("normalise(%q) = %q, which normalises to %q, %v", s, out, again, ok2)
+		}
+		_, authority, _ := strings.Cut(out, "://")
+		if strings.ContainsAny(authority, "/?#@ \\%") || out != strings.ToLower(out) && !strings.HasPrefix(authority, "[") {
+			t.Fatalf("normalise(%q) = %q is not a bare lower-case origin", s, out)
+		}
+	})
+}

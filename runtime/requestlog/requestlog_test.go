@@ -396,3 +396,21 @@ type discardWriter struct{ header http.Header }
 func (d discardWriter) Header() http.Header         { return d.header }
 func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d discardWriter) WriteHeader(int)             {}
+
+// FuzzRequestID: whatever a client sends, the id used is safe to log and to
+// put in a header: bounded, from the safe charset, and the incoming value
+// only when it already was.
+func FuzzRequestID(f *testing.F) {
+	for _, s := range []string{"abc-123", "", "a b", strings.Repeat("x", 200), "x\r\nSet-Cookie: y", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id := requestID([]string{s})
+		if !validID(id) {
+			t.Fatalf("requestID(%q) = %q is not a valid id", s, id)
+		}
+		if id != s && validID(s) {
+			t.Fatalf("valid incoming id %q replaced by %q", s, id)
+		}
+	})
+}

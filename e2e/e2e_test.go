@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -29,6 +30,10 @@ import (
 )
 
 const serverName = "e2e-server"
+
+// update is accepted so that `go test ./... -update`, the command that rewrites the
+// repository's golden files, also runs here; this package has no golden files of its own.
+var _ = flag.Bool("update", false, "no effect in this package (it has no golden files)")
 
 // server is a generated server running as a child process.
 type server struct {

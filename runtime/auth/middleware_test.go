@@ -83,6 +83,7 @@ func TestMiddlewareRejections(t *testing.T) {
 		header  http.Header
 		token   string // sent as "Bearer <token>" unless header is set
 		mutate  func(*auth.MiddlewareConfig)
+		keys    func(t *testing.T) auth.KeySet // default: iss.KeySet()
 		status  int
 		errCode string // error= in the challenge; "" = no error params
 		scope   string // scope= in the challenge; "" = absent
@@ -163,11 +164,16 @@ func TestMiddlewareRejections(t *testing.T) {
 		{name: "batch element not an object", body: `[` + toolsList + `, 3]`, token: iss.Mint(full), status: 400, rpc: true},
 		{name: "method of the wrong type", body: `{"jsonrpc":"2.0","id":1,"method":7}`, token: iss.Mint(full), status: 400, rpc: true},
 		{name: "tool name of the wrong type", body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":["greet_user"]}}`, token: iss.Mint(full), status: 400, rpc: true},
+		{name: "JWKS not loaded", token: iss.Mint(full), keys: neverLoadedJWKS, status: 503, errCode: "temporarily_unavailable", reason: "keys_unavailable"},
 		{name: "body too large", body: toolCall(strings.Repeat("x", 2000)), token: iss.Mint(full), mutate: func(c *auth.MiddlewareConfig) { c.MaxBodyBytes = 1024 }, status: 413, rpc: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, iss.KeySet(), iss, tt.mutate)
+			keys := iss.KeySet()
+			if tt.keys != nil {
+				keys = tt.keys(t)
+			}
+			e := newEnv(t, keys, iss, tt.mutate)
 			method, target, body := tt.method, tt.target, tt.body
 			if method == "" {
 				method = "POST"
@@ -220,6 +226,21 @@ func TestMiddlewareRejections(t *testing.T) {
 			}
 			if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", cc)
+			}
+			if tt.status == http.StatusServiceUnavailable {
+				if w.Header().Get("Retry-After") == "" {
+					t.Error("503 without Retry-After")
+				}
+				if len(w.Header().Values("WWW-Authenticate")) != 0 {
+					t.Error("503 carries a challenge: the token was not judged")
+				}
+				if b := decodeErrBody(t, w); b.Error != tt.errCode || b.Description == "" {
+					t.Errorf("body = %+v", b)
+				}
+				if !strings.Contains(e.logs.String(), "reason="+tt.reason) {
+					t.Errorf("logs %q lack reason=%s", e.logs.String(), tt.reason)
+				}
+				return
 			}
 			if tt.rpc {
 				var rb struct {
@@ -288,6 +309,17 @@ func TestMiddlewareRejections(t *testing.T) {
 			}
 		})
 	}
+}
+
+// neverLoadedJWKS is a remote JWKS whose host has answered 503 since start.
+func neverLoadedJWKS(t *testing.T) auth.KeySet {
+	down := authtest.NewIssuer(t)
+	down.SetJWKSAvailable(false)
+	ks := remoteJWKS(t, down.JWKSURL, auth.JWKSOptions{})
+	if ks.Ready() {
+		t.Fatal("JWKS ready although its host is down")
+	}
+	return ks
 }
 
 // TestMiddlewareKeysNotLoaded: a JWKS that never loaded is a server-side

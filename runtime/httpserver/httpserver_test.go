@@ -2,14 +2,19 @@ package httpserver
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -227,7 +232,7 @@ func TestRunPortInUse(t *testing.T) {
 func TestReadTimeoutSparesStreams(t *testing.T) {
 	// Generous enough for a TLS handshake under -race, which ReadTimeout
 	// also bounds; the subtests run in parallel to keep the wait short.
-	const readTimeout = 500 * time.Millisecond
+	const readTimeout = 300 * time.Millisecond
 	cert, tlsClient := testCert(t)
 	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
 		for _, method := range []string{"GET", "POST"} {
@@ -256,7 +261,7 @@ func TestReadTimeoutSparesStreams(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				served := make(chan error, 1)
 				go func() { served <- Serve(ctx, srv, ln, time.Minute, quietLogger()) }()
-				defer func() { cancel(); <-served }()
+				defer func() { client.CloseIdleConnections(); cancel(); <-served }()
 
 				req, _ := http.NewRequest(method, scheme+"://"+ln.Addr().String()+"/mcp", strings.NewReader(`{"jsonrpc":"2.0"}`))
 				resp, err := client.Do(req)
@@ -276,15 +281,36 @@ func TestReadTimeoutSparesStreams(t *testing.T) {
 	}
 }
 
-// testCert borrows httptest's certificate for 127.0.0.1 and a client that
-// trusts it and speaks HTTP/2.
+// testCert makes a self-signed ECDSA certificate for 127.0.0.1 (quick to
+// handshake even under -race) and a client that trusts it and speaks HTTP/2.
 func testCert(t *testing.T) ([]tls.Certificate, *http.Client) {
 	t.Helper()
-	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
-	ts.EnableHTTP2 = true
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	return ts.TLS.Certificates, ts.Client()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	return []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}}, &http.Client{Transport: tr}
 }
 
 func TestServeTLS(t *testing.T) {
@@ -306,6 +332,9 @@ func TestServeTLS(t *testing.T) {
 	if resp.TLS == nil || string(b) != "HTTP/2.0" {
 		t.Errorf("served %q, TLS %v", b, resp.TLS != nil)
 	}
+	// An HTTP/2 server waits up to a second for the client to acknowledge
+	// GOAWAY on an idle connection; closing it first keeps the test quick.
+	client.CloseIdleConnections()
 	cancel()
 	if err := <-served; err != nil {
 		t.Errorf("Serve = %v", err)

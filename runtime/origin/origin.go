@@ -17,6 +17,7 @@ package origin
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -161,7 +162,7 @@ func forbid(w http.ResponseWriter) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusForbidden)
-	_, _ = w.Write([]byte(forbiddenBody))
+	_, _ = io.WriteString(w, forbiddenBody)
 }
 
 // resourceOrigin returns the origin of the server's canonical URL.

@@ -192,6 +192,7 @@ type recorder struct {
 	wroteHeader bool
 }
 
+// WriteHeader records the first final status and passes every call on.
 func (r *recorder) WriteHeader(code int) {
 	if !r.wroteHeader {
 		r.status = code
@@ -203,6 +204,7 @@ func (r *recorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Write counts body bytes; a first Write implies 200, as in net/http.
 func (r *recorder) Write(p []byte) (int, error) {
 	if !r.wroteHeader {
 		r.status, r.wroteHeader = http.StatusOK, true

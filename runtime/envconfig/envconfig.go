@@ -161,12 +161,18 @@ func nameLine(raw []byte, name string) int {
 
 // badLine returns the line after the longest prefix of whole lines that
 // parses: the first line the parser cannot get past. Scanning from the end
-// finds it with one parse per line even when a quoted value spans lines.
+// finds it even when a quoted value spans lines, at one parse per line; files
+// longer than maxLineSearch lines (nothing like a real .env) get 0 rather
+// than a quadratic search.
 func badLine(raw []byte) int {
+	const maxLineSearch = 1000
 	ends := []int{0}
 	for i, c := range raw {
 		if c == '\n' {
 			ends = append(ends, i+1)
+			if len(ends) > maxLineSearch+1 {
+				return 0
+			}
 		}
 	}
 	if ends[len(ends)-1] != len(raw) {

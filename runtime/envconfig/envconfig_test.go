@@ -301,6 +301,7 @@ func TestLoadMalformedFile(t *testing.T) {
 		{"A=1\nB=\"multi\nline\"\nC D=sup3rsecret\n", 4},
 		{"A=1\nB=\"sup3rsecret never closed\nC=3\n", 2},
 		{"GOOD=1\nBAD-NAME=sup3rsecret", 2},
+		{"BAD LINE sup3rsecret\n" + strings.Repeat("A=1\n", 1500), 0}, // too long to search: file named, no line
 	}
 	for _, tt := range tests {
 		p := writeFile(t, tt.content)
@@ -329,4 +330,30 @@ func TestLoadUnreadableFile(t *testing.T) {
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("Load(dir) = %v, want *DotenvError naming %s", err, dir)
 	}
+}
+
+// FuzzLoad: any .env content loads or fails with a *DotenvError, never a
+// panic, and a reported line exists in the file.
+func FuzzLoad(f *testing.F) {
+	for _, s := range []string{"A=1\n", "A=\"x\nB=2", "=x", "A B=c\n", "export X='y'\n#c\n", "K: v\n", "\"\n"} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, content string) {
+		p := filepath.Join(dir, ".env")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p)
+		if err == nil {
+			return
+		}
+		var de *DotenvError
+		if !errors.As(err, &de) {
+			t.Fatalf("Load error %T %v", err, err)
+		}
+		if lines := strings.Count(content, "\n") + 1; de.Line > lines {
+			t.Fatalf("line %d of a %d-line file", de.Line, lines)
+		}
+	})
 }

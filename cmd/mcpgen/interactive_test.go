@@ -1,0 +1,368 @@
+//go:build !windows
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/AlecAivazis/survey/v2/core"
+	expect "github.com/Netflix/go-expect"
+	"github.com/creack/pty"
+	"github.com/hinshun/vt10x"
+
+	"github.com/mcpgen/mcpgen/generator"
+)
+
+func init() {
+	// Plain text is easier to match; colours are survey's business, not ours.
+	core.DisableColor = true
+}
+
+const (
+	keyDown   = "\x1b[B"
+	keyCtrlC  = "\x03"
+	keyReturn = "\r"
+)
+
+// dialog is the user's side of a pseudo-terminal session. Its methods record failures
+// with t.Errorf (they run off the test goroutine) and, after the first one, do nothing, so
+// a dialog reads as a straight script.
+type dialog struct {
+	t      *testing.T
+	c      *expect.Console
+	failed bool
+}
+
+func (d *dialog) expect(s string) {
+	if d.failed {
+		return
+	}
+	if _, err := d.c.ExpectString(s); err != nil {
+		d.fail("expect %q: %v", s, err)
+	}
+}
+
+func (d *dialog) send(s string) {
+	if d.failed {
+		return
+	}
+	if _, err := d.c.Send(s); err != nil {
+		d.fail("send %q: %v", s, err)
+	}
+}
+
+func (d *dialog) answer(s string) { d.send(s + keyReturn) }
+
+func (d *dialog) fail(format string, args ...any) {
+	d.t.Errorf(format, args...)
+	d.failed = true
+	// Unblock the command, which would otherwise wait for input forever. Closing the
+	// terminal would not: a blocked read keeps the file open.
+	_, _ = d.c.Send(keyCtrlC)
+}
+
+// ptyResult is what a command run on a pseudo-terminal produced.
+type ptyResult struct {
+	code   int
+	specs  []generator.Spec // every Spec the command rendered
+	screen string           // everything written to the terminal
+}
+
+// runOnPTY runs mcpgen with args, attached to a pseudo-terminal on stdin, stdout and
+// stderr exactly as a user's shell would, while script plays the user. This is how
+// survey tests its own prompts: vt10x emulates the terminal (answering survey's cursor
+// position queries) and go-expect reads the screen and types.
+func runOnPTY(t *testing.T, args []string, script func(d *dialog)) ptyResult {
+	t.Helper()
+	ptm, pts, err := pty.Open()
+	if err != nil {
+		t.Fatalf("open pseudo-terminal: %v", err)
+	}
+	term := vt10x.New(vt10x.WithWriter(pts))
+	var screen lockedBuffer
+	c, err := expect.NewConsole(
+		expect.WithStdin(ptm),
+		expect.WithStdout(term, &screen),
+		expect.WithCloser(ptm, pts),
+		// Only a guard against a hung test; nothing here measures speed.
+		expect.WithDefaultTimeout(30*time.Second),
+	)
+	if err != nil {
+		t.Fatalf("create console: %v", err)
+	}
+	defer c.Close()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d := &dialog{t: t, c: c}
+		script(d)
+		if !d.failed {
+			if _, err := c.ExpectEOF(); err != nil {
+				t.Errorf("expect end of output: %v", err)
+			}
+		}
+	}()
+
+	var res ptyResult
+	tty := c.Tty()
+	a := newApp(tty, tty, tty)
+	a.render = func(s generator.Spec) ([]generator.File, error) {
+		res.specs = append(res.specs, s)
+		return generator.Render(s)
+	}
+	res.code = runApp(a, args)
+	if err := tty.Close(); err != nil { // ends the dialog's ExpectEOF
+		t.Errorf("close tty: %v", err)
+	}
+	<-done
+	res.screen = screen.String()
+	return res
+}
+
+// lockedBuffer is a bytes.Buffer safe for the console's writer goroutine and the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestInteractiveNewAsksEveryMissingValue(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	res := runOnPTY(t, []string{"new", "--dir", dir}, func(d *dialog) {
+		d.expect("Project name")
+		d.answer("Bad_Name")
+		d.expect(`Sorry, your reply was invalid: "Bad_Name" is not a valid project name`)
+		d.answer("demo-server")
+
+		d.expect("Go module path")
+		d.expect("(demo-server)") // default: the name
+		d.answer("example.com/demo")
+
+		d.expect("Authorization provider")
+		d.expect("scalekit")
+		d.expect("generic")
+		d.send(keyDown + keyReturn)
+
+		d.expect("Authorization server issuer URL") // wording follows the provider
+		d.answer("http://auth.example.com")
+		d.expect(`Sorry, your reply was invalid: "http://auth.example.com" must use https`)
+		d.answer("https://auth.example.com")
+
+		d.expect("Port")
+		d.expect("(3002)")
+		d.answer("eighty")
+		d.expect(`Sorry, your reply was invalid: port "eighty" is not a number`)
+		d.answer("8080")
+
+		d.expect("MCP endpoint URL (resource)")
+		d.expect("(http://localhost:8080/mcp)") // default follows the port
+		d.answer("")
+
+		d.expect("Extra scopes")
+		d.answer("files:read, files:write")
+
+		d.expect("created demo-server in " + dir)
+		d.expect("next steps:")
+	})
+	if res.code != exitOK {
+		t.Fatalf("exit code %d, want %d; screen:\n%s", res.code, exitOK, res.screen)
+	}
+	if len(res.specs) != 1 {
+		t.Fatalf("rendered %d specs, want 1", len(res.specs))
+	}
+	got := res.specs[0]
+	want := generator.Spec{
+		Name:        "demo-server",
+		Module:      "example.com/demo",
+		Provider:    "generic",
+		Issuer:      "https://auth.example.com",
+		ResourceURL: "http://localhost:8080/mcp",
+		Scopes:      []string{"files:read", "files:write"},
+		Port:        8080,
+		Tools:       generator.DefaultTools(),
+		Runtime:     got.Runtime, // this build's; checked by the scripts
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("spec:\n got %+v\nwant %+v", got, want)
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, "mcpgen.yaml"))
+	if err != nil {
+		t.Fatalf("read manifest: %v", err)
+	}
+	for _, line := range []string{"name: demo-server", "module: example.com/demo", "provider: generic", "issuer: https://auth.example.com", "port: 8080", "  - files:read", "  - files:write"} {
+		if !strings.Contains(string(manifest), line+"\n") {
+			t.Errorf("mcpgen.yaml lacks %q:\n%s", line, manifest)
+		}
+	}
+}
+
+func TestInteractiveNewAsksOnlyWhatFlagsDidNotGive(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	res := runOnPTY(t, []string{"new", "svc", "--dir", dir, "--module", "example.com/svc", "--issuer", "https://env.example.com", "--port", "9000"}, func(d *dialog) {
+		d.expect("Authorization provider")
+		d.send(keyReturn) // default: scalekit
+		d.expect("MCP endpoint URL (resource)")
+		d.expect("(http://localhost:9000/mcp)")
+		d.answer("https://svc.example.com/mcp")
+		d.expect("Extra scopes")
+		d.answer("")
+		d.expect("next steps:")
+	})
+	if res.code != exitOK {
+		t.Fatalf("exit code %d, want %d; screen:\n%s", res.code, exitOK, res.screen)
+	}
+	for _, asked := range []string{"Project name", "Go module path", "Scalekit environment URL", "Port"} {
+		if strings.Contains(res.screen, asked) {
+			t.Errorf("asked %q although a flag gave it; screen:\n%s", asked, res.screen)
+		}
+	}
+	got := res.specs[0]
+	if got.Provider != "scalekit" || got.JWKSURL != "https://env.example.com/keys" || got.ResourceURL != "https://svc.example.com/mcp" || got.Scopes != nil {
+		t.Errorf("spec = %+v", got)
+	}
+}
+
+func TestInteractiveScalekitWording(t *testing.T) {
+	res := runOnPTY(t, []string{"new", "sk", "--dry-run", "--dir", filepath.Join(t.TempDir(), "sk"), "--module", "sk", "--provider", "scalekit", "--port", "3002", "--resource", "http://localhost:3002/mcp", "--scopes", "a"}, func(d *dialog) {
+		d.expect("Scalekit environment URL")
+		d.answer("")
+		d.expect("Sorry, your reply was invalid: a URL is required")
+		d.answer("https://acme.scalekit.dev")
+		d.expect("dry run: nothing was written")
+	})
+	if res.code != exitOK {
+		t.Fatalf("exit code %d, want %d; screen:\n%s", res.code, exitOK, res.screen)
+	}
+	if got := res.specs[0].Issuer; got != "https://acme.scalekit.dev" {
+		t.Errorf("issuer = %q", got)
+	}
+}
+
+func TestInteractiveInterruptWritesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	res := runOnPTY(t, []string{"new", "--dir", dir}, func(d *dialog) {
+		d.expect("Project name")
+		d.answer("demo")
+		d.expect("Go module path")
+		d.send(keyCtrlC)
+		d.expect("mcpgen: interrupted; nothing was written")
+	})
+	if res.code != exitError {
+		t.Errorf("exit code %d, want %d; screen:\n%s", res.code, exitError, res.screen)
+	}
+	if len(res.specs) != 0 {
+		t.Errorf("rendered %d specs after an interrupt", len(res.specs))
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("stat %s after an interrupt: %v, want not exist", dir, err)
+	}
+}
+
+func TestInteractiveBadFlagFailsBeforeAsking(t *testing.T) {
+	res := runOnPTY(t, []string{"new", "demo", "--port", "0"}, func(d *dialog) {
+		d.expect("mcpgen: invalid --port")
+	})
+	if res.code != exitUsage {
+		t.Errorf("exit code %d, want %d", res.code, exitUsage)
+	}
+	if strings.Contains(res.screen, "?") {
+		t.Errorf("asked a question before refusing a bad flag; screen:\n%s", res.screen)
+	}
+}
+
+func TestInteractiveYesNeverAsks(t *testing.T) {
+	res := runOnPTY(t, []string{"new", "demo", "--yes", "--dir", filepath.Join(t.TempDir(), "demo")}, func(d *dialog) {
+		d.expect("mcpgen: missing --issuer")
+	})
+	if res.code != exitUsage {
+		t.Errorf("exit code %d, want %d; screen:\n%s", res.code, exitUsage, res.screen)
+	}
+}
+
+func TestSurveyPrompterConfirm(t *testing.T) {
+	// Confirm is not used by `new`; `add tool` asks "add another argument?" with it.
+	for _, tc := range []struct {
+		typed string
+		def   bool
+		want  bool
+	}{
+		{"y", false, true},
+		{"n", true, false},
+		{"", true, true},
+		{"", false, false},
+	} {
+		var got bool
+		var err error
+		runPrompter(t, func(p Prompter) { got, err = p.Confirm("Add another argument?", tc.def, "") }, func(d *dialog) {
+			d.expect("Add another argument?")
+			d.answer(tc.typed)
+		})
+		if err != nil || got != tc.want {
+			t.Errorf("typed %q (default %v): got %v, %v; want %v", tc.typed, tc.def, got, err, tc.want)
+		}
+	}
+}
+
+// runPrompter drives one Prompter call on a pseudo-terminal.
+func runPrompter(t *testing.T, call func(Prompter), script func(d *dialog)) {
+	t.Helper()
+	ptm, pts, err := pty.Open()
+	if err != nil {
+		t.Fatalf("open pseudo-terminal: %v", err)
+	}
+	term := vt10x.New(vt10x.WithWriter(pts))
+	c, err := expect.NewConsole(expect.WithStdin(ptm), expect.WithStdout(term), expect.WithCloser(ptm, pts), expect.WithDefaultTimeout(30*time.Second))
+	if err != nil {
+		t.Fatalf("create console: %v", err)
+	}
+	defer c.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d := &dialog{t: t, c: c}
+		script(d)
+		if !d.failed {
+			_, _ = c.ExpectEOF()
+		}
+	}()
+	p := terminalPrompter(c.Tty(), c.Tty(), c.Tty())
+	if p == nil {
+		t.Fatal("terminalPrompter returned nil on a terminal")
+	}
+	call(p)
+	_ = c.Tty().Close()
+	<-done
+}
+
+func TestTerminalPrompterNeedsATerminal(t *testing.T) {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if p := terminalPrompter(f, f, f); p != nil {
+		t.Errorf("terminalPrompter(%s) = %T, want nil", os.DevNull, p)
+	}
+	if p := terminalPrompter(strings.NewReader(""), os.Stdout, os.Stderr); p != nil {
+		t.Errorf("terminalPrompter(strings.Reader) = %T, want nil", p)
+	}
+}

@@ -1,0 +1,492 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mcpgen/mcpgen/generator"
+)
+
+// newOptions holds the flags of `mcpgen new`, named as in DESIGN.md.
+type newOptions struct {
+	dir        string
+	module     string
+	provider   string
+	issuer     string
+	jwksURL    string
+	resource   string
+	scopes     []string
+	port       int
+	yes        bool
+	force      bool
+	dryRun     bool
+	runtimeDir string
+}
+
+func newNewCommand(a *app) *cobra.Command {
+	o := &newOptions{}
+	cmd := &cobra.Command{
+		Use:   "new NAME",
+		Short: "Scaffold a new OAuth-protected MCP server project",
+		Long: `Scaffold a Go project for an MCP server that serves Streamable HTTP at /mcp and accepts
+only OAuth 2.1 bearer tokens issued for it by your authorization server.
+
+Values come from flags first. In a terminal, mcpgen asks for the ones that are missing;
+--yes never asks and uses defaults instead (provider scalekit, module NAME, port 3002,
+resource http://localhost:PORT/mcp). NAME and --issuer have no default: without a
+terminal they must be given. The target directory (./NAME unless --dir) must not exist
+or be empty unless --force; --dry-run lists the files and writes nothing.
+
+The issuer, resource URL and JWKS URL given here become the defaults in the project's
+.env.example and README: the generated server reads its settings from the environment
+(or a .env file) at start, so they can change without generating again.`,
+		Example: `  # answer questions in the terminal
+  mcpgen new greeting-server
+
+  # no questions: Scalekit environment now, everything else default
+  mcpgen new greeting-server --yes --issuer https://YOUR-ENV.scalekit.dev
+
+  # any OAuth 2.1 authorization server issuing JWT access tokens
+  mcpgen new billing --yes --provider generic --issuer https://auth.example.com \
+    --module github.com/acme/billing --resource https://billing.example.com/mcp \
+    --scopes invoices:read,invoices:write --port 8080
+
+  # list what would be written, write nothing
+  mcpgen new greeting-server --yes --issuer https://YOUR-ENV.scalekit.dev --dry-run`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("new takes one NAME, got %d arguments (%s); quote values that contain spaces", len(args), strings.Join(args, " "))
+			}
+			return nil
+		},
+		// NAME is free text: offer no file names.
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(a, cmd, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.dir, "dir", "", "output directory (default ./NAME); must not exist or be empty unless --force")
+	f.StringVar(&o.module, "module", "", "Go module path of the generated project (default NAME)")
+	f.StringVar(&o.provider, "provider", "", "authorization provider preset: "+strings.Join(generator.Providers, " | ")+" (default "+defaultProvider+")")
+	f.StringVar(&o.issuer, "issuer", "", "authorization server issuer URL (scalekit: your environment URL)")
+	f.StringVar(&o.jwksURL, "jwks-url", "", "JWKS URL (default: the provider's, else discovered from issuer metadata)")
+	f.StringVar(&o.resource, "resource", "", "canonical URL of the MCP endpoint (default http://localhost:PORT/mcp)")
+	f.StringSliceVar(&o.scopes, "scopes", nil, "extra scopes_supported, comma-separated")
+	f.IntVar(&o.port, "port", 0, "port the server listens on (default 3002)")
+	f.BoolVarP(&o.yes, "yes", "y", false, "never prompt; use defaults for everything not given")
+	f.BoolVar(&o.force, "force", false, "allow a non-empty target directory")
+	f.BoolVar(&o.dryRun, "dry-run", false, "list the files that would be written, write nothing")
+	f.StringVar(&o.runtimeDir, "runtime-dir", "", "mcpgen checkout the generated go.mod replaces the runtime with (default: this build's, or $MCPGEN_RUNTIME_DIR)")
+	f.SortFlags = false
+
+	_ = cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions(generator.Providers, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.MarkFlagDirname("dir")
+	_ = cmd.MarkFlagDirname("runtime-dir")
+	return cmd
+}
+
+// run builds the Spec from flags ∪ answers ∪ defaults, then renders and writes it (or
+// lists it for --dry-run). Every value is checked before anything is asked or written.
+func (o *newOptions) run(a *app, cmd *cobra.Command, args []string) error {
+	flags := cmd.Flags()
+	spec := generator.Spec{
+		Module:      o.module,
+		Provider:    o.provider,
+		Issuer:      o.issuer,
+		JWKSURL:     o.jwksURL,
+		ResourceURL: o.resource,
+		Scopes:      cleanScopes(o.scopes),
+	}
+	if len(args) == 1 {
+		spec.Name = args[0]
+	}
+	if flags.Changed("port") {
+		spec.Port = o.port
+	}
+	// Bad flag values fail before any question is asked, so an answer is never wasted.
+	if err := checkGiven(spec, flags); err != nil {
+		return err
+	}
+
+	// A conflicting target is reported before any question when the directory is
+	// already known, so no answers are wasted on a run that cannot write.
+	if dir := o.targetDir(spec.Name); dir != "" {
+		if err := checkTarget(dir, o.force); err != nil {
+			return err
+		}
+	}
+
+	var p Prompter
+	if !o.yes {
+		p = a.prompter()
+	}
+	switch {
+	case p != nil:
+		if err := askMissing(p, &spec, flags); err != nil {
+			return err
+		}
+	case !o.yes:
+		if err := requireNonInteractive(spec); err != nil {
+			return err
+		}
+	}
+	if spec.Name == "" {
+		return usagef("missing NAME; pass the project name as in 'mcpgen new greeting-server --yes --issuer URL'")
+	}
+	if spec.Provider == "" {
+		spec.Provider = defaultProvider
+	}
+	if spec.Issuer == "" {
+		return usagef("missing --issuer: the generated server accepts only tokens from that issuer (%s)", issuerHint(spec.Provider))
+	}
+
+	rt, err := o.runtimeRef(a)
+	if err != nil {
+		return err
+	}
+	spec.Runtime = rt
+	spec.ApplyDefaults()
+	if err := spec.Validate(); err != nil {
+		return err // *generator.SpecError: every problem names its flag; exit 2
+	}
+
+	// Checked (again) before rendering: the name may have come from a prompt, and a
+	// conflict must be reported the same way with --dry-run as without.
+	dir := o.targetDir(spec.Name)
+	if err := checkTarget(dir, o.force); err != nil {
+		return err
+	}
+	files, err := a.render(spec)
+	if err != nil {
+		return fmt.Errorf("render project %s: %w", spec.Name, err)
+	}
+	out := cmd.OutOrStdout()
+	if o.dryRun {
+		printPlan(out, dir, files)
+		return nil
+	}
+	if err := generator.Write(dir, files, generator.WriteOptions{Force: o.force}); err != nil {
+		return describeWriteError(dir, err)
+	}
+	printNextSteps(out, dir, spec, len(files))
+	return nil
+}
+
+// targetDir is --dir, else ./NAME ("" while neither is known).
+func (o *newOptions) targetDir(name string) string {
+	if o.dir != "" {
+		return o.dir
+	}
+	return name
+}
+
+// checkGiven validates the values given on the command line, one message per bad flag.
+func checkGiven(s generator.Spec, flags *pflag.FlagSet) error {
+	var errs []error
+	check := func(given bool, flag string, err error) {
+		if given && err != nil {
+			errs = append(errs, fmt.Errorf("invalid %s: %w", flag, err))
+		}
+	}
+	check(s.Name != "", "NAME", generator.ValidateName(s.Name))
+	check(flags.Changed("module"), "--module", generator.ValidateModule(s.Module))
+	check(flags.Changed("provider"), "--provider", generator.ValidateProvider(s.Provider))
+	check(flags.Changed("issuer"), "--issuer", specProblem(s, "--issuer"))
+	check(flags.Changed("jwks-url"), "--jwks-url", generator.ValidateURL(s.JWKSURL))
+	check(flags.Changed("resource"), "--resource", specProblem(s, "--resource"))
+	check(flags.Changed("port"), "--port", generator.ValidatePort(s.Port))
+	if flags.Changed("scopes") {
+		for _, sc := range s.Scopes {
+			check(true, "--scopes", generator.ValidateScope(sc))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return asUsage(errors.Join(errs...))
+}
+
+// defaultProvider is the preset used when neither --provider nor an answer names one.
+// The generator has no default (Spec.Provider must be set); Scalekit is the provider
+// mcpgen's users start from.
+const defaultProvider = generator.ProviderScalekit
+
+// The issuer has no default, not even under --yes. An empty issuer would be friendlier
+// only at first sight: the generator refuses it (Spec.Validate reports --issuer, and the
+// scalekit JWKS URL is derived from it), and a project generated without one cannot
+// start until the user finds the right variable. Requiring --issuer keeps the CLI
+// consistent with the generator and makes `go run .` work right after `new`; the value
+// is only a default in .env.example, so changing it later needs no regeneration.
+
+// issuerHint says what the issuer is for a provider, for messages and prompts.
+func issuerHint(provider string) string {
+	if provider == generator.ProviderScalekit {
+		return "your Scalekit environment URL, such as https://YOUR-ENV.scalekit.dev"
+	}
+	return "the exact iss of your access tokens, such as https://auth.example.com"
+}
+
+// specProblem returns what the generator's own Spec.Validate says about flag's value in
+// s, or nil. Prompts and flags use it for values whose rules live only in Validate (an
+// issuer or resource is an identifier URL: no query string), so the CLI never accepts a
+// value that generation would refuse.
+func specProblem(s generator.Spec, flag string) error {
+	s.ApplyDefaults()
+	var se *generator.SpecError
+	if !errors.As(s.Validate(), &se) {
+		return nil
+	}
+	var msgs []string
+	for _, p := range se.Problems {
+		if p.Flag == flag {
+			msgs = append(msgs, p.Message)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// requireNonInteractive fails, naming the flags to pass, when values that have no
+// sensible default are missing and nobody can be asked.
+func requireNonInteractive(s generator.Spec) error {
+	var missing []string
+	if s.Name == "" {
+		missing = append(missing, "NAME")
+	}
+	if s.Issuer == "" {
+		missing = append(missing, "--issuer")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return usagef("missing %s: pass it on the command line, as in 'mcpgen new greeting-server --issuer URL', or run in a terminal to be asked (--yes fills in every other value)", strings.Join(missing, " and "))
+}
+
+// askMissing asks, in order, for every value no flag gave. Defaults shown are the
+// generator's own (computed through ApplyDefaults), so prompts never disagree with it.
+func askMissing(p Prompter, s *generator.Spec, flags *pflag.FlagSet) error {
+	var err error
+	if s.Name == "" {
+		s.Name, err = p.Input("Project name", "",
+			"Lower-case letters, digits and dashes, starting with a letter. Also the directory and the server's name.",
+			generator.ValidateName)
+		if err != nil {
+			return err
+		}
+	}
+	if !flags.Changed("module") {
+		s.Module, err = p.Input("Go module path", defaultOf(*s, func(d generator.Spec) string { return d.Module }),
+			"The module path in go.mod, for example github.com/you/"+s.Name+".",
+			generator.ValidateModule)
+		if err != nil {
+			return err
+		}
+	}
+	if !flags.Changed("provider") {
+		s.Provider, err = p.Select("Authorization provider", generator.Providers, defaultProvider,
+			"scalekit: a Scalekit environment (SK_ENV_URL, JWKS at <env>/keys). generic: any OAuth 2.1 authorization server that issues JWT access tokens (AUTH_* settings).")
+		if err != nil {
+			return err
+		}
+	}
+	if !flags.Changed("issuer") {
+		msg := "Authorization server issuer URL"
+		if s.Provider == generator.ProviderScalekit {
+			msg = "Scalekit environment URL"
+		}
+		s.Issuer, err = p.Input(msg, "", "The issuer of the access tokens this server accepts: "+issuerHint(s.Provider)+".",
+			func(v string) error { return fieldAnswer(*s, "--issuer", func(c *generator.Spec) { c.Issuer = v }) })
+		if err != nil {
+			return err
+		}
+	}
+	// The port comes before the resource URL because the resource's default depends on it.
+	if !flags.Changed("port") {
+		def := strconv.Itoa(defaultOf(*s, func(d generator.Spec) int { return d.Port }))
+		ans, err := p.Input("Port", def, "The port the server listens on (PORT).", validatePortText)
+		if err != nil {
+			return err
+		}
+		s.Port, _ = strconv.Atoi(ans) // validated above
+	}
+	if !flags.Changed("resource") {
+		s.ResourceURL, err = p.Input("MCP endpoint URL (resource)", defaultOf(*s, func(d generator.Spec) string { return d.ResourceURL }),
+			"The canonical public URL clients use for this server; tokens must carry it as audience (MCP_RESOURCE_URL).",
+			func(v string) error {
+				return fieldAnswer(*s, "--resource", func(c *generator.Spec) { c.ResourceURL = v })
+			})
+		if err != nil {
+			return err
+		}
+	}
+	if !flags.Changed("scopes") {
+		ans, err := p.Input("Extra scopes (comma-separated, optional)", "",
+			"Scopes listed in scopes_supported besides those your tools require (greet_user requires usr:read).",
+			validateScopeList)
+		if err != nil {
+			return err
+		}
+		s.Scopes = cleanScopes(strings.Split(ans, ","))
+	}
+	return nil
+}
+
+// fieldAnswer checks one prompt answer with the generator's rules for flag: set puts the
+// answer into a copy of s. An empty answer is refused here, as it would be by Validate.
+func fieldAnswer(s generator.Spec, flag string, set func(*generator.Spec)) error {
+	set(&s)
+	return specProblem(s, flag)
+}
+
+// defaultOf returns the value the generator would default a field of s to.
+func defaultOf[T any](s generator.Spec, field func(generator.Spec) T) T {
+	s.ApplyDefaults()
+	return field(s)
+}
+
+func validatePortText(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("port %q is not a number", s)
+	}
+	return generator.ValidatePort(n)
+}
+
+func validateScopeList(s string) error {
+	for _, sc := range cleanScopes(strings.Split(s, ",")) {
+		if err := generator.ValidateScope(sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cleanScopes trims each scope and drops empty ones and repeats, keeping the order.
+func cleanScopes(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s == "" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// runtimeRef says which runtime the generated go.mod builds against: this build's
+// (generator.CurrentRuntime, which honours MCPGEN_RUNTIME_DIR), with --runtime-dir
+// overriding the replace directory.
+func (o *newOptions) runtimeRef(a *app) (generator.RuntimeRef, error) {
+	rt, err := a.currentRuntime()
+	if o.runtimeDir == "" {
+		if err != nil {
+			return rt, fmt.Errorf("find the mcpgen runtime for go.mod: %w (pass --runtime-dir or set MCPGEN_RUNTIME_DIR to an mcpgen checkout)", err)
+		}
+		return rt, nil
+	}
+	dir, aerr := filepath.Abs(o.runtimeDir)
+	if aerr != nil {
+		return rt, usagef("invalid --runtime-dir %s: %w", o.runtimeDir, aerr)
+	}
+	if _, serr := os.Stat(filepath.Join(dir, "go.mod")); serr != nil {
+		return rt, usagef("invalid --runtime-dir %s: no go.mod there; point it at an mcpgen checkout", o.runtimeDir)
+	}
+	// A failing CurrentRuntime only matters for the replace directory, which the flag
+	// gives; the version it found (if any) is kept for the require line.
+	rt.ReplaceDir = dir
+	return rt, nil
+}
+
+// checkTarget refuses a target that is a file, or a non-empty directory without force.
+// generator.Write checks again (and every file); this early check gives the CLI's own
+// message and makes --dry-run report the conflict the real run would hit.
+func checkTarget(dir string, force bool) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case errors.Is(err, syscall.ENOTDIR):
+		return fmt.Errorf("cannot create target directory %s: a parent of it is a file; choose another --dir", displayDir(dir))
+	case err != nil:
+		return fmt.Errorf("check target directory %s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("target %s exists and is not a directory; choose another --dir", displayDir(dir))
+	}
+	if force {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("check target directory %s: %w", dir, err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("target directory %s exists and is not empty; choose another --dir or pass --force", displayDir(dir))
+	}
+	return nil
+}
+
+// describeWriteError keeps the generator's error (callers may branch on its type) and
+// adds how to fix a conflict.
+func describeWriteError(dir string, err error) error {
+	var ce *generator.ConflictError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("%w; choose another --dir or pass --force", err)
+	}
+	return fmt.Errorf("write project to %s: %w", dir, err)
+}
+
+// printPlan lists every file --dry-run would write, with its size.
+func printPlan(w io.Writer, dir string, files []generator.File) {
+	total := 0
+	width := 1
+	for _, f := range files {
+		total += len(f.Data)
+		width = max(width, len(strconv.Itoa(len(f.Data))))
+	}
+	fmt.Fprintf(w, "would write %d files (%d bytes) to %s:\n", len(files), total, displayDir(dir))
+	for _, f := range files {
+		fmt.Fprintf(w, "  %*d  %s\n", width, len(f.Data), f.Path)
+	}
+	fmt.Fprintln(w, "dry run: nothing was written")
+}
+
+// printNextSteps tells the user how to run and test what was just written.
+func printNextSteps(w io.Writer, dir string, s generator.Spec, n int) {
+	fmt.Fprintf(w, "created %s in %s (%d files)\n\nnext steps:\n", s.Name, displayDir(dir), n)
+	fmt.Fprintf(w, "  cd %s\n", shellQuote(dir))
+	fmt.Fprintf(w, "  cp .env.example .env   # the settings the server reads at start; edit to taste\n")
+	fmt.Fprintf(w, "  go run .               # serves %s\n", s.ResourceURL)
+	fmt.Fprintf(w, "  go test ./...\n")
+}
+
+// displayDir shows a relative directory as ./dir so it reads as a path in messages.
+func displayDir(dir string) string {
+	if filepath.IsAbs(dir) || dir == "." || dir == ".." || strings.HasPrefix(dir, "./") || strings.HasPrefix(dir, "../") {
+		return dir
+	}
+	return "./" + dir
+}
+
+// shellQuote quotes p for a POSIX shell when it needs it.
+func shellQuote(p string) string {
+	if p != "" && strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./") == "" {
+		return p
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
+}

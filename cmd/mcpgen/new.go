@@ -7,12 +7,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/mod/modfile"
 
 	"github.com/mcpgen/mcpgen/generator"
 )
@@ -171,15 +173,26 @@ func (o *newOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return fmt.Errorf("render project %s: %w", spec.Name, err)
 	}
+	// Only --force can replace files; say which, before (--dry-run) or after writing.
+	var replaced []string
+	if o.force {
+		if replaced, err = generator.Overwrites(dir, files); err != nil {
+			return err
+		}
+	}
 	out := cmd.OutOrStdout()
 	if o.dryRun {
-		printPlan(out, dir, files)
+		printPlan(out, dir, files, replaced)
 		return nil
 	}
 	if err := generator.Write(dir, files, generator.WriteOptions{Force: o.force}); err != nil {
-		return describeWriteError(dir, err)
+		var ce *generator.ConflictError
+		if errors.As(err, &ce) {
+			return err // already says how to fix it
+		}
+		return fmt.Errorf("write project to %s: %w", displayDir(dir), err)
 	}
-	printNextSteps(out, dir, spec, len(files))
+	printNextSteps(out, dir, spec, len(files), replaced)
 	return nil
 }
 
@@ -396,26 +409,33 @@ func (o *newOptions) runtimeRef(a *app) (generator.RuntimeRef, error) {
 	rt, err := a.currentRuntime()
 	if o.runtimeDir == "" {
 		if err != nil {
-			return rt, fmt.Errorf("find the mcpgen runtime for go.mod: %w (pass --runtime-dir or set MCPGEN_RUNTIME_DIR to an mcpgen checkout)", err)
+			return rt, fmt.Errorf("find the mcpgen runtime for go.mod: %w (or pass --runtime-dir)", err)
 		}
 		return rt, nil
 	}
-	dir, aerr := filepath.Abs(o.runtimeDir)
-	if aerr != nil {
-		return rt, usagef("invalid --runtime-dir %s: %w", o.runtimeDir, aerr)
+	dir, err := filepath.Abs(o.runtimeDir)
+	if err != nil {
+		return rt, usagef("invalid --runtime-dir %s: %w", o.runtimeDir, err)
 	}
-	if _, serr := os.Stat(filepath.Join(dir, "go.mod")); serr != nil {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
 		return rt, usagef("invalid --runtime-dir %s: no go.mod there; point it at an mcpgen checkout", o.runtimeDir)
 	}
-	// A failing CurrentRuntime only matters for the replace directory, which the flag
-	// gives; the version it found (if any) is kept for the require line.
+	if path := modfile.ModulePath(data); path != generator.RuntimeModule {
+		return rt, usagef("invalid --runtime-dir %s: its go.mod is module %q, not %s; point it at an mcpgen checkout", o.runtimeDir, path, generator.RuntimeModule)
+	}
+	// The flag gives the replace directory, so a development build whose own checkout
+	// is gone still works; a release build keeps its version on the require line.
+	if rt.Version == "" {
+		rt.Version = generator.DevelVersion
+	}
 	rt.ReplaceDir = dir
 	return rt, nil
 }
 
 // checkTarget refuses a target that is a file, or a non-empty directory without force.
-// generator.Write checks again (and every file); this early check gives the CLI's own
-// message and makes --dry-run report the conflict the real run would hit.
+// generator.Write checks again (and every file); checking early lets the CLI refuse
+// before asking questions, and makes --dry-run report the conflict the real run would hit.
 func checkTarget(dir string, force bool) error {
 	fi, err := os.Stat(dir)
 	switch {
@@ -435,24 +455,24 @@ func checkTarget(dir string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("check target directory %s: %w", dir, err)
 	}
-	if len(entries) > 0 {
-		return fmt.Errorf("target directory %s exists and is not empty; choose another --dir or pass --force", displayDir(dir))
+	if len(entries) == 0 {
+		return nil
 	}
-	return nil
+	// The generator's own error type and wording, so the message is the same whichever
+	// check finds the conflict.
+	ce := &generator.ConflictError{Dir: displayDir(dir)}
+	for _, e := range entries[:min(len(entries), 5)] {
+		ce.Existing = append(ce.Existing, e.Name())
+	}
+	if len(entries) > 5 {
+		ce.Existing = append(ce.Existing, "…")
+	}
+	return ce
 }
 
-// describeWriteError keeps the generator's error (callers may branch on its type) and
-// adds how to fix a conflict.
-func describeWriteError(dir string, err error) error {
-	var ce *generator.ConflictError
-	if errors.As(err, &ce) {
-		return fmt.Errorf("%w; choose another --dir or pass --force", err)
-	}
-	return fmt.Errorf("write project to %s: %w", dir, err)
-}
-
-// printPlan lists every file --dry-run would write, with its size.
-func printPlan(w io.Writer, dir string, files []generator.File) {
+// printPlan lists every file --dry-run would write, with its size, marking those that
+// --force would replace.
+func printPlan(w io.Writer, dir string, files []generator.File, replaced []string) {
 	total := 0
 	width := 1
 	for _, f := range files {
@@ -461,18 +481,27 @@ func printPlan(w io.Writer, dir string, files []generator.File) {
 	}
 	fmt.Fprintf(w, "would write %d files (%d bytes) to %s:\n", len(files), total, displayDir(dir))
 	for _, f := range files {
-		fmt.Fprintf(w, "  %*d  %s\n", width, len(f.Data), f.Path)
+		note := ""
+		if slices.Contains(replaced, f.Path) {
+			note = "  (replaces the existing file)"
+		}
+		fmt.Fprintf(w, "  %*d  %s%s\n", width, len(f.Data), f.Path, note)
 	}
 	fmt.Fprintln(w, "dry run: nothing was written")
 }
 
-// printNextSteps tells the user how to run and test what was just written.
-func printNextSteps(w io.Writer, dir string, s generator.Spec, n int) {
-	fmt.Fprintf(w, "created %s in %s (%d files)\n\nnext steps:\n", s.Name, displayDir(dir), n)
+// printNextSteps tells the user what was written and how to test and run it.
+func printNextSteps(w io.Writer, dir string, s generator.Spec, n int, replaced []string) {
+	fmt.Fprintf(w, "created %s in %s (%d files)\n", s.Name, displayDir(dir), n)
+	if len(replaced) > 0 {
+		fmt.Fprintf(w, "replaced existing files (--force): %s\n", strings.Join(replaced, ", "))
+	}
+	fmt.Fprintf(w, "\nnext steps:\n")
 	fmt.Fprintf(w, "  cd %s\n", shellQuote(dir))
-	fmt.Fprintf(w, "  cp .env.example .env   # the settings the server reads at start; edit to taste\n")
-	fmt.Fprintf(w, "  go run .               # serves %s\n", s.ResourceURL)
-	fmt.Fprintf(w, "  go test ./...\n")
+	fmt.Fprintf(w, "  go test ./...   # auth and tool tests against an in-process token issuer\n")
+	fmt.Fprintf(w, "  go run .        # serves %s\n", s.ResourceURL)
+	fmt.Fprintf(w, "\nthe server reads its settings from the environment or a .env file at start\n")
+	fmt.Fprintf(w, "(cp .env.example .env); once deployed, set MCP_RESOURCE_URL to its public URL\n")
 }
 
 // displayDir shows a relative directory as ./dir so it reads as a path in messages.

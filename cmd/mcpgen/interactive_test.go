@@ -167,6 +167,11 @@ func TestInteractiveNewAsksEveryMissingValue(t *testing.T) {
 		d.expect(`Sorry, your reply was invalid: "http://auth.example.com" must use https`)
 		d.answer("https://auth.example.com")
 
+		d.expect("JWKS URL (optional)") // generic only: nothing to derive it from
+		d.answer("ftp://auth.example.com/jwks")
+		d.expect(`Sorry, your reply was invalid: "ftp://auth.example.com/jwks" must use https`)
+		d.answer("https://auth.example.com/jwks")
+
 		d.expect("Port")
 		d.expect("(3002)")
 		d.answer("eighty")
@@ -195,6 +200,7 @@ func TestInteractiveNewAsksEveryMissingValue(t *testing.T) {
 		Module:      "example.com/demo",
 		Provider:    "generic",
 		Issuer:      "https://auth.example.com",
+		JWKSURL:     "https://auth.example.com/jwks",
 		ResourceURL: "http://localhost:8080/mcp",
 		Scopes:      []string{"files:read", "files:write"},
 		Port:        8080,
@@ -230,7 +236,7 @@ func TestInteractiveNewAsksOnlyWhatFlagsDidNotGive(t *testing.T) {
 	if res.code != exitOK {
 		t.Fatalf("exit code %d, want %d; screen:\n%s", res.code, exitOK, res.screen)
 	}
-	for _, asked := range []string{"Project name", "Go module path", "Scalekit environment URL", "Port"} {
+	for _, asked := range []string{"Project name", "Go module path", "Scalekit environment URL", "JWKS URL", "Port"} {
 		if strings.Contains(res.screen, asked) {
 			t.Errorf("asked %q although a flag gave it; screen:\n%s", asked, res.screen)
 		}

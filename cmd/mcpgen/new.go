@@ -98,10 +98,18 @@ The issuer, resource URL and JWKS URL given here become the defaults in the proj
 	return cmd
 }
 
-// run builds the Spec from flags ∪ answers ∪ defaults, then renders and writes it (or
-// lists it for --dry-run). Every value is checked before anything is asked or written.
+// run builds the Spec, then renders and writes it (or lists it for --dry-run).
 func (o *newOptions) run(a *app, cmd *cobra.Command, args []string) error {
-	flags := cmd.Flags()
+	spec, err := o.buildSpec(a, cmd.Flags(), args)
+	if err != nil {
+		return err
+	}
+	return o.generate(a, cmd.OutOrStdout(), spec)
+}
+
+// buildSpec builds a valid Spec from flags ∪ answers ∪ defaults. Every value is checked
+// before anything is asked, and the whole Spec before anything is rendered.
+func (o *newOptions) buildSpec(a *app, flags *pflag.FlagSet, args []string) (generator.Spec, error) {
 	spec := generator.Spec{
 		Module:      o.module,
 		Provider:    o.provider,
@@ -118,14 +126,13 @@ func (o *newOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	}
 	// Bad flag values fail before any question is asked, so an answer is never wasted.
 	if err := checkGiven(spec, flags); err != nil {
-		return err
+		return spec, err
 	}
-
-	// A conflicting target is reported before any question when the directory is
-	// already known, so no answers are wasted on a run that cannot write.
+	// For the same reason a conflicting target is reported before any question when
+	// the directory is already known.
 	if dir := o.targetDir(spec.Name); dir != "" {
 		if err := checkTarget(dir, o.force); err != nil {
-			return err
+			return spec, err
 		}
 	}
 
@@ -136,33 +143,36 @@ func (o *newOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	switch {
 	case p != nil:
 		if err := askMissing(p, &spec, flags); err != nil {
-			return err
+			return spec, err
 		}
 	case !o.yes:
 		if err := requireNonInteractive(spec); err != nil {
-			return err
+			return spec, err
 		}
 	}
 	if spec.Name == "" {
-		return usagef("missing NAME; pass the project name as in 'mcpgen new greeting-server --yes --issuer URL'")
+		return spec, usagef("missing NAME; pass the project name as in 'mcpgen new greeting-server --yes --issuer URL'")
 	}
 	if spec.Provider == "" {
 		spec.Provider = defaultProvider
 	}
 	if spec.Issuer == "" {
-		return usagef("missing --issuer: the generated server accepts only tokens from that issuer (%s)", issuerHint(spec.Provider))
+		return spec, usagef("missing --issuer: the generated server accepts only tokens from that issuer (%s)", issuerHint(spec.Provider))
 	}
 
 	rt, err := o.runtimeRef(a)
 	if err != nil {
-		return err
+		return spec, err
 	}
 	spec.Runtime = rt
 	spec.ApplyDefaults()
-	if err := spec.Validate(); err != nil {
-		return err // *generator.SpecError: every problem names its flag; exit 2
-	}
+	// A *generator.SpecError names the flag of every problem; run maps it to exit 2.
+	return spec, spec.Validate()
+}
 
+// generate renders spec and writes it to the target directory, or only lists the files
+// for --dry-run, then says what happened.
+func (o *newOptions) generate(a *app, out io.Writer, spec generator.Spec) error {
 	// Checked (again) before rendering: the name may have come from a prompt, and a
 	// conflict must be reported the same way with --dry-run as without.
 	dir := o.targetDir(spec.Name)
@@ -180,7 +190,6 @@ func (o *newOptions) run(a *app, cmd *cobra.Command, args []string) error {
 			return err
 		}
 	}
-	out := cmd.OutOrStdout()
 	if o.dryRun {
 		printPlan(out, dir, files, replaced)
 		return nil
@@ -322,6 +331,21 @@ func askMissing(p Prompter, s *generator.Spec, flags *pflag.FlagSet) error {
 		}
 		s.Issuer, err = p.Input(msg, "", "The issuer of the access tokens this server accepts: "+issuerHint(s.Provider)+".",
 			func(v string) error { return fieldAnswer(*s, "--issuer", func(c *generator.Spec) { c.Issuer = v }) })
+		if err != nil {
+			return err
+		}
+	}
+	// Scalekit's JWKS URL follows from the environment URL; a generic server does not
+	// discover it, so ask (an empty answer leaves AUTH_JWKS_URL to set at start).
+	if !flags.Changed("jwks-url") && s.Provider == generator.ProviderGeneric {
+		s.JWKSURL, err = p.Input("JWKS URL (optional)", "",
+			"Where the authorization server publishes its signing keys: jwks_uri in its metadata. Leave empty to set AUTH_JWKS_URL when the server starts.",
+			func(v string) error {
+				if v == "" {
+					return nil
+				}
+				return fieldAnswer(*s, "--jwks-url", func(c *generator.Spec) { c.JWKSURL = v })
+			})
 		if err != nil {
 			return err
 		}
@@ -498,6 +522,9 @@ func printNextSteps(w io.Writer, dir string, s generator.Spec, n int, replaced [
 	}
 	fmt.Fprintf(w, "\nnext steps:\n")
 	fmt.Fprintf(w, "  cd %s\n", shellQuote(dir))
+	if s.JWKSURL == "" {
+		fmt.Fprintf(w, "  export AUTH_JWKS_URL=...   # required: your authorization server's jwks_uri\n")
+	}
 	fmt.Fprintf(w, "  go test ./...   # auth and tool tests against an in-process token issuer\n")
 	fmt.Fprintf(w, "  go run .        # serves %s\n", s.ResourceURL)
 	fmt.Fprintf(w, "\nthe server reads its settings from the environment or a .env file at start\n")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
@@ -38,7 +39,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 
 // newRootCommand builds the mcpgen command tree. Each subcommand lives in its own file
 // with its own constructor (new.go, version.go; add.go for `mcpgen add tool` slots in
-// the same way) and shares a only through the app value.
+// the same way) and shares state only through the app value.
 func newRootCommand(a *app) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "mcpgen",
@@ -85,7 +86,7 @@ func runRoot(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return cmd.Help()
 	}
-	msg := "unknown command " + quote(args[0]) + " for " + quote(cmd.CommandPath())
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 		msg += "; did you mean " + strings.Join(s, " or ") + "?"
 	}
@@ -118,5 +119,3 @@ var completionExamples = map[string]string{
 	"fish":       "  mcpgen completion fish | source",
 	"powershell": "  mcpgen completion powershell | Out-String | Invoke-Expression",
 }
-
-func quote(s string) string { return `"` + s + `"` }

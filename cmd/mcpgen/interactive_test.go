@@ -149,6 +149,7 @@ func TestInteractiveNewAsksEveryMissingValue(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	res := runOnPTY(t, []string{"new", "--dir", dir}, func(d *dialog) {
 		d.expect("Project name")
+		d.expect("(out)") // suggested by --dir
 		d.answer("Bad_Name")
 		d.expect(`Sorry, your reply was invalid: "Bad_Name" is not a valid project name`)
 		d.answer("demo-server")

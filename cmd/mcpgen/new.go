@@ -49,9 +49,9 @@ resource http://localhost:PORT/mcp). NAME and --issuer have no default: without 
 terminal they must be given. The target directory (./NAME unless --dir) must not exist
 or be empty unless --force; --dry-run lists the files and writes nothing.
 
-The issuer, resource URL and JWKS URL given here become the defaults in the project's
-.env.example and README: the generated server reads its settings from the environment
-(or a .env file) at start, so they can change without generating again.`,
+The issuer, resource URL, JWKS URL and port given here become the project's defaults
+(in its config, .env.example and README): the generated server reads its settings from
+the environment (or a .env file) at start, so they can change without generating again.`,
 		Example: `  # answer questions in the terminal
   mcpgen new greeting-server
 
@@ -60,6 +60,7 @@ The issuer, resource URL and JWKS URL given here become the defaults in the proj
 
   # any OAuth 2.1 authorization server issuing JWT access tokens
   mcpgen new billing --yes --provider generic --issuer https://auth.example.com \
+    --jwks-url https://auth.example.com/.well-known/jwks.json \
     --module github.com/acme/billing --resource https://billing.example.com/mcp \
     --scopes invoices:read,invoices:write --port 8080
 
@@ -82,12 +83,12 @@ The issuer, resource URL and JWKS URL given here become the defaults in the proj
 	f.StringVar(&o.module, "module", "", "Go module path of the generated project (default NAME)")
 	f.StringVar(&o.provider, "provider", "", "authorization provider preset: "+strings.Join(generator.Providers, " | ")+" (default "+defaultProvider+")")
 	f.StringVar(&o.issuer, "issuer", "", "authorization server issuer URL (scalekit: your environment URL)")
-	f.StringVar(&o.jwksURL, "jwks-url", "", "JWKS URL (default: the provider's, else discovered from issuer metadata)")
+	f.StringVar(&o.jwksURL, "jwks-url", "", "JWKS URL (scalekit default: ISSUER/keys; generic: else AUTH_JWKS_URL is required at start)")
 	f.StringVar(&o.resource, "resource", "", "canonical URL of the MCP endpoint (default http://localhost:PORT/mcp)")
 	f.StringSliceVar(&o.scopes, "scopes", nil, "extra scopes_supported, comma-separated")
 	f.IntVar(&o.port, "port", 0, "port the server listens on (default 3002)")
 	f.BoolVarP(&o.yes, "yes", "y", false, "never prompt; use defaults for everything not given")
-	f.BoolVar(&o.force, "force", false, "allow a non-empty target directory")
+	f.BoolVar(&o.force, "force", false, "allow a non-empty target directory (files with generated names are replaced)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list the files that would be written, write nothing")
 	f.StringVar(&o.runtimeDir, "runtime-dir", "", "mcpgen checkout the generated go.mod replaces the runtime with (default: this build's, or $MCPGEN_RUNTIME_DIR)")
 	f.SortFlags = false
@@ -142,7 +143,7 @@ func (o *newOptions) buildSpec(a *app, flags *pflag.FlagSet, args []string) (gen
 	}
 	switch {
 	case p != nil:
-		if err := askMissing(p, &spec, flags); err != nil {
+		if err := askMissing(p, &spec, flags, nameFromDir(o.dir)); err != nil {
 			return spec, err
 		}
 	case !o.yes:
@@ -299,10 +300,10 @@ func requireNonInteractive(s generator.Spec) error {
 
 // askMissing asks, in order, for every value no flag gave. Defaults shown are the
 // generator's own (computed through ApplyDefaults), so prompts never disagree with it.
-func askMissing(p Prompter, s *generator.Spec, flags *pflag.FlagSet) error {
+func askMissing(p Prompter, s *generator.Spec, flags *pflag.FlagSet, nameDefault string) error {
 	var err error
 	if s.Name == "" {
-		s.Name, err = p.Input("Project name", "",
+		s.Name, err = p.Input("Project name", nameDefault,
 			"Lower-case letters, digits and dashes, starting with a letter. Also the directory and the server's name.",
 			generator.ValidateName)
 		if err != nil {
@@ -386,6 +387,18 @@ func askMissing(p Prompter, s *generator.Spec, flags *pflag.FlagSet) error {
 func fieldAnswer(s generator.Spec, flag string, set func(*generator.Spec)) error {
 	set(&s)
 	return specProblem(s, flag)
+}
+
+// nameFromDir suggests the last element of --dir as the project name, when it is one.
+func nameFromDir(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	name := filepath.Base(filepath.Clean(dir))
+	if generator.ValidateName(name) != nil {
+		return ""
+	}
+	return name
 }
 
 // defaultOf returns the value the generator would default a field of s to.

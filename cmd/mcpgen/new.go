@@ -542,6 +542,9 @@ func printNextSteps(w io.Writer, dir string, s generator.Spec, n int, replaced [
 	fmt.Fprintf(w, "  go run .        # serves %s\n", s.ResourceURL)
 	fmt.Fprintf(w, "\nthe server reads its settings from the environment or a .env file at start\n")
 	fmt.Fprintf(w, "(cp .env.example .env); once deployed, set MCP_RESOURCE_URL to its public URL\n")
+	if s.Provider == generator.ProviderScalekit {
+		fmt.Fprintf(w, "and PROTECTED_RESOURCE_METADATA to the metadata JSON from your Scalekit dashboard\n")
+	}
 }
 
 // displayDir shows a relative directory as ./dir so it reads as a path in messages.

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -61,6 +62,10 @@ type JWKSOptions struct {
 	HTTPTimeout        time.Duration // default 10s
 	HTTPClient         *http.Client  // default: a client with HTTPTimeout
 	Logger             *slog.Logger  // default slog.Default()
+	// AllowHTTP permits a plain-http JWKS URL on a non-loopback host. Off by
+	// default: whoever can alter the JWKS response in transit can sign
+	// tokens this server accepts, so only https (or loopback) is trusted.
+	AllowHTTP bool
 }
 
 // JWKS is a KeySet backed by a JSON Web Key Set, either fetched from a URL
@@ -119,7 +124,7 @@ var (
 // are answered 503, and loading is retried in the background with backoff. A
 // failed refresh keeps the last good keys.
 func NewRemoteJWKS(ctx context.Context, url string, opts JWKSOptions) (*JWKS, error) {
-	if err := checkJWKSURL(url); err != nil {
+	if err := checkJWKSURL(url, opts.AllowHTTP); err != nil {
 		return nil, err
 	}
 	if ctx == nil {
@@ -135,7 +140,16 @@ func NewRemoteJWKS(ctx context.Context, url string, opts JWKSOptions) (*JWKS, er
 		opts.HTTPTimeout = DefaultHTTPTimeout
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: opts.HTTPTimeout}
+		allowHTTP := opts.AllowHTTP
+		opts.HTTPClient = &http.Client{
+			Timeout: opts.HTTPTimeout,
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if len(via) >= 3 {
+					return errors.New("jwks: too many redirects")
+				}
+				return checkJWKSURL(req.URL.String(), allowHTTP)
+			},
+		}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -150,15 +164,28 @@ func NewRemoteJWKS(ctx context.Context, url string, opts JWKSOptions) (*JWKS, er
 	return j, nil
 }
 
-func checkJWKSURL(raw string) error {
+func checkJWKSURL(raw string, allowHTTP bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("jwks url %q: %w", raw, err)
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("jwks url %q must be an absolute http(s) URL", raw)
+		return fmt.Errorf("jwks url %q must be an absolute https URL", raw)
+	}
+	if u.Scheme == "http" && !allowHTTP && !isLoopbackName(u.Hostname()) {
+		return fmt.Errorf("jwks url %q must use https (http only for loopback hosts, or set AllowHTTP)", raw)
 	}
 	return nil
+}
+
+// isLoopbackName reports whether host is localhost or a loopback IP
+// (127.0.0.0/8, ::1).
+func isLoopbackName(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // NewStaticJWKS returns a key set holding the keys of a JWKS document, for

@@ -295,6 +295,26 @@ func TestRemoteJWKSRejectsBadResponses(t *testing.T) {
 	if _, err := auth.NewRemoteJWKS(context.Background(), "/jwks", auth.JWKSOptions{}); err == nil {
 		t.Error("accepted a relative JWKS URL")
 	}
+	if _, err := auth.NewRemoteJWKS(context.Background(), "http://auth.example.com/jwks", auth.JWKSOptions{}); err == nil {
+		t.Error("accepted a plain-http JWKS URL on a public host")
+	}
+}
+
+// TestRemoteJWKSRefusesDowngradeRedirect: a redirect from the JWKS URL to a
+// plain-http public host is not followed.
+func TestRemoteJWKSRefusesDowngradeRedirect(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://jwks.example.com/keys", http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	logs := &logBuffer{}
+	ks := remoteJWKS(t, srv.URL, auth.JWKSOptions{Logger: logs.logger()})
+	if ks.Ready() {
+		t.Fatal("ready after a downgrade redirect")
+	}
+	if !strings.Contains(logs.String(), "must use https") {
+		t.Errorf("logs %q do not say why", logs.String())
+	}
 }
 
 // jwkJSON marshals a public key as a JWK with the given metadata.

@@ -455,3 +455,45 @@ func TestRemoteJWKSDropsRevokedKeys(t *testing.T) {
 		t.Errorf("revoked key still verifies: %v", err)
 	}
 }
+
+// TestRemoteJWKSConcurrentUnknownKIDShareOneFetch: requests that arrive
+// while an on-demand fetch is in flight wait for it instead of starting
+// their own, even when the window is tiny, and all see the new key.
+func TestRemoteJWKSConcurrentUnknownKIDShareOneFetch(t *testing.T) {
+	iss := authtest.NewIssuer(t, authtest.WithAudience(testResource))
+	var fetches atomic.Int64
+	var slow atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		if slow.Load() {
+			time.Sleep(300 * time.Millisecond)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(iss.JWKS())
+	}))
+	t.Cleanup(srv.Close)
+	ks := remoteJWKS(t, srv.URL, auth.JWKSOptions{UnknownKIDInterval: time.Nanosecond})
+	v := validatorFor(t, iss, ks)
+	iss.RotateKey()
+	tok := iss.Mint(nil)
+	slow.Store(true)
+	const n = 50
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := v.Validate(context.Background(), tok); err != nil {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d requests with the rotated-in kid failed", failed.Load(), n)
+	}
+	if got := fetches.Load() - 1; got != 1 {
+		t.Errorf("%d concurrent requests caused %d fetches, want 1 shared fetch", n, got)
+	}
+}

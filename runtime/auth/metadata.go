@@ -28,14 +28,9 @@ type ProtectedResourceMetadata struct {
 	Extra map[string]json.RawMessage `json:"-"`
 }
 
-type prmFields struct {
-	Resource               string   `json:"resource"`
-	AuthorizationServers   []string `json:"authorization_servers"`
-	ScopesSupported        []string `json:"scopes_supported,omitempty"`
-	BearerMethodsSupported []string `json:"bearer_methods_supported"`
-	ResourceName           string   `json:"resource_name,omitempty"`
-	ResourceDocumentation  string   `json:"resource_documentation,omitempty"`
-}
+// prmFields is ProtectedResourceMetadata without its methods, so MarshalJSON
+// can encode the typed members with their tags (Extra is tagged "-").
+type prmFields ProtectedResourceMetadata
 
 var prmKnown = map[string]bool{
 	"resource": true, "authorization_servers": true, "scopes_supported": true,
@@ -107,14 +102,7 @@ func (m *ProtectedResourceMetadata) UnmarshalJSON(raw []byte) error {
 // object; a typed member always wins over an Extra key of the same name.
 // An empty bearer_methods_supported is written as ["header"].
 func (m ProtectedResourceMetadata) MarshalJSON() ([]byte, error) {
-	f := prmFields{
-		Resource:               m.Resource,
-		AuthorizationServers:   m.AuthorizationServers,
-		ScopesSupported:        m.ScopesSupported,
-		BearerMethodsSupported: m.BearerMethodsSupported,
-		ResourceName:           m.ResourceName,
-		ResourceDocumentation:  m.ResourceDocumentation,
-	}
+	f := prmFields(m)
 	if len(f.BearerMethodsSupported) == 0 {
 		f.BearerMethodsSupported = []string{"header"}
 	}

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -27,13 +26,11 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mcpgen/mcpgen/runtime/authtest"
+
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
 )
 
 const serverName = "e2e-server"
-
-// update is accepted so that `go test ./... -update`, the command that rewrites the
-// repository's golden files, also runs here; this package has no golden files of its own.
-var _ = flag.Bool("update", false, "no effect in this package (it has no golden files)")
 
 // server is a generated server running as a child process.
 type server struct {

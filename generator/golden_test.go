@@ -2,16 +2,18 @@ package generator
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mcpgen/mcpgen/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files and go.sum.tmpl from the current output")
+// update rewrites the golden files and go.sum.tmpl from the current output.
+var update = golden.Update
 
 // goldenDir is the golden greeting server, relative to this package.
 const goldenDir = "../testdata/golden/greeting-server"

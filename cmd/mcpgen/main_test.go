@@ -2,19 +2,14 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"os/exec"
 	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
-)
 
-// update is accepted so that `go test ./... -update` (which rewrites the repository's
-// goldens) runs this package too. It deliberately does not set testscript's
-// UpdateScripts: the scripts' cmp checks prove that files a failed command must not touch
-// are unchanged, and updating them from the actual output would hide exactly that bug.
-var _ = flag.Bool("update", false, "accepted for go test ./... -update; the scripts here have no generated expectations")
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+)
 
 func TestMain(m *testing.M) {
 	// The scripts run this test binary as "mcpgen": the real main, in a child process

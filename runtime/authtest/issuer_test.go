@@ -12,6 +12,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/mcpgen/mcpgen/runtime/authtest"
+
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
 )
 
 func parseUnverified(t *testing.T, tok string) (map[string]any, jwt.MapClaims) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
 )
 
 func mapEnv(m map[string]string) *Env {

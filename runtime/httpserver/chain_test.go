@@ -20,6 +20,8 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/httpserver"
 	"github.com/mcpgen/mcpgen/runtime/origin"
 	"github.com/mcpgen/mcpgen/runtime/requestlog"
+
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
 )
 
 type lockedBuffer struct {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
 )
 
 const resource = "https://MCP.Example.com:443/mcp"

@@ -9,6 +9,10 @@ import (
 
 // Principal is the authenticated caller of one request, derived from a
 // validated access token. Tool handlers read it with FromContext.
+//
+// Each request gets its own Principal, but with the verified-token cache on,
+// requests bearing the same token share its Audience, Scopes and Claims: read
+// them, never modify them.
 type Principal struct {
 	Subject      string
 	ClientID     string // client_id | azp | cid | appid

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -31,6 +32,12 @@ type ValidatorConfig struct {
 	// or none; tokens whose typ names another kind of JWT ("logout+jwt",
 	// "secevent+jwt", "dpop+jwt", ...) are rejected either way.
 	RequireATJWT bool
+	// CacheEntries, when positive, keeps up to that many verified tokens
+	// (by SHA-256, never the token itself) so a repeated token skips
+	// signature verification until its exp; see DefaultCacheEntries. 0 turns
+	// the cache off. It applies when the KeySet is a *JWKS, whose keys the
+	// cache checks on every hit so a dropped key ends its tokens' entries.
+	CacheEntries int
 }
 
 // DefaultAlgorithms are the asymmetric JWS algorithms accepted when
@@ -57,6 +64,8 @@ type Validator struct {
 	requireATJWT  bool
 	keys          KeySet
 	parser        *jwt.Parser
+	cache         *tokenCache      // nil when caching is off
+	now           func() time.Time // the clock of the parser and the cache
 }
 
 var _ TokenValidator = (*Validator)(nil)
@@ -109,29 +118,43 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 	if maxBytes < 0 {
 		problems = append(problems, "max token bytes must not be negative")
 	}
+	if cfg.CacheEntries < 0 {
+		problems = append(problems, "cache entries must not be negative")
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("auth validator config: %s", strings.Join(problems, "; "))
 	}
-	return &Validator{
+	v := &Validator{
 		issuers:       slices.Clone(cfg.Issuers),
 		audiences:     auds,
 		algorithms:    slices.Clone(algs),
 		maxTokenBytes: maxBytes,
 		requireATJWT:  cfg.RequireATJWT,
 		keys:          keys,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods(slices.Clone(algs)),
-			jwt.WithLeeway(leeway),
-			jwt.WithExpirationRequired(),
-			jwt.WithIssuedAt(),
-		),
-	}, nil
+		cache:         newTokenCache(cfg.CacheEntries, keys),
+		now:           time.Now,
+	}
+	v.parser = jwt.NewParser(
+		jwt.WithValidMethods(slices.Clone(algs)),
+		jwt.WithLeeway(leeway),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(func() time.Time { return v.now() }),
+	)
+	return v, nil
 }
 
 // Validate implements TokenValidator. Every error is an *Error: 401
 // invalid_token for anything wrong with the token, 503
 // temporarily_unavailable while no keys have ever been loaded.
 func (v *Validator) Validate(ctx context.Context, token string) (*Principal, error) {
+	var sum [sha256.Size]byte
+	if v.cache != nil && len(token) <= v.maxTokenBytes {
+		sum = tokenSum(token)
+		if p := v.cache.get(&sum, v.now()); p != nil {
+			return p, nil
+		}
+	}
 	h, err := preParse(token, v.maxTokenBytes)
 	if err != nil {
 		return nil, err
@@ -149,11 +172,24 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Principal, err
 	if ck, ok := v.keys.(ContextKeySet); ok {
 		keyfunc = ck.KeyfuncCtx(ctx)
 	}
+	var verifiedBy any
+	if v.cache != nil {
+		inner := keyfunc
+		keyfunc = func(t *jwt.Token) (any, error) {
+			key, err := inner(t)
+			verifiedBy = key
+			return key, err
+		}
+	}
 	claims := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, claims, keyfunc); err != nil {
 		return nil, jwtError(err)
 	}
-	return v.checkClaims(claims)
+	p, err := v.checkClaims(claims)
+	if err == nil && v.cache != nil {
+		v.remember(&sum, h, verifiedBy, p)
+	}
+	return p, err
 }
 
 // checkType applies RFC 9068 §4 / RFC 8725 §3.11 explicit typing: a JWT

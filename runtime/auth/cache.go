@@ -1,0 +1,221 @@
+package auth
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// DefaultCacheEntries is a sensible ValidatorConfig.CacheEntries for a server:
+// enough for every client of a busy instance to keep its token warm, small
+// enough that a full cache stays in the tens of MiB (each entry holds the
+// decoded claims of one token, and tokens are at most MaxTokenBytes long).
+const DefaultCacheEntries = 10000
+
+// cacheShardCount spreads the cache over several locks so concurrent requests
+// rarely wait on one another; small caches use one shard so the bound stays
+// exact.
+const cacheShardCount = 16
+
+// cacheEvictSample is how many entries an insert into a full shard looks at
+// to pick a victim (the one expiring first): O(1) work, yet entries that
+// already expired are the ones that go.
+const cacheEvictSample = 8
+
+// tokenCache remembers the principals of tokens whose signature and claims a
+// Validator has already checked, so a client sending the same token again
+// costs a SHA-256 and a map lookup instead of a signature verification.
+//
+// What it holds and why it is safe:
+//   - The key is the SHA-256 of the token, never the token: a heap dump or a
+//     log of the cache reveals nothing that could be replayed, and a forged
+//     token cannot collide with a cached one.
+//   - Only tokens that passed every check are stored, so requests with
+//     garbage or forged tokens cannot grow it; its size is fixed.
+//   - An entry is used only while the clock is before the token's exp. After
+//     that the token takes the full path again, which applies the leeway
+//     exactly as it would without a cache (and does not store it again).
+//   - An entry remembers the key that verified the token and is dropped as
+//     soon as the key set no longer holds that key (rotation, revocation).
+type tokenCache struct {
+	keys   keySnapshotter
+	shards []cacheShard
+	limit  int // entries per shard
+}
+
+type cacheShard struct {
+	mu      sync.RWMutex
+	entries map[[sha256.Size]byte]*cacheEntry
+}
+
+type cacheEntry struct {
+	principal *Principal // read-only; every hit gets a copy of the struct
+	expires   time.Time  // the token's exp: never used at or after it
+	kid       string
+	key       crypto.PublicKey
+	// checked is the last key snapshot known to hold key, so the presence
+	// check costs one pointer comparison until the JWKS is refreshed.
+	checked atomic.Pointer[keySnapshot]
+}
+
+// keySnapshotter is a KeySet whose current keys the cache can inspect to see
+// whether the key that verified a cached token is still published. *JWKS is
+// one; for other KeySets the Validator does not cache, since it could not
+// tell when they drop a key.
+type keySnapshotter interface {
+	currentKeys() *keySnapshot
+}
+
+func (j *JWKS) currentKeys() *keySnapshot { return j.keys.Load() }
+
+// newTokenCache returns a cache of at most maxEntries entries, or nil when
+// caching is off (maxEntries 0) or keys cannot be inspected.
+func newTokenCache(maxEntries int, keys KeySet) *tokenCache {
+	ks, ok := keys.(keySnapshotter)
+	if maxEntries <= 0 || !ok {
+		return nil
+	}
+	shards := cacheShardCount
+	if maxEntries < shards*cacheEvictSample {
+		shards = 1
+	}
+	c := &tokenCache{keys: ks, shards: make([]cacheShard, shards), limit: maxEntries / shards}
+	for i := range c.shards {
+		c.shards[i].entries = make(map[[sha256.Size]byte]*cacheEntry)
+	}
+	return c
+}
+
+func (c *tokenCache) shard(sum *[sha256.Size]byte) *cacheShard {
+	return &c.shards[int(sum[0])%len(c.shards)]
+}
+
+// get returns a copy of the cached principal for the token hashing to sum,
+// or nil when there is none, it has expired, or its key is gone.
+func (c *tokenCache) get(sum *[sha256.Size]byte, now time.Time) *Principal {
+	s := c.shard(sum)
+	s.mu.RLock()
+	e := s.entries[*sum]
+	s.mu.RUnlock()
+	if e == nil {
+		return nil
+	}
+	if !now.Before(e.expires) {
+		s.remove(sum, e)
+		return nil
+	}
+	if snap := c.keys.currentKeys(); e.checked.Load() != snap {
+		if !snap.holds(e.kid, e.key) {
+			s.remove(sum, e)
+			return nil
+		}
+		e.checked.Store(snap)
+	}
+	p := *e.principal
+	return &p
+}
+
+// put stores a verified token's principal. Callers have checked that the
+// token is currently valid; put still refuses entries that would already be
+// expired.
+func (c *tokenCache) put(sum *[sha256.Size]byte, p *Principal, kid string, key crypto.PublicKey, now time.Time) {
+	if !now.Before(p.ExpiresAt) {
+		return
+	}
+	e := &cacheEntry{principal: p, expires: p.ExpiresAt, kid: kid, key: key}
+	s := c.shard(sum)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, present := s.entries[*sum]; !present && len(s.entries) >= c.limit {
+		s.evictLocked()
+	}
+	s.entries[*sum] = e
+}
+
+// evictLocked removes the entry expiring first among a few; Go's map
+// iteration starts at a random position, so the sample differs each time.
+func (s *cacheShard) evictLocked() {
+	var victim [sha256.Size]byte
+	var first time.Time
+	n := 0
+	for k, e := range s.entries {
+		if n == 0 || e.expires.Before(first) {
+			victim, first = k, e.expires
+		}
+		if n++; n == cacheEvictSample {
+			break
+		}
+	}
+	if n > 0 {
+		delete(s.entries, victim)
+	}
+}
+
+// remove deletes the entry for sum if it is still e (another goroutine may
+// have replaced it with a fresh one meanwhile).
+func (s *cacheShard) remove(sum *[sha256.Size]byte, e *cacheEntry) {
+	s.mu.Lock()
+	if s.entries[*sum] == e {
+		delete(s.entries, *sum)
+	}
+	s.mu.Unlock()
+}
+
+func (c *tokenCache) len() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.entries)
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// remember caches the principal of a token that has just passed every check,
+// unless a later hit could not be judged like the full path would judge it:
+// a token without kid is verified against several keys (the cache would not
+// know which one to watch), and a token whose nbf or iat is still ahead was
+// accepted only thanks to the leeway.
+func (v *Validator) remember(sum *[sha256.Size]byte, h tokenHeader, verifiedBy any, p *Principal) {
+	if !h.HasKID || verifiedBy == nil {
+		return
+	}
+	if _, several := verifiedBy.(jwt.VerificationKeySet); several {
+		return
+	}
+	now := v.now()
+	claims := jwt.MapClaims(p.Claims)
+	if nbf, err := claims.GetNotBefore(); err != nil || nbf != nil && nbf.After(now) {
+		return
+	}
+	if iat, err := claims.GetIssuedAt(); err != nil || iat != nil && iat.After(now) {
+		return
+	}
+	// The caller hands p to its request; the cache keeps its own copy so a
+	// handler changing a field of its Principal cannot change later ones.
+	kept := *p
+	v.cache.put(sum, &kept, h.KID, verifiedBy, now)
+}
+
+// holds reports whether the snapshot still publishes key under kid.
+func (s *keySnapshot) holds(kid string, key crypto.PublicKey) bool {
+	if s == nil {
+		return false
+	}
+	for _, e := range s.byKID[kid] {
+		if k, ok := e.key.(interface{ Equal(crypto.PublicKey) bool }); ok && k.Equal(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// tokenSum is the cache key of a token.
+func tokenSum(token string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(token))
+}

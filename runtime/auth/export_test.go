@@ -1,0 +1,15 @@
+package auth
+
+import "time"
+
+// SetClock makes v (its parser and its token cache) read time from now, so
+// tests can step past exp and leeway without sleeping.
+func SetClock(v *Validator, now func() time.Time) { v.now = now }
+
+// CacheLen returns how many tokens v's cache holds (-1 when it has none).
+func CacheLen(v *Validator) int {
+	if v.cache == nil {
+		return -1
+	}
+	return v.cache.len()
+}

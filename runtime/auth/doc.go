@@ -23,7 +23,9 @@
 // unexpected JSON types are rejected, and scope claims of unexpected types
 // grant nothing: when in doubt, fail closed.
 //
-// Verification keys come from the issuer's JWKS (JWKS), refreshed
+// Verification keys come from the issuer's JWKS (JWKS), whose URL is given
+// or found with Discover in the issuer's RFC 8414 or OpenID Connect
+// metadata (a document naming another issuer is never used), refreshed
 // periodically. An unknown kid (a key rotation) triggers at most one fetch per
 // UnknownKIDInterval across all requests, shared by concurrent requests, so a
 // flood of forged kids costs the JWKS host at most one request per window

@@ -10,12 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -140,16 +138,7 @@ func NewRemoteJWKS(ctx context.Context, url string, opts JWKSOptions) (*JWKS, er
 		opts.HTTPTimeout = DefaultHTTPTimeout
 	}
 	if opts.HTTPClient == nil {
-		allowHTTP := opts.AllowHTTP
-		opts.HTTPClient = &http.Client{
-			Timeout: opts.HTTPTimeout,
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= 3 {
-					return errors.New("jwks: too many redirects")
-				}
-				return checkJWKSURL(req.URL.String(), allowHTTP)
-			},
-		}
+		opts.HTTPClient = secureClient("jwks", opts.HTTPTimeout, opts.AllowHTTP)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -165,17 +154,7 @@ func NewRemoteJWKS(ctx context.Context, url string, opts JWKSOptions) (*JWKS, er
 }
 
 func checkJWKSURL(raw string, allowHTTP bool) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("jwks url %q: %w", raw, err)
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("jwks url %q must be an absolute https URL", raw)
-	}
-	if u.Scheme == "http" && !allowHTTP && !isLoopbackName(u.Hostname()) {
-		return fmt.Errorf("jwks url %q must use https (http only for loopback hosts, or set AllowHTTP)", raw)
-	}
-	return nil
+	return checkFetchURL("jwks url", raw, allowHTTP)
 }
 
 // isLoopbackName reports whether host is localhost or a loopback IP
@@ -379,29 +358,9 @@ func (j *JWKS) refreshLoop(last *fetchCall) {
 }
 
 func (j *JWKS) fetch(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, j.url, nil)
+	body, err := getJSON(ctx, j.client, j.url, "application/jwk-set+json, application/json", MaxJWKSBytes)
 	if err != nil {
 		return fmt.Errorf("fetch jwks %s: %w", j.url, err)
-	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
-	resp, err := j.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("fetch jwks %s: %w", j.url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("fetch jwks %s: status %d, want 200", j.url, resp.StatusCode)
-	}
-	if !isJSONMediaType(resp.Header.Get("Content-Type")) {
-		return fmt.Errorf("fetch jwks %s: content type %q is not JSON", j.url, resp.Header.Get("Content-Type"))
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxJWKSBytes+1))
-	if err != nil {
-		return fmt.Errorf("fetch jwks %s: read body: %w", j.url, err)
-	}
-	if len(body) > MaxJWKSBytes {
-		return fmt.Errorf("fetch jwks %s: response larger than %d bytes", j.url, MaxJWKSBytes)
 	}
 	snap, err := parseJWKS(body, j.logger)
 	if err != nil {

@@ -16,10 +16,10 @@ import (
 type Principal struct {
 	Subject      string
 	ClientID     string // client_id | azp | cid | appid
-	Organization string // org_id | oid | tid
+	Organization string // the first of ValidatorConfig.OrganizationClaims present (default org_id | tid | oid)
 	Issuer       string
 	Audience     []string
-	Scopes       []string // normalized from scope/scp/scopes/permissions: unique, sorted
+	Scopes       []string // from ValidatorConfig.ScopeClaims (default scope/scp/scopes/permissions): unique, sorted
 	ExpiresAt    time.Time
 	IssuedAt     time.Time
 	Claims       map[string]any // raw claims
@@ -63,38 +63,27 @@ func ContextWithPrincipal(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
-// normalizeScopes merges the scope claims different providers use into one
-// sorted set: scope (RFC 8693/9068 space-separated string), scp (Okta/Azure:
-// string or array), scopes (Scalekit: array) and permissions (Auth0 RBAC:
-// array). A claim of the wrong type grants nothing: failing closed is safer
-// than guessing what an unexpected shape means.
-func normalizeScopes(claims map[string]any) []string {
+// normalizeScopes merges the scope claims named in names into one sorted
+// set. scope (RFC 8693/9068) must be a space-separated string; scopes,
+// permissions and roles must be arrays; any other claim (scp, which Okta
+// sends as an array and Entra as a string, or a custom one) may be either. A
+// claim of the wrong shape grants nothing: failing closed is safer than
+// guessing what an unexpected shape means.
+func normalizeScopes(claims map[string]any, names []string) []string {
 	var out []string
-	addString := func(v any) {
-		if s, ok := v.(string); ok {
+	for _, name := range names {
+		v := claims[name]
+		if s, ok := v.(string); ok && name != "scopes" && name != "permissions" && name != "roles" {
 			out = append(out, strings.Fields(s)...)
 		}
-	}
-	addArray := func(v any) {
-		arr, ok := v.([]any)
-		if !ok {
-			return
-		}
-		for _, e := range arr {
-			if s, ok := e.(string); ok && s != "" && !strings.ContainsAny(s, " \t\r\n") {
-				out = append(out, s)
+		if arr, ok := v.([]any); ok && name != "scope" {
+			for _, e := range arr {
+				if s, ok := e.(string); ok && s != "" && !strings.ContainsAny(s, " \t\r\n") {
+					out = append(out, s)
+				}
 			}
 		}
 	}
-	addString(claims["scope"])
-	switch claims["scp"].(type) {
-	case string:
-		addString(claims["scp"])
-	case []any:
-		addArray(claims["scp"])
-	}
-	addArray(claims["scopes"])
-	addArray(claims["permissions"])
 	slices.Sort(out)
 	return slices.Compact(out)
 }

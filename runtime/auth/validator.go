@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -38,7 +39,42 @@ type ValidatorConfig struct {
 	// the cache off. It applies when the KeySet is a *JWKS, whose keys the
 	// cache checks on every hit so a dropped key ends its tokens' entries.
 	CacheEntries int
+
+	// ScopeClaims names the claims scopes are read from (see
+	// DefaultScopeClaims for the shapes each may take). nil means
+	// DefaultScopeClaims. Presets narrow it to the claims their provider
+	// really uses for scopes, so a claim some other feature of the provider
+	// lets users or admins fill (custom claims) cannot grant scopes.
+	ScopeClaims []string
+	// OrganizationClaims names the claims Principal.Organization is read
+	// from; the first that is a non-empty string wins. nil means
+	// DefaultOrganizationClaims; an empty non-nil slice reads none.
+	OrganizationClaims []string
+	// RequiredClaims must be present with exactly these string values, e.g.
+	// {"token_use": "access"} for AWS Cognito, whose ID tokens are signed by
+	// the same keys and must not pass for access tokens.
+	RequiredClaims map[string]string
+	// AudienceFromClientID accepts a token without an aud claim when its
+	// client_id is one of Audiences. AWS Cognito access tokens carry no aud,
+	// only the app client's id; nothing else should enable this, because a
+	// client id does not bind the token to this resource (RFC 8707).
+	AudienceFromClientID bool
 }
+
+// DefaultScopeClaims are the claims scopes are read from when
+// ValidatorConfig.ScopeClaims is nil: scope (RFC 9068 §2.2.3, a
+// space-separated string), scp (Okta and Entra: string or array), scopes
+// (Scalekit: array) and permissions (Auth0 RBAC: array). Any other claim
+// named in ScopeClaims ("roles" for Entra app roles, say) may be a string or
+// an array.
+var DefaultScopeClaims = []string{"scope", "scp", "scopes", "permissions"}
+
+// DefaultOrganizationClaims are read, in order, when
+// ValidatorConfig.OrganizationClaims is nil: org_id (Auth0 Organizations,
+// WorkOS), tid (the Entra tenant) and oid (the Scalekit organization). tid
+// comes before oid because in Entra tokens oid is the user's object id, not
+// an organization.
+var DefaultOrganizationClaims = []string{"org_id", "tid", "oid"}
 
 // DefaultAlgorithms are the asymmetric JWS algorithms accepted when
 // ValidatorConfig.Algorithms is empty. HS* and none are never accepted: a
@@ -62,6 +98,10 @@ type Validator struct {
 	algorithms    []string
 	maxTokenBytes int
 	requireATJWT  bool
+	scopeClaims   []string
+	orgClaims     []string
+	required      map[string]string
+	audFromClient bool
 	keys          KeySet
 	parser        *jwt.Parser
 	cache         *tokenCache      // nil when caching is off
@@ -121,6 +161,20 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 	if cfg.CacheEntries < 0 {
 		problems = append(problems, "cache entries must not be negative")
 	}
+	scopeClaims := cfg.ScopeClaims
+	if scopeClaims == nil {
+		scopeClaims = DefaultScopeClaims
+	}
+	orgClaims := cfg.OrganizationClaims
+	if orgClaims == nil {
+		orgClaims = DefaultOrganizationClaims
+	}
+	for _, c := range slices.Concat(scopeClaims, orgClaims, slices.Collect(maps.Keys(cfg.RequiredClaims))) {
+		if strings.TrimSpace(c) == "" {
+			problems = append(problems, "claim names must not be empty strings")
+			break
+		}
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("auth validator config: %s", strings.Join(problems, "; "))
 	}
@@ -130,6 +184,10 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 		algorithms:    slices.Clone(algs),
 		maxTokenBytes: maxBytes,
 		requireATJWT:  cfg.RequireATJWT,
+		scopeClaims:   slices.Clone(scopeClaims),
+		orgClaims:     slices.Clone(orgClaims),
+		required:      maps.Clone(cfg.RequiredClaims),
+		audFromClient: cfg.AudienceFromClientID,
 		keys:          keys,
 		cache:         newTokenCache(cfg.CacheEntries, keys),
 		now:           time.Now,
@@ -259,7 +317,53 @@ func (v *Validator) checkClaims(claims jwt.MapClaims) (*Principal, error) {
 		return nil, invalidToken("wrong_issuer", "the access token was not issued by an authorization server this resource trusts (iss)", nil)
 	}
 
+	for name, want := range v.required {
+		if got, ok := claims[name].(string); !ok || got != want {
+			return nil, invalidToken("required_claim", fmt.Sprintf("the access token must have the claim %s=%q", name, want), nil)
+		}
+	}
+
+	audiences, err := v.checkAudience(claims)
+	if err != nil {
+		return nil, err
+	}
+
+	sub, present := claims["sub"]
+	subject, ok := sub.(string)
+	if present && !ok {
+		return nil, invalidToken("claim_type", "the access token sub claim must be a string", nil)
+	}
+
+	p := &Principal{
+		Subject:      subject,
+		ClientID:     firstString(claims, "client_id", "azp", "cid", "appid"),
+		Organization: firstString(claims, v.orgClaims...),
+		Issuer:       issuer,
+		Audience:     audiences,
+		Scopes:       normalizeScopes(claims, v.scopeClaims),
+		Claims:       claims,
+	}
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		p.ExpiresAt = exp.Time
+	}
+	if iat, err := claims.GetIssuedAt(); err == nil && iat != nil {
+		p.IssuedAt = iat.Time
+	}
+	return p, nil
+}
+
+// checkAudience returns the token's audiences if one of them is this
+// resource's. Without an aud claim, and only with AudienceFromClientID, the
+// client_id stands in for it.
+func (v *Validator) checkAudience(claims jwt.MapClaims) ([]string, error) {
 	aud, present := claims["aud"]
+	if !present && v.audFromClient {
+		clientID, _ := claims["client_id"].(string)
+		if clientID == "" || !slices.Contains(v.audiences, normalizeAudience(clientID)) {
+			return nil, invalidToken("wrong_audience", "the access token has no aud claim and its client_id is not an accepted audience of this resource", nil)
+		}
+		return nil, nil
+	}
 	if !present {
 		return nil, invalidToken("missing_aud", "the access token has no aud claim; request it for this resource (RFC 8707 resource parameter)", nil)
 	}
@@ -281,29 +385,7 @@ func (v *Validator) checkClaims(claims jwt.MapClaims) (*Principal, error) {
 	if !slices.ContainsFunc(audiences, func(a string) bool { return slices.Contains(v.audiences, normalizeAudience(a)) }) {
 		return nil, invalidToken("wrong_audience", "the access token is not intended for this resource (aud); request it with this resource's URL as the resource parameter", nil)
 	}
-
-	sub, present := claims["sub"]
-	subject, ok := sub.(string)
-	if present && !ok {
-		return nil, invalidToken("claim_type", "the access token sub claim must be a string", nil)
-	}
-
-	p := &Principal{
-		Subject:      subject,
-		ClientID:     firstString(claims, "client_id", "azp", "cid", "appid"),
-		Organization: firstString(claims, "org_id", "oid", "tid"),
-		Issuer:       issuer,
-		Audience:     audiences,
-		Scopes:       normalizeScopes(claims),
-		Claims:       claims,
-	}
-	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
-		p.ExpiresAt = exp.Time
-	}
-	if iat, err := claims.GetIssuedAt(); err == nil && iat != nil {
-		p.IssuedAt = iat.Time
-	}
-	return p, nil
+	return audiences, nil
 }
 
 // normalizeAudience trims one trailing slash and lower-cases the scheme and

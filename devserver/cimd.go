@@ -1,0 +1,125 @@
+package devserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// cimdCacheTTL is how long a fetched client ID metadata document is used before it is
+// fetched again; short, so a developer editing their client's document sees the change.
+const cimdCacheTTL = time.Minute
+
+type cachedClient struct {
+	client  Client
+	expires time.Time
+}
+
+// isMetadataDocumentID reports whether a client_id is a URL naming a client ID metadata
+// document (draft-ietf-oauth-client-id-metadata-document, used by MCP 2025-11-25):
+// https with a path. For development, an http URL on a loopback host is accepted too,
+// so a client under development can serve its document locally.
+func isMetadataDocumentID(id string) bool {
+	u, err := url.Parse(id)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return u.Scheme == "https" || (u.Scheme == "http" && isLoopbackHost(u.Hostname()))
+}
+
+// metadataDocumentClient fetches and checks the client ID metadata document at id:
+// 200, a JSON content type, a JSON object whose client_id equals the URL exactly, no
+// client secret and no client_secret_* authentication, redirects not followed.
+func (s *Server) metadataDocumentClient(ctx context.Context, id string) (Client, error) {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	cached, ok := s.cimd[id]
+	s.mu.Unlock()
+	if ok && now.Before(cached.expires) {
+		return cached.client, nil
+	}
+	if err := checkMetadataDocumentURL(id); err != nil {
+		return Client{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, id, nil)
+	if err != nil {
+		return Client{}, fmt.Errorf("client ID metadata document %s: %w", id, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return Client{}, fmt.Errorf("fetch client ID metadata document %s: %w", id, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Client{}, fmt.Errorf("client ID metadata document %s answered %s, want 200 (redirects are not followed)", id, resp.Status)
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return Client{}, fmt.Errorf("client ID metadata document %s has content type %q, want application/json", id, mt)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRegistrationBytes+1))
+	if err != nil {
+		return Client{}, fmt.Errorf("read client ID metadata document %s: %w", id, err)
+	}
+	if len(body) > maxRegistrationBytes {
+		return Client{}, fmt.Errorf("client ID metadata document %s is larger than %d bytes", id, maxRegistrationBytes)
+	}
+	var doc registration
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return Client{}, fmt.Errorf("client ID metadata document %s is not a JSON object of client metadata: %w", id, err)
+	}
+	switch {
+	case doc.ClientID != id:
+		return Client{}, fmt.Errorf("client ID metadata document %s has client_id %q: it must equal the document's URL exactly", id, doc.ClientID)
+	case doc.ClientSecret != "":
+		return Client{}, fmt.Errorf("client ID metadata document %s contains a client_secret, which a public document must not", id)
+	case strings.HasPrefix(doc.AuthMethod, "client_secret"):
+		return Client{}, fmt.Errorf("client ID metadata document %s uses token_endpoint_auth_method %q: a document cannot share a secret, use none", id, doc.AuthMethod)
+	case len(doc.RedirectURIs) == 0:
+		return Client{}, fmt.Errorf("client ID metadata document %s has no redirect_uris", id)
+	}
+	for _, u := range doc.RedirectURIs {
+		if err := checkRedirectURI(u); err != nil {
+			return Client{}, fmt.Errorf("client ID metadata document %s: %w", id, err)
+		}
+	}
+	c := Client{
+		ID: id, Name: doc.Name, RedirectURIs: doc.RedirectURIs,
+		GrantTypes: []string{"authorization_code", "refresh_token"}, AuthMethod: "none",
+	}
+	s.mu.Lock()
+	s.cimd[id] = cachedClient{client: c, expires: now.Add(cimdCacheTTL)}
+	s.mu.Unlock()
+	return c, nil
+}
+
+// checkMetadataDocumentURL applies the draft's rules for a client_id URL: a path,
+// no credentials, no fragment, no dot segments.
+func checkMetadataDocumentURL(id string) error {
+	u, err := url.Parse(id)
+	if err != nil {
+		return fmt.Errorf("client_id %q is not a URL: %w", id, err)
+	}
+	switch {
+	case u.Path == "" || u.Path == "/":
+		return fmt.Errorf("client_id %q must have a path naming the metadata document", id)
+	case u.User != nil:
+		return fmt.Errorf("client_id %q must not contain credentials", id)
+	case u.Fragment != "" || strings.Contains(id, "#"):
+		return fmt.Errorf("client_id %q must not contain a fragment", id)
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("client_id %q must not contain dot segments", id)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,281 @@
+package devserver
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Paths of the dev server's endpoints, relative to its issuer.
+const (
+	MetadataPath     = "/.well-known/oauth-authorization-server"
+	OIDCMetadataPath = "/.well-known/openid-configuration"
+	JWKSPath         = "/jwks"
+	AuthorizePath    = "/authorize"
+	ApprovePath      = "/authorize/approve"
+	TokenPath        = "/token"
+	RegisterPath     = "/register"
+)
+
+// Lifetimes of what the server hands out. Access tokens are short-lived on purpose:
+// clients that can refresh do, and a leaked dev token is useless within minutes.
+const (
+	DefaultTokenTTL = 10 * time.Minute
+	codeTTL         = time.Minute
+	pendingTTL      = 10 * time.Minute
+	refreshTTL      = 24 * time.Hour
+)
+
+// DevSubject is the sub of tokens issued through the consent page: there is no login,
+// so every user is the same developer.
+const DevSubject = "dev-user"
+
+// Config configures a Server.
+type Config struct {
+	// Issuer is the issuer identifier and base URL: http://127.0.0.1:PORT.
+	Issuer string
+	// Resource is the one resource (RFC 8707) tokens are issued for: the MCP endpoint's
+	// canonical URL. A request naming another resource is refused with invalid_target.
+	Resource string
+	// Scopes are the scopes a client may ask for (the project's scopes_supported).
+	Scopes []string
+	// Key signs the tokens and is published in the JWKS.
+	Key Key
+	// Client is the pre-registered confidential client for client_credentials.
+	Client Client
+	// StateDir, when set, is where dynamically registered clients are kept across
+	// restarts (clients.json), so a client that registered once keeps working.
+	StateDir string
+	// TokenTTL is the lifetime of access tokens (default DefaultTokenTTL).
+	TokenTTL time.Duration
+	// HTTPClient fetches client ID metadata documents (default: 5 s timeout, no redirects).
+	HTTPClient *http.Client
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Server is the dev authorization server. Its state lives in memory; only the key and
+// registered clients are kept on disk.
+type Server struct {
+	cfg  Config
+	jwks []byte
+	meta []byte
+	mux  *http.ServeMux
+
+	mu      sync.Mutex
+	clients map[string]Client
+	pending map[string]*authRequest
+	codes   map[string]*grant
+	refresh map[string]*grant
+	cimd    map[string]cachedClient
+}
+
+// grant is what an authorization code or refresh token stands for.
+type grant struct {
+	clientID      string
+	redirectURI   string
+	codeChallenge string
+	scopes        []string
+	expires       time.Time
+	subject       string
+}
+
+// New checks cfg and builds the server. It does not listen: serve Handler() on a
+// listener from Listen.
+func New(cfg Config) (*Server, error) {
+	if _, err := CheckIssuer(cfg.Issuer); err != nil {
+		return nil, err
+	}
+	if cfg.Resource == "" {
+		return nil, errors.New("dev authorization server: the resource (MCP endpoint URL) is required")
+	}
+	if cfg.Key.Signer == nil {
+		return nil, errors.New("dev authorization server: a signing key is required")
+	}
+	if cfg.Client.ID == "" || cfg.Client.Secret == "" {
+		return nil, errors.New("dev authorization server: the dev client needs an id and a secret")
+	}
+	cfg.Issuer = strings.TrimSuffix(cfg.Issuer, "/")
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = DefaultTokenTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{
+			Timeout: 5 * time.Second,
+			// CIMD: the authorization server must not follow redirects.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	cfg.Client.Secret = strings.TrimSpace(cfg.Client.Secret)
+	cfg.Client.GrantTypes = []string{"client_credentials"}
+	cfg.Client.AuthMethod = "client_secret_basic"
+	s := &Server{
+		cfg:     cfg,
+		clients: map[string]Client{cfg.Client.ID: cfg.Client},
+		pending: map[string]*authRequest{},
+		codes:   map[string]*grant{},
+		refresh: map[string]*grant{},
+		cimd:    map[string]cachedClient{},
+	}
+	var err error
+	if s.jwks, err = cfg.Key.JWKS(); err != nil {
+		return nil, err
+	}
+	if s.meta, err = json.MarshalIndent(s.Metadata(), "", "  "); err != nil {
+		return nil, fmt.Errorf("encode metadata: %w", err)
+	}
+	if err := s.loadClients(); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc(MetadataPath, s.public(s.serveMetadata))
+	s.mux.HandleFunc(OIDCMetadataPath, s.public(s.serveMetadata))
+	s.mux.HandleFunc(JWKSPath, s.public(s.serveJWKS))
+	s.mux.HandleFunc(AuthorizePath, s.serveAuthorize)
+	s.mux.HandleFunc(ApprovePath, s.serveApprove)
+	s.mux.HandleFunc(TokenPath, s.public(s.serveToken))
+	s.mux.HandleFunc(RegisterPath, s.public(s.serveRegister))
+	s.mux.HandleFunc("/", s.serveIndex)
+	return s, nil
+}
+
+// Handler serves every endpoint of the server.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Issuer is the server's issuer identifier.
+func (s *Server) Issuer() string { return s.cfg.Issuer }
+
+// Metadata is the RFC 8414 authorization server metadata, also served as the OIDC
+// discovery document (the members a discovery client needs are the same).
+func (s *Server) Metadata() map[string]any {
+	iss := s.cfg.Issuer
+	return map[string]any{
+		"issuer":                                         iss,
+		"authorization_endpoint":                         iss + AuthorizePath,
+		"token_endpoint":                                 iss + TokenPath,
+		"registration_endpoint":                          iss + RegisterPath,
+		"jwks_uri":                                       iss + JWKSPath,
+		"scopes_supported":                               s.cfg.Scopes,
+		"response_types_supported":                       []string{"code"},
+		"response_modes_supported":                       []string{"query"},
+		"grant_types_supported":                          []string{"authorization_code", "client_credentials", "refresh_token"},
+		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post", "none"},
+		"code_challenge_methods_supported":               []string{"S256"},
+		"client_id_metadata_document_supported":          true,
+		"authorization_response_iss_parameter_supported": true,
+		"subject_types_supported":                        []string{"public"},
+		"id_token_signing_alg_values_supported":          []string{Algorithm},
+		"service_documentation":                          "https://github.com/mcpgen/mcpgen#local-development-mcpgen-dev",
+	}
+}
+
+// public makes an endpoint readable from browser-based clients (the MCP Inspector runs
+// its OAuth flow in the browser): any origin may call it, and preflights are answered.
+// None of these endpoints relies on cookies, so a wildcard origin grants nothing extra.
+func (s *Server) public(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			hd.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, MCP-Protocol-Version")
+			hd.Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
+	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(s.meta)
+}
+
+func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	_, _ = w.Write(s.jwks)
+}
+
+// serveIndex answers the issuer URL itself with a pointer to the metadata, and any
+// other path with 404.
+func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "mcpgen dev authorization server (development only)\nmetadata: %s%s\n", s.cfg.Issuer, MetadataPath)
+}
+
+// allowMethods answers 405 unless r uses one of methods.
+func allowMethods(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	if slices.Contains(methods, r.Method) {
+		return true
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "use "+strings.Join(methods, " or "))
+	return false
+}
+
+// oauthError is the RFC 6749 §5.2 error body.
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+func writeOAuthError(w http.ResponseWriter, status int, code, description string) {
+	writeJSON(w, status, oauthError{Error: code, Description: description})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// randomToken returns n random bytes, base64url-encoded: codes, refresh tokens, ids
+// and secrets.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return short)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// expire drops codes, pending requests and refresh tokens past their time. Called with
+// s.mu held on every write, so the maps stay bounded by what is alive.
+func (s *Server) expire(now time.Time) {
+	for k, p := range s.pending {
+		if now.After(p.expires) {
+			delete(s.pending, k)
+		}
+	}
+	for k, g := range s.codes {
+		if now.After(g.expires) {
+			delete(s.codes, k)
+		}
+	}
+	for k, g := range s.refresh {
+		if now.After(g.expires) {
+			delete(s.refresh, k)
+		}
+	}
+}

@@ -81,9 +81,12 @@ func parseOneRPC(raw []byte) (rpcCall, *bodyError) {
 	}
 	switch env.Method {
 	case mcp.MethodToolsCall:
-		// Decode with mcp-go's own type so the tool name it will dispatch on
-		// is the one the scope decision used.
-		var p mcp.CallToolParams
+		// The same decoder and field tag as mcp.CallToolParams.UnmarshalJSON
+		// (FuzzParseRPC holds the two to the same name), without decoding the
+		// arguments into maps the scope decision never reads.
+		var p struct {
+			Name string `json:"name"`
+		}
 		if err := json.Unmarshal(env.Params, &p); err != nil {
 			return rpcCall{}, &bodyError{status: http.StatusBadRequest, rpcCode: rpcInvalidParams, message: "invalid tools/call params"}
 		}

@@ -43,6 +43,7 @@ type middleware struct {
 	metadataURL     string
 	required        []string
 	tools           map[string][]string
+	toolNeeds       map[string][]string // tool -> sorted Required ∪ its scopes, for one-call bodies
 	challengeScopes []string
 	maxBody         int64
 	logger          *slog.Logger
@@ -101,12 +102,21 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	// Most bodies call one tool: precompute what each needs so the request
+	// path does not build and sort the same slice every time.
+	toolNeeds := make(map[string][]string, len(tools))
+	for name, scopes := range tools {
+		if len(scopes) > 0 {
+			toolNeeds[name] = sortedSet(append(slices.Clone(cfg.Scopes.Required), scopes...))
+		}
+	}
 	return func(next http.Handler) http.Handler {
 		return &middleware{
 			validator:       cfg.Validator,
 			metadataURL:     cfg.ResourceMetadataURL,
 			required:        sortedSet(cfg.Scopes.Required),
 			tools:           tools,
+			toolNeeds:       toolNeeds,
 			challengeScopes: challenge,
 			maxBody:         maxBody,
 			logger:          logger,
@@ -172,6 +182,11 @@ func asAuthError(err error) *Error {
 // Tools not in the policy need only Required: mcp-go answers them with
 // tool-not-found.
 func (m *middleware) scopesFor(calls []rpcCall) []string {
+	if len(calls) == 1 && calls[0].method == "tools/call" {
+		if needed, ok := m.toolNeeds[calls[0].name]; ok {
+			return needed
+		}
+	}
 	needed := m.required
 	extended := false
 	for _, c := range calls {
@@ -250,6 +265,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // break out of its parameter or inject a header line.
 func Challenge(metadataURL string, scopes []string, code, description string) string {
 	var b strings.Builder
+	// One allocation instead of one per doubling: names, quotes and commas
+	// take under 80 bytes; quoteSafe never changes a value's length.
+	n := 80 + len(metadataURL) + len(code) + len(description)
+	for _, s := range scopes {
+		n += len(s) + 1
+	}
+	b.Grow(n)
 	b.WriteString("Bearer ")
 	writeParam(&b, "resource_metadata", metadataURL, false)
 	if len(scopes) > 0 {
@@ -350,10 +372,12 @@ type rpcError struct {
 // readCalls reads the body (up to maxBody), puts it back for next, and
 // returns the JSON-RPC messages in it.
 func (m *middleware) readCalls(r *http.Request) ([]rpcCall, *bodyError) {
-	tooLarge := &bodyError{status: http.StatusRequestEntityTooLarge, rpcCode: rpcInvalidRequest,
-		message: fmt.Sprintf("request body larger than %d bytes", m.maxBody)}
+	tooLarge := func() *bodyError {
+		return &bodyError{status: http.StatusRequestEntityTooLarge, rpcCode: rpcInvalidRequest,
+			message: fmt.Sprintf("request body larger than %d bytes", m.maxBody)}
+	}
 	if r.ContentLength > m.maxBody {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
@@ -364,7 +388,7 @@ func (m *middleware) readCalls(r *http.Request) ([]rpcCall, *bodyError) {
 			return nil, &bodyError{status: http.StatusBadRequest, rpcCode: rpcParseError, message: "could not read the request body"}
 		}
 		if int64(len(body)) > m.maxBody {
-			return nil, tooLarge
+			return nil, tooLarge()
 		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))

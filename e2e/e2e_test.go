@@ -9,15 +9,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +22,7 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mcpgen/mcpgen/internal/harness"
 	"github.com/mcpgen/mcpgen/runtime/authtest"
 
 	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
@@ -37,7 +35,7 @@ type server struct {
 	URL    string // http://127.0.0.1:port
 	MCPURL string
 	Issuer *authtest.Issuer
-	log    *syncBuffer
+	log    *harness.Log
 }
 
 func TestGeneratedServer(t *testing.T) {
@@ -199,24 +197,13 @@ func startGeneratedServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmp := t.TempDir()
-	port := freePort(t)
-	srv := &server{URL: "http://127.0.0.1:" + strconv.Itoa(port), log: &syncBuffer{}}
+	port := harness.FreePort(t)
+	srv := &server{URL: "http://127.0.0.1:" + strconv.Itoa(port)}
 	srv.MCPURL = srv.URL + "/mcp"
 	srv.Issuer = authtest.NewIssuer(t, authtest.WithAudience(srv.MCPURL))
 
-	cli := filepath.Join(tmp, "mcpgen")
-	run(t, root, nil, "go", "build", "-o", cli, "./cmd/mcpgen")
-
-	project := filepath.Join(tmp, serverName)
-	start := time.Now()
-	run(t, tmp, []string{"MCPGEN_RUNTIME_DIR=" + root}, cli, "new", serverName, "--yes",
-		"--provider", "generic", "--issuer", srv.Issuer.URL, "--jwks-url", srv.Issuer.JWKSURL,
-		"--dir", project)
-	t.Logf("mcpgen new took %v", time.Since(start))
-
-	bin := filepath.Join(tmp, "server")
-	run(t, project, []string{"GOFLAGS=-mod=readonly"}, "go", "build", "-o", bin, ".")
+	bin := harness.GenerateServer(t, root, serverName,
+		"--provider", "generic", "--issuer", srv.Issuer.URL, "--jwks-url", srv.Issuer.JWKSURL)
 
 	cmd := exec.Command(bin)
 	cmd.Dir = t.TempDir() // no .env here: settings come from the environment only
@@ -225,47 +212,10 @@ func startGeneratedServer(t *testing.T) *server {
 		"PORT="+strconv.Itoa(port),
 		"MCP_RESOURCE_URL="+srv.MCPURL,
 	)
-	cmd.Stdout, cmd.Stderr = srv.log, srv.log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	t.Cleanup(func() { stop(t, cmd, srv.log) })
-	waitReady(t, srv)
+	proc := harness.Start(t, "generated server", cmd)
+	srv.log = proc.Log
+	proc.WaitReady(t, srv.URL+"/ready")
 	return srv
-}
-
-// stop sends SIGTERM and expects a graceful exit; it kills the process if that fails.
-func stop(t *testing.T, cmd *exec.Cmd, log *syncBuffer) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("server exited with %v after SIGTERM; log:\n%s", err, log)
-		}
-	case <-time.After(15 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Errorf("server did not stop within 15s of SIGTERM; log:\n%s", log)
-	}
-}
-
-// waitReady polls /ready, which answers 200 once the server has loaded the issuer's keys.
-func waitReady(t *testing.T, srv *server) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		res, err := http.Get(srv.URL + "/ready")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("server not ready after 20s; log:\n%s", srv.log)
 }
 
 func (s *server) token(scope string) string {
@@ -338,44 +288,4 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// run runs a command in dir and fails the test with its output if it fails.
-func run(t *testing.T, dir string, env []string, name string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "GOWORK=off"), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer collects the server's output; the process writes while tests read.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -80,11 +80,18 @@ func newTokenCache(maxEntries int, keys KeySet) *tokenCache {
 	if maxEntries <= 0 || !ok {
 		return nil
 	}
+	return newBoundedCache(maxEntries, ks)
+}
+
+// newBoundedCache returns a cache of at most maxEntries (> 0) entries. With
+// keys nil, entries are bounded by their expiry only: the Introspector's
+// answers come from the authorization server, not from a key.
+func newBoundedCache(maxEntries int, keys keySnapshotter) *tokenCache {
 	shards := cacheShardCount
 	if maxEntries < shards*cacheEvictSample {
 		shards = 1
 	}
-	c := &tokenCache{keys: ks, shards: make([]cacheShard, shards), limit: maxEntries / shards}
+	c := &tokenCache{keys: keys, shards: make([]cacheShard, shards), limit: max(1, maxEntries/shards)}
 	for i := range c.shards {
 		c.shards[i].entries = make(map[[sha256.Size]byte]*cacheEntry)
 	}
@@ -109,12 +116,15 @@ func (c *tokenCache) get(sum *[sha256.Size]byte, now time.Time) *Principal {
 		s.remove(sum, e)
 		return nil
 	}
-	if snap := c.keys.currentKeys(); e.checked.Load() != snap {
-		if !snap.holds(e.kid, e.key) {
-			s.remove(sum, e)
-			return nil
+	// Without keys (introspection) entries are bounded by their expiry alone.
+	if c.keys != nil {
+		if snap := c.keys.currentKeys(); e.checked.Load() != snap {
+			if !snap.holds(e.kid, e.key) {
+				s.remove(sum, e)
+				return nil
+			}
+			e.checked.Store(snap)
 		}
-		e.checked.Store(snap)
 	}
 	p := *e.principal
 	return &p
@@ -127,7 +137,11 @@ func (c *tokenCache) put(sum *[sha256.Size]byte, p *Principal, kid string, key c
 	if !now.Before(p.ExpiresAt) {
 		return
 	}
-	e := &cacheEntry{principal: p, expires: p.ExpiresAt, kid: kid, key: key}
+	c.insert(sum, &cacheEntry{principal: p, expires: p.ExpiresAt, kid: kid, key: key})
+}
+
+// insert stores e, evicting an entry first when the shard is full.
+func (c *tokenCache) insert(sum *[sha256.Size]byte, e *cacheEntry) {
 	s := c.shard(sum)
 	s.mu.Lock()
 	defer s.mu.Unlock()

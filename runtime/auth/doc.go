@@ -34,6 +34,13 @@
 // Retry-After, which clients treat as a server-side condition to retry,
 // never 500 and never 401 (the token may well be fine).
 //
+// Opaque (non-JWT) access tokens are validated by Introspector, which asks
+// the authorization server (RFC 7662) with this server's client credentials
+// and applies the same iss, aud and scope rules to the answer. Active
+// answers are cached by the token's SHA-256 until its exp or a short TTL;
+// inactive answers and failures are never cached, and an endpoint that is
+// down or refuses our credentials yields 503, like keys that never loaded.
+//
 // Middleware turns every outcome into an RFC 6750 challenge that points the
 // client at the protected resource metadata (RFC 9728, MetadataHandler) and
 // names the scopes it needs: 401 without error code when no token was sent,

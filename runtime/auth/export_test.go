@@ -13,3 +13,14 @@ func CacheLen(v *Validator) int {
 	}
 	return v.cache.len()
 }
+
+// SetIntrospectorClock makes i read time from now.
+func SetIntrospectorClock(i *Introspector, now func() time.Time) { i.now = now }
+
+// IntrospectorCacheLen returns how many answers i's cache holds (-1 when it has none).
+func IntrospectorCacheLen(i *Introspector) int {
+	if i.cache == nil {
+		return -1
+	}
+	return i.cache.len()
+}

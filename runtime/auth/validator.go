@@ -93,15 +93,10 @@ const (
 // matching type, iss exactly, aud containing a configured audience, exp
 // required, nbf and iat with leeway.
 type Validator struct {
-	issuers       []string
-	audiences     []string // normalized
+	claimsPolicy
 	algorithms    []string
 	maxTokenBytes int
 	requireATJWT  bool
-	scopeClaims   []string
-	orgClaims     []string
-	required      map[string]string
-	audFromClient bool
 	keys          KeySet
 	parser        *jwt.Parser
 	cache         *tokenCache      // nil when caching is off
@@ -116,25 +111,11 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 	if keys == nil {
 		problems = append(problems, "a key set is required")
 	}
-	if len(cfg.Issuers) == 0 {
-		problems = append(problems, "at least one issuer is required")
-	}
-	for _, iss := range cfg.Issuers {
-		if strings.TrimSpace(iss) == "" {
-			problems = append(problems, "issuers must not be empty strings")
-		}
-	}
-	if len(cfg.Audiences) == 0 {
-		problems = append(problems, "at least one audience is required")
-	}
-	auds := make([]string, 0, len(cfg.Audiences))
-	for _, a := range cfg.Audiences {
-		if strings.TrimSpace(a) == "" {
-			problems = append(problems, "audiences must not be empty strings")
-			continue
-		}
-		auds = append(auds, normalizeAudience(a))
-	}
+	policy, problems := newClaimsPolicy(claimsConfig{
+		issuers: cfg.Issuers, audiences: cfg.Audiences, scopeClaims: cfg.ScopeClaims,
+		orgClaims: cfg.OrganizationClaims, required: cfg.RequiredClaims,
+		audFromClient: cfg.AudienceFromClientID, requireIssuer: true,
+	}, problems)
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
 		algs = DefaultAlgorithms
@@ -161,33 +142,14 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 	if cfg.CacheEntries < 0 {
 		problems = append(problems, "cache entries must not be negative")
 	}
-	scopeClaims := cfg.ScopeClaims
-	if scopeClaims == nil {
-		scopeClaims = DefaultScopeClaims
-	}
-	orgClaims := cfg.OrganizationClaims
-	if orgClaims == nil {
-		orgClaims = DefaultOrganizationClaims
-	}
-	for _, c := range slices.Concat(scopeClaims, orgClaims, slices.Collect(maps.Keys(cfg.RequiredClaims))) {
-		if strings.TrimSpace(c) == "" {
-			problems = append(problems, "claim names must not be empty strings")
-			break
-		}
-	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("auth validator config: %s", strings.Join(problems, "; "))
 	}
 	v := &Validator{
-		issuers:       slices.Clone(cfg.Issuers),
-		audiences:     auds,
+		claimsPolicy:  policy,
 		algorithms:    slices.Clone(algs),
 		maxTokenBytes: maxBytes,
 		requireATJWT:  cfg.RequireATJWT,
-		scopeClaims:   slices.Clone(scopeClaims),
-		orgClaims:     slices.Clone(orgClaims),
-		required:      maps.Clone(cfg.RequiredClaims),
-		audFromClient: cfg.AudienceFromClientID,
 		keys:          keys,
 		cache:         newTokenCache(cfg.CacheEntries, keys),
 		now:           time.Now,
@@ -302,18 +264,88 @@ func jwtError(err error) *Error {
 	}
 }
 
+// claimsPolicy is what a token's claims must say, and where the Principal's
+// fields come from: shared by the JWT Validator and the Introspector, whose
+// active responses carry the same claim names (RFC 7662 §2.2).
+type claimsPolicy struct {
+	issuers       []string
+	audiences     []string // normalized
+	scopeClaims   []string
+	orgClaims     []string
+	required      map[string]string
+	audFromClient bool
+	// requireIssuer: a JWT must name its issuer; an introspection response
+	// may omit it (RFC 7662 makes iss optional) since it comes straight
+	// from the authorization server.
+	requireIssuer bool
+}
+
+// claimsConfig is the claims part of ValidatorConfig and IntrospectionConfig.
+type claimsConfig struct {
+	issuers, audiences, scopeClaims, orgClaims []string
+	required                                   map[string]string
+	audFromClient, requireIssuer               bool
+}
+
+// newClaimsPolicy checks c, appending what is wrong to problems, and applies
+// the defaults of ScopeClaims and OrganizationClaims.
+func newClaimsPolicy(c claimsConfig, problems []string) (claimsPolicy, []string) {
+	if len(c.issuers) == 0 && c.requireIssuer {
+		problems = append(problems, "at least one issuer is required")
+	}
+	for _, iss := range c.issuers {
+		if strings.TrimSpace(iss) == "" {
+			problems = append(problems, "issuers must not be empty strings")
+		}
+	}
+	if len(c.audiences) == 0 {
+		problems = append(problems, "at least one audience is required")
+	}
+	auds := make([]string, 0, len(c.audiences))
+	for _, a := range c.audiences {
+		if strings.TrimSpace(a) == "" {
+			problems = append(problems, "audiences must not be empty strings")
+			continue
+		}
+		auds = append(auds, normalizeAudience(a))
+	}
+	scopeClaims := c.scopeClaims
+	if scopeClaims == nil {
+		scopeClaims = DefaultScopeClaims
+	}
+	orgClaims := c.orgClaims
+	if orgClaims == nil {
+		orgClaims = DefaultOrganizationClaims
+	}
+	for _, name := range slices.Concat(scopeClaims, orgClaims, slices.Collect(maps.Keys(c.required))) {
+		if strings.TrimSpace(name) == "" {
+			problems = append(problems, "claim names must not be empty strings")
+			break
+		}
+	}
+	return claimsPolicy{
+		issuers:       slices.Clone(c.issuers),
+		audiences:     auds,
+		scopeClaims:   slices.Clone(scopeClaims),
+		orgClaims:     slices.Clone(orgClaims),
+		required:      maps.Clone(c.required),
+		audFromClient: c.audFromClient,
+		requireIssuer: c.requireIssuer,
+	}, problems
+}
+
 // checkClaims applies the checks golang-jwt leaves to us (iss, aud, sub
-// type) and builds the Principal.
-func (v *Validator) checkClaims(claims jwt.MapClaims) (*Principal, error) {
+// type, required claims) and builds the Principal.
+func (v *claimsPolicy) checkClaims(claims jwt.MapClaims) (*Principal, error) {
 	iss, present := claims["iss"]
-	if !present {
+	if !present && v.requireIssuer {
 		return nil, invalidToken("missing_iss", "the access token has no iss claim", nil)
 	}
 	issuer, ok := iss.(string)
-	if !ok {
+	if present && !ok {
 		return nil, invalidToken("claim_type", "the access token iss claim must be a string", nil)
 	}
-	if !slices.Contains(v.issuers, issuer) {
+	if present && len(v.issuers) > 0 && !slices.Contains(v.issuers, issuer) {
 		return nil, invalidToken("wrong_issuer", "the access token was not issued by an authorization server this resource trusts (iss)", nil)
 	}
 
@@ -355,7 +387,7 @@ func (v *Validator) checkClaims(claims jwt.MapClaims) (*Principal, error) {
 // checkAudience returns the token's audiences if one of them is this
 // resource's. Without an aud claim, and only with AudienceFromClientID, the
 // client_id stands in for it.
-func (v *Validator) checkAudience(claims jwt.MapClaims) ([]string, error) {
+func (v *claimsPolicy) checkAudience(claims jwt.MapClaims) ([]string, error) {
 	aud, present := claims["aud"]
 	if !present && v.audFromClient {
 		clientID, _ := claims["client_id"].(string)

@@ -14,9 +14,17 @@ func TestBuildGoldenProject(t *testing.T) {
 	checkProject(t, goldenDir)
 }
 
+// TestBuildGoldenWeatherProject does the same for the greeting server grown by
+// `mcpgen add tool weather`: the added tool's stub and test compile and pass.
+func TestBuildGoldenWeatherProject(t *testing.T) {
+	t.Parallel()
+	checkProject(t, goldenWeatherDir)
+}
+
 // TestBuildGenericProject renders what the golden does not cover: the generic provider
 // without a JWKS URL, extra scopes, and a tool with typed arguments and no template of
-// its own. The result must build and pass its own tests.
+// its own, and one without arguments named like a Go keyword. The result must build and
+// pass its own tests.
 func TestBuildGenericProject(t *testing.T) {
 	t.Parallel()
 	root, err := filepath.Abs("..")
@@ -41,7 +49,7 @@ func TestBuildGenericProject(t *testing.T) {
 				{Name: "user_id", Type: "number"},
 			},
 			Destructive: true,
-		}),
+		}, Tool{Name: "type", Description: "A keyword as tool name.", ReadOnly: true}),
 		Runtime: RuntimeRef{Version: DevelVersion, ReplaceDir: root},
 	}
 	s.ApplyDefaults()

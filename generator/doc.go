@@ -5,7 +5,10 @@
 // and defaults; Validate reports every problem at once, each naming its flag; Render is a
 // pure function from Spec to files (path → bytes, gofmt'd, sorted), so the CLI can write,
 // diff or only list them (--dry-run); Write checks every target before changing anything
-// and writes each file atomically, undoing its own work on failure. The templates live in
+// and writes each file atomically, undoing its own work on failure. AddTool grows an
+// existing project (found through its mcpgen.yaml) by one tool: it computes every change
+// first (new user-owned tool files, the regenerated registry and manifest, the README's
+// tool table) and Update applies them the same all-or-nothing way. The templates live in
 // package templates and see a data model built here, so provider-specific decisions are
 // Go code with tests, not template logic.
 package generator

@@ -38,34 +38,41 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
+	checkGolden(t, goldenDir, files)
+}
+
+// checkGolden compares files with the golden tree in dir, byte for byte and file for
+// file, or rewrites the tree from files under -update.
+func checkGolden(t *testing.T, dir string, files []File) {
+	t.Helper()
 	if *update {
-		writeGolden(t, files)
+		writeGolden(t, dir, files)
 		return
 	}
-	want := readTree(t, goldenDir)
+	want := readTree(t, dir)
 	for _, f := range files {
 		w, ok := want[f.Path]
 		if !ok {
-			t.Errorf("%s: rendered but not in the golden tree (run go test ./generator -update)", f.Path)
+			t.Errorf("%s: rendered but not in the golden tree %s (run go test ./generator -update)", f.Path, dir)
 			continue
 		}
 		delete(want, f.Path)
 		if !bytes.Equal(f.Data, w) {
-			t.Errorf("%s differs from the golden file (run go test ./generator -update to accept):\n%s", f.Path, firstDiff(w, f.Data))
+			t.Errorf("%s differs from the golden file in %s (run go test ./generator -update to accept):\n%s", f.Path, dir, firstDiff(w, f.Data))
 		}
 	}
 	for path := range want {
-		t.Errorf("%s: in the golden tree but no longer rendered (run go test ./generator -update)", path)
+		t.Errorf("%s: in the golden tree %s but no longer rendered (run go test ./generator -update)", path, dir)
 	}
 }
 
-// writeGolden replaces the golden tree with files, removing stale files.
-func writeGolden(t *testing.T, files []File) {
+// writeGolden replaces the golden tree in dir with files, removing stale files.
+func writeGolden(t *testing.T, dir string, files []File) {
 	t.Helper()
-	if err := os.RemoveAll(goldenDir); err != nil {
+	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(goldenDir, files, WriteOptions{}); err != nil {
+	if err := Write(dir, files, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -50,6 +50,9 @@ type tool struct {
 	GoName   string // exported identifier stem: GreetUser
 	FileStem string // file name without .go: greet_user
 	Fields   []field
+
+	ArgNames     []string // every argument name, in order
+	RequiredArgs []string // the required ones, sorted
 }
 
 // field is one argument of a tool as a Go struct field.
@@ -92,7 +95,7 @@ func newProject(s Spec, deps moduleInfo) project {
 			p.Greeting = &p.Tools[i]
 		}
 	}
-	p.ScopesSupported = sortedUnique(append(toolScopes, s.Scopes...))
+	p.ScopesSupported = scopesSupported(s)
 	p.Env = envVars(p)
 	return p
 }
@@ -112,7 +115,12 @@ func newTool(t Tool) tool {
 			GoType: goType,
 			Tag:    structTag(a),
 		})
+		m.ArgNames = append(m.ArgNames, a.Name)
+		if a.Required {
+			m.RequiredArgs = append(m.RequiredArgs, a.Name)
+		}
 	}
+	slices.Sort(m.RequiredArgs)
 	return m
 }
 
@@ -179,6 +187,16 @@ func envVars(p project) []envVar {
 		)
 	}
 	return vars
+}
+
+// scopesSupported is every scope a tool of s requires plus the extra ones, sorted: the
+// metadata's scopes_supported.
+func scopesSupported(s Spec) []string {
+	all := slices.Clone(s.Scopes)
+	for _, t := range s.Tools {
+		all = append(all, t.Scopes...)
+	}
+	return sortedUnique(all)
 }
 
 func sortedUnique(in []string) []string {

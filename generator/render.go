@@ -64,6 +64,9 @@ func Render(s Spec) ([]File, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	if err := checkToolsPackage(r.files); err != nil {
+		return nil, err
+	}
 	slices.SortFunc(r.files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return r.files, nil
 }
@@ -132,6 +135,22 @@ func execute(tmpl *template.Template, name, outPath string, data any) ([]byte, e
 		out = sealChecksum(out)
 	}
 	return out, nil
+}
+
+// checkToolsPackage refuses a render whose tools package declares a name twice, which
+// tool names can cause in ways Validate does not foresee (a tool named after another
+// tool's test function, say): better an error now than a project that does not compile.
+func checkToolsPackage(files []File) error {
+	pkg := map[string][]byte{}
+	for _, f := range files {
+		if path.Dir(f.Path)+"/" == toolsPkg && path.Ext(f.Path) == ".go" {
+			pkg[f.Path] = f.Data
+		}
+	}
+	if err := duplicateDeclaration(pkg); err != nil {
+		return fmt.Errorf("render %s: %w; choose other tool names", toolsPkg, err)
+	}
+	return nil
 }
 
 // positionError turns a go/format error into "line N: message".

@@ -118,15 +118,20 @@ func (p Problem) String() string {
 
 // SpecError reports every problem of a Spec at once, so the user fixes them in one go.
 type SpecError struct {
+	Subject  string // what was invalid, for the message; default "project settings"
 	Problems []Problem
 }
 
 func (e *SpecError) Error() string {
+	subject := e.Subject
+	if subject == "" {
+		subject = "project settings"
+	}
 	if len(e.Problems) == 1 {
-		return "invalid project settings: " + e.Problems[0].String()
+		return "invalid " + subject + ": " + e.Problems[0].String()
 	}
 	var b strings.Builder
-	b.WriteString("invalid project settings:")
+	b.WriteString("invalid " + subject + ":")
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
 		b.WriteString(p.String())
@@ -360,18 +365,21 @@ func validateTools(tools []Tool) []Problem {
 	if len(tools) == 0 {
 		add("", errors.New("a server needs at least one tool"))
 	}
-	names := map[string]string{} // Go name -> tool name
+	idents := map[string]string{} // Go identifier -> the tool that declares it
+	files := map[string]string{}  // file stem -> tool name
 	for _, t := range tools {
 		if err := ValidateToolName(t.Name); err != nil {
-			add("tool", err)
+			add("NAME", err)
 			continue
 		}
-		if other, dup := names[goName(t.Name)]; dup {
-			add("tool", fmt.Errorf("tool %q collides with tool %q (both become Go name %s)", t.Name, other, goName(t.Name)))
+		if err := checkToolNames(t, idents, files); err != nil {
+			add("NAME", err)
 		}
-		names[goName(t.Name)] = t.Name
 		if strings.ContainsAny(t.Description, "\n\r") {
 			add("--description", fmt.Errorf("tool %q: the description must be one line", t.Name))
+		}
+		if t.ReadOnly && t.Destructive {
+			add("--destructive", fmt.Errorf("tool %q cannot be both read-only and destructive (MCP ignores destructiveHint on a read-only tool); pass one of --read-only and --destructive", t.Name))
 		}
 		for _, sc := range t.Scopes {
 			if err := ValidateScope(sc); err != nil {
@@ -381,6 +389,57 @@ func validateTools(tools []Tool) []Problem {
 		probs = append(probs, validateArgs(t)...)
 	}
 	return probs
+}
+
+// ValidateTool checks one tool on its own (name, description, annotations, scopes and
+// arguments) and returns a *SpecError naming the flag of every problem, or nil. Whether
+// it fits a project is AddTool's question.
+func ValidateTool(t Tool) error {
+	if probs := validateTools([]Tool{t}); len(probs) > 0 {
+		return &SpecError{Subject: "tool", Problems: probs}
+	}
+	return nil
+}
+
+// registryIdents are the names the generated registry declares in package tools; a tool
+// whose Go names matched one would not compile.
+var registryIdents = []string{"Register", "ServerName", "Scopes", "ScopesSupported"}
+
+// reservedStems are file stems in internal/tools that are not a tool's: the generated
+// registry and the test helpers (a tool "helpers" would write helpers_test.go).
+var reservedStems = []string{"registry", "helpers"}
+
+// toolIdents are the package-level Go names every tool file declares.
+func toolIdents(name string) []string {
+	g := goName(name)
+	return []string{g, g + "Args", g + "Tool", "Test" + g, "Test" + g + "Schema"}
+}
+
+// checkToolNames refuses a tool whose Go names or file would collide with another tool's
+// (recorded in idents and files, which it extends) or with the generated registry. Tool
+// names differ in ways Go names and file names do not: get-user and get_user are both
+// GetUser, getUser and getuser both getuser.go.
+func checkToolNames(t Tool, idents, files map[string]string) error {
+	stem := fileStem(t.Name)
+	if slices.Contains(reservedStems, stem) {
+		return fmt.Errorf("tool %q would be written to %s%s.go or its test, which mcpgen writes for itself; choose another tool name", t.Name, toolsPkg, stem)
+	}
+	if other, dup := files[stem]; dup {
+		return fmt.Errorf("tool %q collides with tool %q: both would be written to %s%s.go; choose another tool name", t.Name, other, toolsPkg, stem)
+	}
+	for _, id := range toolIdents(t.Name) {
+		if slices.Contains(registryIdents, id) {
+			return fmt.Errorf("tool %q would declare Go name %s, which the generated registry declares; choose another tool name", t.Name, id)
+		}
+		if other, dup := idents[id]; dup {
+			return fmt.Errorf("tool %q collides with tool %q: both would declare Go name %s; choose another tool name", t.Name, other, id)
+		}
+	}
+	files[stem] = t.Name
+	for _, id := range toolIdents(t.Name) {
+		idents[id] = t.Name
+	}
+	return nil
 }
 
 func validateArgs(t Tool) []Problem {

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -40,14 +41,7 @@ func Write(dir string, files []File, opts WriteOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := p.apply(); err != nil {
-		if rbErr := p.rollback(); rbErr != nil {
-			return fmt.Errorf("%w (and undoing the partial write failed: %v)", err, rbErr)
-		}
-		return err
-	}
-	p.cleanup()
-	return nil
+	return p.execute()
 }
 
 // writePlan is every change Write will make, decided before the first one is made.
@@ -209,6 +203,18 @@ func (t *target) checkTarget() error {
 	return nil
 }
 
+// execute applies the plan, rolling it back if any step fails.
+func (p *writePlan) execute() error {
+	if err := p.apply(); err != nil {
+		if rbErr := p.rollback(); rbErr != nil {
+			return fmt.Errorf("%w (and undoing the partial write failed: %v)", err, rbErr)
+		}
+		return err
+	}
+	p.cleanup()
+	return nil
+}
+
 // apply creates the directories, writes every temporary file, then renames them all:
 // until the renames start, no target has changed.
 func (p *writePlan) apply() error {
@@ -307,4 +313,48 @@ func Overwrites(dir string, files []File) ([]string, error) {
 	}
 	slices.Sort(paths)
 	return paths, nil
+}
+
+// Change is one file Update writes into an existing project.
+type Change struct {
+	File
+	// Create says the file is new: Update refuses to run if it exists. Otherwise the file
+	// must exist and still hold Old, the content the change was computed from.
+	Create bool
+	Old    []byte
+}
+
+// Update writes changes into the existing directory dir, all or nothing, as Write does:
+// every target is checked first (new files must not exist, replaced files must still
+// hold the content the changes were computed from, so an edit made in between is never
+// lost), then each file is written to a temporary file and renamed into place, and a
+// failure undoes everything written so far. It never touches files not in changes.
+func Update(dir string, changes []Change) error {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", dir, err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("update %s: not a directory", dir)
+	}
+	files := make([]File, len(changes))
+	for i, c := range changes {
+		files[i] = c.File
+	}
+	p, err := plan(dir, files, WriteOptions{Force: true})
+	if err != nil {
+		return err
+	}
+	for i, c := range changes {
+		t := p.targets[i]
+		switch {
+		case c.Create && t.exists:
+			return fmt.Errorf("write %s: the file already exists; mcpgen does not overwrite it", c.Path)
+		case !c.Create && !t.exists:
+			return fmt.Errorf("update %s: the file is missing", c.Path)
+		case !c.Create && !bytes.Equal(t.existing, c.Old):
+			return fmt.Errorf("update %s: the file changed while mcpgen was working; run the command again", c.Path)
+		}
+	}
+	return p.execute()
 }

@@ -1,0 +1,330 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+)
+
+// ErrNotProject reports a directory without mcpgen.yaml: not a project mcpgen generated.
+var ErrNotProject = errors.New("not an mcpgen project")
+
+// ReadmeFile is the project's README. The user owns it, except the tool table between
+// the mcpgen:tools markers, which `mcpgen add tool` regenerates.
+const ReadmeFile = "README.md"
+
+// The markers around the README's tool table. The start marker line may carry a comment
+// after "mcpgen:tools"; the end marker is the whole line.
+const (
+	toolsMarkerStart = "<!-- mcpgen:tools"
+	toolsMarkerEnd   = "<!-- /mcpgen:tools -->"
+)
+
+// Addition is everything adding a tool changes in a project, computed before anything is
+// written: apply it with Update(dir, a.Changes).
+type Addition struct {
+	Tool      Tool     // the tool as added
+	Spec      Spec     // the project with the tool, as recorded in the new mcpgen.yaml
+	Changes   []Change // new tool files, regenerated registry and manifest, README table; sorted
+	NewScopes []string // scopes the server did not advertise before, now in scopes_supported
+	// Notes says what was left alone that the user may want to do by hand (a README
+	// without the tool table markers).
+	Notes []string
+}
+
+// AddTool computes the addition of t to the project whose files project holds (usually
+// os.DirFS of its directory). It reads, never writes: the new user-owned tool source and
+// test, the registry and mcpgen.yaml regenerated from the manifest plus t, and the
+// README's tool table between its markers. Everything else (main.go, the user's tool
+// files, the rest of the README) is left as it is.
+//
+// It refuses, changing nothing: a directory that is not a project (ErrNotProject), an
+// invalid tool (*SpecError), a tool whose name, Go names or files collide with what the
+// project has, and a registry edited by hand (ErrEdited). Applying the result to a
+// project generated with Render gives what Render gives for the project with t.
+func AddTool(project fs.FS, t Tool) (*Addition, error) {
+	spec, err := readProject(project)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidateTool(t); err != nil {
+		return nil, err
+	}
+	if err := checkFits(spec.Tools, t); err != nil {
+		return nil, err
+	}
+	if err := checkRegistry(project); err != nil {
+		return nil, err
+	}
+
+	a := &Addition{Tool: t, Spec: spec}
+	a.Spec.Tools = append(slices.Clip(spec.Tools), t)
+	files, err := Render(a.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("render the project with tool %q: %w", t.Name, err)
+	}
+	rendered := map[string]File{}
+	for _, f := range files {
+		rendered[f.Path] = f
+	}
+	src, test := ToolFiles(t.Name)
+	for _, p := range []string{src, test} {
+		if err := mustNotExist(project, p, t.Name); err != nil {
+			return nil, err
+		}
+		a.Changes = append(a.Changes, Change{File: rendered[p], Create: true})
+	}
+	for _, p := range []string{RegistryFile, ManifestFile} {
+		c, err := replace(project, rendered[p])
+		if err != nil {
+			return nil, err
+		}
+		a.Changes = append(a.Changes, c)
+	}
+	if c, note, err := updateReadme(project, rendered[ReadmeFile], t); err != nil {
+		return nil, err
+	} else if note != "" {
+		a.Notes = append(a.Notes, note)
+	} else if c != nil {
+		a.Changes = append(a.Changes, *c)
+	}
+	if err := checkDeclarations(project, a.Changes, t.Name); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(a.Changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
+
+	known := scopesSupported(spec)
+	for _, sc := range sortedUnique(t.Scopes) {
+		if !slices.Contains(known, sc) {
+			a.NewScopes = append(a.NewScopes, sc)
+		}
+	}
+	return a, nil
+}
+
+// readProject reads the project's Spec from its manifest and checks it, so a broken
+// mcpgen.yaml is reported as such and not as a problem with the tool being added.
+func readProject(project fs.FS) (Spec, error) {
+	data, err := fs.ReadFile(project, ManifestFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Spec{}, fmt.Errorf("%w: no %s here", ErrNotProject, ManifestFile)
+	}
+	if err != nil {
+		return Spec{}, fmt.Errorf("read %s: %w", ManifestFile, err)
+	}
+	m, err := ParseManifest(data)
+	if err != nil {
+		return Spec{}, err
+	}
+	spec := m.Spec(RuntimeRef{Version: m.MCPGen})
+	if err := spec.Validate(); err != nil {
+		// Not wrapped: the problems are in the file, not in this command's flags, so
+		// this must not read (or exit) as a usage error.
+		return Spec{}, fmt.Errorf("%s does not describe a valid project (was it edited by hand?): %s", ManifestFile, strings.TrimPrefix(err.Error(), "invalid project settings: "))
+	}
+	return spec, nil
+}
+
+// checkFits refuses a tool the project already has, or one whose Go names or files would
+// collide with an existing tool's.
+func checkFits(existing []Tool, t Tool) error {
+	idents, files := map[string]string{}, map[string]string{}
+	for _, e := range existing {
+		if e.Name == t.Name {
+			return fmt.Errorf("tool %q already exists (see %s); choose another name, or edit %s to change it", t.Name, ManifestFile, toolsPkg+fileStem(t.Name)+".go")
+		}
+		_ = checkToolNames(e, idents, files) // the project's own tools were checked when added
+	}
+	return checkToolNames(t, idents, files)
+}
+
+// checkRegistry refuses a generated registry that is missing or was edited by hand:
+// regenerating it would silently drop the edit.
+func checkRegistry(project fs.FS) error {
+	data, err := fs.ReadFile(project, RegistryFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s is missing: restore it (for example with git checkout %s) and run the command again", RegistryFile, RegistryFile)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", RegistryFile, err)
+	}
+	if err := VerifyChecksum(data); err != nil {
+		return fmt.Errorf("%s was edited by hand (%w), so mcpgen will not regenerate it and lose the edit: move your code into a tool's own file (or main.go), restore the generated file (for example with git checkout %s), then run the command again", RegistryFile, err, RegistryFile)
+	}
+	return nil
+}
+
+// mustNotExist refuses to create a file the user already has: tool files are theirs.
+func mustNotExist(project fs.FS, p, tool string) error {
+	_, err := fs.Stat(project, p)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%s already exists and mcpgen never overwrites your files: rename or remove it, or choose another name for tool %q", p, tool)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	default:
+		return fmt.Errorf("check %s: %w", p, err)
+	}
+}
+
+// replace is the change that puts f in place of the existing file at f.Path, keeping
+// its permission bits.
+func replace(project fs.FS, f File) (Change, error) {
+	old, err := fs.ReadFile(project, f.Path)
+	if err != nil {
+		return Change{}, fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	if info, err := fs.Stat(project, f.Path); err == nil {
+		f.Mode = info.Mode().Perm()
+	}
+	return Change{File: f, Old: old}, nil
+}
+
+// updateReadme replaces the tool table of the user's README with the one of rendered,
+// keeping everything outside the markers byte for byte. Without a README or its markers
+// it changes nothing and says so in note, with the row to add by hand.
+func updateReadme(project fs.FS, rendered File, t Tool) (c *Change, note string, err error) {
+	old, err := fs.ReadFile(project, ReadmeFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Sprintf("%s not found: no tool table to update", ReadmeFile), nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", ReadmeFile, err)
+	}
+	start, end, ok := toolTable(old)
+	if !ok {
+		return nil, fmt.Sprintf("%s has no %s … %s markers around a tool table, so it was left alone; add the row yourself: %s",
+			ReadmeFile, toolsMarkerStart+" -->", toolsMarkerEnd, toolRow(rendered.Data, t.Name)), nil
+	}
+	rs, re, ok := toolTable(rendered.Data)
+	if !ok {
+		return nil, "", fmt.Errorf("render %s: the template lost its tool table markers", ReadmeFile)
+	}
+	table := rendered.Data[rs:re]
+	if bytes.HasSuffix(old[:start], []byte("\r\n")) { // keep the user's line endings
+		table = bytes.ReplaceAll(table, []byte("\n"), []byte("\r\n"))
+	}
+	data := slices.Concat(old[:start], table, old[end:])
+	if bytes.Equal(data, old) {
+		return nil, "", nil
+	}
+	ch, err := replace(project, File{Path: ReadmeFile, Data: data})
+	return &ch, "", err
+}
+
+// toolTable finds the tool table in a README: the bytes after the start marker's line
+// up to the start of the end marker's line. Both markers must appear exactly once, in
+// that order, each on a line of its own.
+func toolTable(doc []byte) (start, end int, ok bool) {
+	starts, ends := 0, 0
+	off := 0
+	for line := range bytes.Lines(doc) {
+		text := string(bytes.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(text, toolsMarkerStart) && strings.HasSuffix(text, "-->"):
+			starts++
+			start = off + len(line)
+		case text == toolsMarkerEnd:
+			ends++
+			end = off
+		}
+		off += len(line)
+	}
+	return start, end, starts == 1 && ends == 1 && start <= end
+}
+
+// toolRow is the README table row of a tool, taken from a rendered README.
+func toolRow(readme []byte, name string) string {
+	for line := range bytes.Lines(readme) {
+		if bytes.HasPrefix(line, []byte("| `"+name+"` |")) {
+			return strings.TrimSpace(string(line))
+		}
+	}
+	return ""
+}
+
+// checkDeclarations parses package tools as it will be after changes (the user's files
+// included) and refuses a package-level name declared twice: the project would no longer
+// compile, for instance because the user already wrote a WeatherArgs type.
+func checkDeclarations(project fs.FS, changes []Change, tool string) error {
+	files := map[string][]byte{}
+	entries, err := fs.ReadDir(project, strings.TrimSuffix(toolsPkg, "/"))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", toolsPkg, err)
+	}
+	for _, e := range entries {
+		p := toolsPkg + e.Name()
+		if e.Type().IsRegular() && path.Ext(p) == ".go" {
+			if files[p], err = fs.ReadFile(project, p); err != nil {
+				return fmt.Errorf("read %s: %w", p, err)
+			}
+		}
+	}
+	for _, c := range changes {
+		if strings.HasPrefix(c.Path, toolsPkg) {
+			files[c.Path] = c.Data
+		}
+	}
+	if dup := duplicateDeclaration(files); dup != nil {
+		return fmt.Errorf("tool %q cannot be added: %v; choose another tool name or rename yours", tool, dup)
+	}
+	return nil
+}
+
+// duplicateDeclaration returns an error naming the first package-level identifier that
+// two of files (Go files of one directory, by path) declare, or nil. Files that do not
+// parse are skipped: the compiler will name their problem better than we can.
+func duplicateDeclaration(files map[string][]byte) error {
+	declared := map[string]string{} // package + "." + name -> file
+	fset := token.NewFileSet()
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		f, err := parser.ParseFile(fset, p, files[p], parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		for _, name := range topLevelNames(f) {
+			key := f.Name.Name + "." + name
+			if other, dup := declared[key]; dup {
+				return fmt.Errorf("%s declares %s, which %s already declares", p, name, other)
+			}
+			declared[key] = p
+		}
+	}
+	return nil
+}
+
+// topLevelNames lists the package-level names a file declares (not methods, not the
+// blank identifier or init, which may repeat).
+func topLevelNames(f *ast.File) []string {
+	var names []string
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil && d.Name.Name != "init" {
+				names = append(names, d.Name.Name)
+			}
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch s := s.(type) {
+				case *ast.TypeSpec:
+					names = append(names, s.Name.Name)
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						if n.Name != "_" {
+							names = append(names, n.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	return names
+}

@@ -1,0 +1,329 @@
+package generator
+
+import (
+	"bytes"
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// goldenWeatherDir is the greeting server after
+// `mcpgen add tool weather --description "Current weather for a city." --scope weather:read
+// --arg city:string:required:"City name" --read-only`.
+const goldenWeatherDir = "../testdata/golden/greeting-server-weather"
+
+// weatherTool is the tool that command adds (cmd/mcpgen's scripts check the flags parse
+// to exactly this).
+func weatherTool() Tool {
+	return Tool{
+		Name:        "weather",
+		Description: "Current weather for a city.",
+		Scopes:      []string{"weather:read"},
+		Args:        []Arg{{Name: "city", Type: "string", Description: "City name", Required: true}},
+		ReadOnly:    true,
+	}
+}
+
+// projectFS is a rendered project as a file system, as AddTool reads one from disk.
+func projectFS(t *testing.T, files []File) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for _, f := range files {
+		fsys[f.Path] = &fstest.MapFile{Data: f.Data, Mode: f.Mode}
+	}
+	return fsys
+}
+
+func greetingFS(t *testing.T) fstest.MapFS {
+	t.Helper()
+	files, err := Render(greetingSpec())
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	return projectFS(t, files)
+}
+
+// applied is fsys after changes, as sorted files.
+func applied(t *testing.T, fsys fstest.MapFS, changes []Change) []File {
+	t.Helper()
+	tree := maps.Clone(fsys)
+	for _, c := range changes {
+		old, exists := tree[c.Path]
+		switch {
+		case c.Create && exists:
+			t.Fatalf("change creates %s, which exists", c.Path)
+		case !c.Create && (!exists || !bytes.Equal(old.Data, c.Old)):
+			t.Fatalf("change to %s was computed from other content", c.Path)
+		}
+		tree[c.Path] = &fstest.MapFile{Data: c.Data, Mode: c.Mode}
+	}
+	var files []File
+	for _, p := range slices.Sorted(maps.Keys(tree)) {
+		files = append(files, File{Path: p, Data: tree[p].Data, Mode: tree[p].Mode})
+	}
+	return files
+}
+
+func TestGoldenAddTool(t *testing.T) {
+	fsys := greetingFS(t)
+	a, err := AddTool(fsys, weatherTool())
+	if err != nil {
+		t.Fatalf("AddTool: %v", err)
+	}
+	var paths []string
+	for _, c := range a.Changes {
+		paths = append(paths, c.Path)
+	}
+	want := []string{"README.md", "internal/tools/registry.go", "internal/tools/weather.go", "internal/tools/weather_test.go", "mcpgen.yaml"}
+	if !slices.Equal(paths, want) {
+		t.Errorf("changed %v, want exactly %v", paths, want)
+	}
+	if !slices.Equal(a.NewScopes, []string{"weather:read"}) || len(a.Notes) != 0 {
+		t.Errorf("NewScopes = %v, Notes = %v; want [weather:read] and none", a.NewScopes, a.Notes)
+	}
+	checkGolden(t, goldenWeatherDir, applied(t, fsys, a.Changes))
+}
+
+// TestAddToolEqualsRender: growing a project tool by tool gives the project `new` would
+// generate with all the tools, file for file.
+func TestAddToolEqualsRender(t *testing.T) {
+	fsys := greetingFS(t)
+	tools := []Tool{weatherTool(), {
+		Name: "delete-item.v2", Description: "Deletes | an item.", Destructive: true,
+		Scopes: []string{"items:write", "usr:read"},
+		Args:   []Arg{{Name: "item_id", Type: "integer", Required: true}, {Name: "tags", Type: "[]string"}},
+	}}
+	for _, tl := range tools {
+		a, err := AddTool(fsys, tl)
+		if err != nil {
+			t.Fatalf("AddTool(%s): %v", tl.Name, err)
+		}
+		fsys = projectFS(t, applied(t, fsys, a.Changes))
+	}
+	s := greetingSpec()
+	s.Tools = append(s.Tools, tools...)
+	want, err := Render(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := applied(t, fsys, nil)
+	if len(got) != len(want) {
+		t.Fatalf("grown project has %d files, rendered %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Path != want[i].Path || !bytes.Equal(got[i].Data, want[i].Data) {
+			t.Errorf("%s differs from a fresh render:\n%s", want[i].Path, firstDiff(want[i].Data, got[i].Data))
+		}
+	}
+}
+
+// TestAddToolRefuses: every refusal names the problem, and nothing is planned.
+func TestAddToolRefuses(t *testing.T) {
+	with := func(edit func(fstest.MapFS)) fstest.MapFS {
+		fsys := greetingFS(t)
+		edit(fsys)
+		return fsys
+	}
+	withWeather := func() fstest.MapFS {
+		fsys := greetingFS(t)
+		a, err := AddTool(fsys, weatherTool())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return projectFS(t, applied(t, fsys, a.Changes))
+	}
+	registry := greetingFS(t)[RegistryFile].Data
+	tests := []struct {
+		name string
+		fsys fstest.MapFS
+		tool Tool
+		want string
+		is   error
+		spec bool // a *SpecError: the user's input is wrong, not the project
+	}{
+		{"existing tool", greetingFS(t), Tool{Name: "greet_user"}, `tool "greet_user" already exists`, nil, false},
+		{"twice", withWeather(), weatherTool(), `tool "weather" already exists`, nil, false},
+		{"same Go name", withWeather(), Tool{Name: "Weather"}, `collides with tool "weather": both would be written to internal/tools/weather.go`, nil, false},
+		{"same Go name, other file", greetingFS(t), Tool{Name: "greet-user"}, `collides with tool "greet_user"`, nil, false},
+		{"another tool's descriptor", greetingFS(t), Tool{Name: "greet_user_tool"}, `both would declare Go name GreetUserTool`, nil, false},
+		{"another tool's test", greetingFS(t), Tool{Name: "greet_user_schema_requires_name"}, `TestGreetUserSchemaRequiresName`, nil, false},
+		{"registry function", greetingFS(t), Tool{Name: "register"}, `would declare Go name Register, which the generated registry declares`, nil, true},
+		{"registry variable", greetingFS(t), Tool{Name: "scopes-supported"}, `Go name ScopesSupported`, nil, true},
+		{"registry constant", greetingFS(t), Tool{Name: "server.name"}, `Go name ServerName`, nil, true},
+		{"registry file", greetingFS(t), Tool{Name: "registry"}, `internal/tools/registry.go or its test, which mcpgen writes for itself`, nil, true},
+		{"helpers file", greetingFS(t), Tool{Name: "helpers"}, `internal/tools/helpers.go`, nil, true},
+		{"bad name", greetingFS(t), Tool{Name: "get user"}, `"get user" is not a valid tool name`, nil, true},
+		{"long name", greetingFS(t), Tool{Name: strings.Repeat("a", 65)}, `1 to 64 characters`, nil, true},
+		{"unknown arg type", greetingFS(t), Tool{Name: "x", Args: []Arg{{Name: "n", Type: "float"}}}, `unknown argument type "float"`, nil, true},
+		{"read-only and destructive", greetingFS(t), Tool{Name: "x", ReadOnly: true, Destructive: true}, `cannot be both read-only and destructive`, nil, true},
+		{"not a project", with(func(f fstest.MapFS) { delete(f, ManifestFile) }), weatherTool(), "no mcpgen.yaml", ErrNotProject, false},
+		{"broken manifest", with(func(f fstest.MapFS) { f[ManifestFile] = &fstest.MapFile{Data: []byte("name: x\ntools: 3\n")} }), weatherTool(), "parse mcpgen.yaml", nil, false},
+		{"invalid manifest", with(func(f fstest.MapFS) {
+			f[ManifestFile] = &fstest.MapFile{Data: bytes.Replace(f[ManifestFile].Data, []byte("port: 3002"), []byte("port: 0"), 1)}
+		}), weatherTool(), "mcpgen.yaml does not describe a valid project", nil, false},
+		{"edited registry", with(func(f fstest.MapFS) {
+			f[RegistryFile] = &fstest.MapFile{Data: bytes.Replace(registry, []byte(`{"usr:read"}`), []byte(`{}`), 1)}
+		}), weatherTool(), "internal/tools/registry.go was edited by hand", ErrEdited, false},
+		{"registry without checksum", with(func(f fstest.MapFS) {
+			f[RegistryFile] = &fstest.MapFile{Data: []byte("package tools\n")}
+		}), weatherTool(), "restore the generated file", ErrEdited, false},
+		{"missing registry", with(func(f fstest.MapFS) { delete(f, RegistryFile) }), weatherTool(), "internal/tools/registry.go is missing", nil, false},
+		{"user's file in the way", with(func(f fstest.MapFS) {
+			f["internal/tools/weather_test.go"] = &fstest.MapFile{Data: []byte("package tools\n")}
+		}), weatherTool(), "internal/tools/weather_test.go already exists and mcpgen never overwrites your files", nil, false},
+		{"user's declaration in the way", with(func(f fstest.MapFS) {
+			f["internal/tools/mine.go"] = &fstest.MapFile{Data: []byte("package tools\n\ntype WeatherArgs struct{}\n")}
+		}), weatherTool(), "declares WeatherArgs, which internal/tools/mine.go already declares", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := AddTool(tt.fsys, tt.tool)
+			if err == nil {
+				t.Fatalf("AddTool succeeded with changes to %d files", len(a.Changes))
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v\nwant it to contain %q", err, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("err = %v, want errors.Is %v", err, tt.is)
+			}
+			var se *SpecError
+			if errors.As(err, &se) != tt.spec {
+				t.Errorf("err is a *SpecError: %v, want %v (%v)", !tt.spec, tt.spec, err)
+			}
+		})
+	}
+}
+
+// TestAddToolKeepsTheUsersReadme: only the table between the markers changes; the rest of
+// a README the user rewrote stays byte for byte, line endings included.
+func TestAddToolKeepsTheUsersReadme(t *testing.T) {
+	fsys := greetingFS(t)
+	readme := string(fsys[ReadmeFile].Data)
+	i := strings.Index(readme, toolsMarkerStart)
+	j := strings.Index(readme, toolsMarkerEnd)
+	region := readme[i:j]
+	mine := "# My server\r\n\r\nWritten by me.\r\n\r\n" + strings.ReplaceAll(region, "\n", "\r\n") + toolsMarkerEnd + "\r\n\r\nMore of mine.\r\n"
+	fsys[ReadmeFile] = &fstest.MapFile{Data: []byte(mine)}
+
+	a, err := AddTool(fsys, weatherTool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(fileOf(t, a.Changes, ReadmeFile))
+	row := "| `weather` | `weather:read` | Current weather for a city. |\r\n"
+	want := strings.Replace(mine, toolsMarkerEnd, row+toolsMarkerEnd, 1)
+	if got != want {
+		t.Errorf("README =\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestAddToolWithoutReadmeMarkers(t *testing.T) {
+	for name, readme := range map[string]string{
+		"no markers":      "# My server\n",
+		"no end marker":   "<!-- mcpgen:tools -->\n| Tool |\n",
+		"markers swapped": "<!-- /mcpgen:tools -->\n<!-- mcpgen:tools -->\n",
+		"two tables":      "<!-- mcpgen:tools -->\n<!-- /mcpgen:tools -->\n<!-- mcpgen:tools -->\n<!-- /mcpgen:tools -->\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			fsys := greetingFS(t)
+			fsys[ReadmeFile] = &fstest.MapFile{Data: []byte(readme)}
+			a, err := AddTool(fsys, weatherTool())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range a.Changes {
+				if c.Path == ReadmeFile {
+					t.Errorf("README changed to %q", c.Data)
+				}
+			}
+			if len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "left alone; add the row yourself: | `weather` | `weather:read` | Current weather for a city. |") {
+				t.Errorf("Notes = %q, want one saying README was left alone, with the row", a.Notes)
+			}
+		})
+	}
+	fsys := greetingFS(t)
+	delete(fsys, ReadmeFile)
+	a, err := AddTool(fsys, weatherTool())
+	if err != nil || len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "README.md not found") {
+		t.Errorf("without README: notes %q, err %v", a.Notes, err)
+	}
+}
+
+func TestAddToolKeepsFileModes(t *testing.T) {
+	fsys := greetingFS(t)
+	fsys[ManifestFile].Mode = 0o600
+	a, err := AddTool(fsys, weatherTool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range a.Changes {
+		if c.Path == ManifestFile && c.Mode != 0o600 {
+			t.Errorf("mcpgen.yaml mode = %v, want the user's 0600", c.Mode)
+		}
+	}
+}
+
+// TestAddToolNewScopes: only scopes the server did not know are new.
+func TestAddToolNewScopes(t *testing.T) {
+	tl := Tool{Name: "profile", Scopes: []string{"usr:read", "profile:read", "profile:read"}}
+	a, err := AddTool(greetingFS(t), tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.NewScopes, []string{"profile:read"}) {
+		t.Errorf("NewScopes = %v, want [profile:read]", a.NewScopes)
+	}
+}
+
+func TestUpdate(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "a.txt"), "old a")
+	mustWrite(t, filepath.Join(dir, "b.txt"), "old b")
+	good := []Change{
+		{File: File{Path: "a.txt", Data: []byte("new a")}, Old: []byte("old a")},
+		{File: File{Path: "sub/c.txt", Data: []byte("c")}, Create: true},
+	}
+	for name, changes := range map[string][]Change{
+		"create over a file": append(slices.Clone(good), Change{File: File{Path: "b.txt"}, Create: true}),
+		"stale content":      append(slices.Clone(good), Change{File: File{Path: "b.txt"}, Old: []byte("other")}),
+		"missing file":       append(slices.Clone(good), Change{File: File{Path: "d.txt"}, Old: []byte("d")}),
+		"escaping path":      append(slices.Clone(good), Change{File: File{Path: "../x"}, Create: true}),
+	} {
+		if err := Update(dir, changes); err == nil {
+			t.Errorf("%s: Update succeeded", name)
+		}
+		if tree := readTree(t, dir); len(tree) != 2 || string(tree["a.txt"]) != "old a" {
+			t.Errorf("%s: the directory changed: %q", name, tree)
+		}
+	}
+	if err := Update(filepath.Join(dir, "missing"), good); err == nil {
+		t.Error("Update of a missing directory succeeded")
+	}
+	if err := Update(dir, good); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	tree := readTree(t, dir)
+	if string(tree["a.txt"]) != "new a" || string(tree["sub/c.txt"]) != "c" || string(tree["b.txt"]) != "old b" || len(tree) != 3 {
+		t.Errorf("after Update: %q", tree)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 { // a.txt b.txt sub: no temp files
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+func fileOf(t *testing.T, changes []Change, p string) []byte {
+	t.Helper()
+	for _, c := range changes {
+		if c.Path == p {
+			return c.Data
+		}
+	}
+	t.Fatalf("no change to %s", p)
+	return nil
+}

@@ -1,0 +1,35 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mcpgen/mcpgen/runtime/auth"
+)
+
+// WeatherArgs are the arguments of weather. The struct tags become the
+// tool's input schema: a field without omitempty is required.
+type WeatherArgs struct {
+	City string `json:"city" jsonschema:"City name"`
+}
+
+// WeatherTool describes weather to clients.
+func WeatherTool() mcp.Tool {
+	return mcp.NewTool("weather",
+		mcp.WithDescription("Current weather for a city."),
+		mcp.WithInputSchema[WeatherArgs](),
+		mcp.WithReadOnlyHintAnnotation(true),
+		mcp.WithDestructiveHintAnnotation(false),
+	)
+}
+
+// Weather handles weather. Only callers whose token carries the scopes in
+// the registry get here. Replace the placeholder below with the tool's work.
+func Weather(ctx context.Context, _ mcp.CallToolRequest, args WeatherArgs) (*mcp.CallToolResult, error) {
+	caller := "an unknown caller"
+	if p, ok := auth.FromContext(ctx); ok {
+		caller = p.Subject
+	}
+	return mcp.NewToolResultText(fmt.Sprintf("weather is not implemented yet (called by %s with %+v)", caller, args)), nil
+}

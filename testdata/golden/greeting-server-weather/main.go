@@ -1,0 +1,114 @@
+// Command greeting-server is an MCP server. It serves its tools over Streamable HTTP at /mcp to
+// clients that present an OAuth access token issued for it, and tells other clients where
+// to get one (RFC 9728 protected resource metadata).
+//
+// Settings come from the environment and an optional .env file: see README.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/mcpgen/mcpgen/runtime/auth"
+	"github.com/mcpgen/mcpgen/runtime/health"
+	"github.com/mcpgen/mcpgen/runtime/httpserver"
+
+	"example.com/greeting-server/internal/config"
+	"example.com/greeting-server/internal/metadata"
+	"example.com/greeting-server/internal/middleware"
+	"example.com/greeting-server/internal/tools"
+)
+
+// serverVersion is reported to MCP clients in the initialize and discover results.
+const serverVersion = "0.1.0"
+
+// shutdownTimeout bounds how long in-flight requests may run after SIGINT or SIGTERM.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "greeting-server: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run loads the settings, builds the server and serves until SIGINT or SIGTERM, then
+// lets in-flight requests finish.
+func run() error {
+	cfg, err := config.Load(".env")
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// The key set refreshes itself until ctx ends. An authorization server that is down
+	// now is not fatal: requests get 503 and /ready reports "not ready" until keys load.
+	keys, err := auth.NewRemoteJWKS(ctx, cfg.JWKSURL, auth.JWKSOptions{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("set up the key set from %s: %w", cfg.JWKSURL, err)
+	}
+	handler, err := newHandler(cfg, keys, logger)
+	if err != nil {
+		return err
+	}
+	srv := httpserver.New(cfg.Addr(), handler)
+	logger.Info("serving MCP", "addr", cfg.Addr(), "resource", cfg.ResourceURL)
+	return httpserver.Run(ctx, srv, shutdownTimeout, logger)
+}
+
+// newHandler wires the HTTP surface: the protected MCP endpoint, the public metadata
+// and the health probes. Tests call it with an in-process issuer's keys.
+func newHandler(cfg config.Config, keys auth.KeySet, logger *slog.Logger) (http.Handler, error) {
+	validator, err := auth.NewValidator(auth.ValidatorConfig{
+		Issuers:   cfg.Issuers,
+		Audiences: cfg.Audiences,
+	}, keys)
+	if err != nil {
+		return nil, fmt.Errorf("set up token validation: %w", err)
+	}
+	protect, err := middleware.Protect(middleware.Config{
+		Logger:         logger,
+		ResourceURL:    cfg.ResourceURL,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Validator:      validator,
+		Scopes:         auth.ScopePolicy{Tools: tools.Scopes},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", protect(newMCPHandler()))
+	if err := metadata.Mount(mux, cfg.ResourceURL, metadata.Document(cfg, tools.ScopesSupported)); err != nil {
+		return nil, err
+	}
+	mux.Handle("/health", health.Handler())
+	mux.Handle("/ready", health.Ready(keys.Ready))
+	return middleware.Log(logger)(mux), nil
+}
+
+// newMCPHandler builds the MCP server with every tool of the registry and serves it over
+// Streamable HTTP, in both protocol eras mcp-go speaks: 2025-11-25 (initialize, then a
+// session) and 2026-07-28 (stateless).
+//
+// The default session manager issues session ids it checks by format only, with no
+// server-side state, so replicas behind a load balancer need no sticky sessions.
+func newMCPHandler() http.Handler {
+	s := server.NewMCPServer(tools.ServerName, serverVersion,
+		server.WithToolCapabilities(false),
+		server.WithInputSchemaValidation(),
+		server.WithRecovery(),
+	)
+	tools.Register(s)
+	return server.NewStreamableHTTPServer(s)
+}

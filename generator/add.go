@@ -51,7 +51,7 @@ type Addition struct {
 // project has, and a registry edited by hand (ErrEdited). Applying the result to a
 // project generated with Render gives what Render gives for the project with t.
 func AddTool(project fs.FS, t Tool) (*Addition, error) {
-	spec, err := readProject(project)
+	spec, err := OpenProject(project)
 	if err != nil {
 		return nil, err
 	}
@@ -59,9 +59,6 @@ func AddTool(project fs.FS, t Tool) (*Addition, error) {
 		return nil, err
 	}
 	if err := checkFits(spec.Tools, t); err != nil {
-		return nil, err
-	}
-	if err := checkRegistry(project); err != nil {
 		return nil, err
 	}
 
@@ -108,6 +105,26 @@ func AddTool(project fs.FS, t Tool) (*Addition, error) {
 		}
 	}
 	return a, nil
+}
+
+// OpenProject reads the Spec of the project in fsys from its mcpgen.yaml and checks that
+// a tool can be added to it (the manifest is valid, the registry was not edited by hand),
+// so a command can refuse before asking any question. AddTool calls it first.
+func OpenProject(project fs.FS) (Spec, error) {
+	spec, err := readProject(project)
+	if err != nil {
+		return Spec{}, err
+	}
+	return spec, checkRegistry(project)
+}
+
+// CheckNewToolName checks name as the name of a tool to add to the project s: a valid
+// MCP tool name that no tool has, whose Go names and files collide with nothing.
+func (s Spec) CheckNewToolName(name string) error {
+	if err := ValidateToolName(name); err != nil {
+		return err
+	}
+	return checkFits(s.Tools, Tool{Name: name})
 }
 
 // readProject reads the project's Spec from its manifest and checks it, so a broken

@@ -357,6 +357,15 @@ func argGoType(t string) (string, bool) {
 
 var argNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
+// ValidateArgName checks a tool argument name: lower-case letters, digits and '_',
+// starting with a letter, so it is a JSON property and a Go field name at once.
+func ValidateArgName(name string) error {
+	if !argNameRE.MatchString(name) {
+		return fmt.Errorf("argument %q is not a valid name: use lower-case letters, digits and '_', starting with a letter", name)
+	}
+	return nil
+}
+
 func validateTools(tools []Tool) []Problem {
 	var probs []Problem
 	add := func(flag string, err error) {
@@ -448,8 +457,8 @@ func validateArgs(t Tool) []Problem {
 	for _, a := range t.Args {
 		var err error
 		switch {
-		case !argNameRE.MatchString(a.Name):
-			err = fmt.Errorf("argument %q is not a valid name: use lower-case letters, digits and '_', starting with a letter", a.Name)
+		case ValidateArgName(a.Name) != nil:
+			err = ValidateArgName(a.Name)
 		case seen[fieldName(a.Name)]:
 			err = fmt.Errorf("argument %q is declared twice", a.Name)
 		case strings.ContainsAny(a.Description, "\n\r`"):

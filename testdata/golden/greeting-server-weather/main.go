@@ -72,6 +72,9 @@ func newHandler(cfg config.Config, keys auth.KeySet, logger *slog.Logger) (http.
 	validator, err := auth.NewValidator(auth.ValidatorConfig{
 		Issuers:   cfg.Issuers,
 		Audiences: cfg.Audiences,
+		// A client repeating its token skips the signature check until the token expires
+		// or its key leaves the JWKS. Set 0 to verify every request from scratch.
+		CacheEntries: auth.DefaultCacheEntries,
 	}, keys)
 	if err != nil {
 		return nil, fmt.Errorf("set up token validation: %w", err)

@@ -64,6 +64,11 @@ type JWKSOptions struct {
 	// default: whoever can alter the JWKS response in transit can sign
 	// tokens this server accepts, so only https (or loopback) is trusted.
 	AllowHTTP bool
+	// OnRefresh, when set, is called after every fetch of the key set
+	// (scheduled or on demand) with its outcome: nil for keys loaded, else
+	// the error. It is the hook for metrics; it runs on the fetching
+	// goroutine, so it must be quick and must not block.
+	OnRefresh func(err error)
 }
 
 // JWKS is a KeySet backed by a JSON Web Key Set, either fetched from a URL
@@ -314,6 +319,9 @@ func (j *JWKS) startFetchLocked() *fetchCall {
 		ctx, cancel := context.WithTimeout(j.ctx, j.opts.HTTPTimeout)
 		c.err = j.fetch(ctx)
 		cancel()
+		if j.opts.OnRefresh != nil {
+			j.opts.OnRefresh(c.err)
+		}
 		if c.err != nil {
 			j.logger.Warn("jwks refresh failed; keeping the last good keys", "url", j.url, "loaded", j.Ready(), "err", c.err)
 		}

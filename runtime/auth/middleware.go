@@ -28,6 +28,12 @@ type MiddlewareConfig struct {
 	ChallengeScopes     []string // scope= on 401; default: Required ∪ all tool scopes, sorted
 	MaxBodyBytes        int64    // max bytes read to find the JSON-RPC method, default 4 MiB
 	Logger              *slog.Logger
+	// OnReject, when set, is called for every request the middleware turns
+	// away for its credentials or scopes (not for body problems), before the
+	// response is written. It is the hook for metrics (e.Reason is a stable
+	// label) and for limiting failed attempts per client. e never holds the
+	// token; the hook must not read the Authorization header either.
+	OnReject func(r *http.Request, e *Error)
 }
 
 // DefaultMaxBodyBytes is the default MiddlewareConfig.MaxBodyBytes.
@@ -47,6 +53,7 @@ type middleware struct {
 	challengeScopes []string
 	maxBody         int64
 	logger          *slog.Logger
+	onReject        func(*http.Request, *Error)
 	next            http.Handler
 }
 
@@ -120,6 +127,7 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 			challengeScopes: challenge,
 			maxBody:         maxBody,
 			logger:          logger,
+			onReject:        cfg.OnReject,
 			next:            next,
 		}
 	}, nil
@@ -210,6 +218,9 @@ func (m *middleware) scopesFor(calls []rpcCall) []string {
 func (m *middleware) reject(w http.ResponseWriter, r *http.Request, e *Error) {
 	m.logger.LogAttrs(r.Context(), logLevel(e), "auth: request rejected",
 		slog.Int("status", e.Status), slog.String("code", e.Code), slog.String("reason", e.Reason))
+	if m.onReject != nil {
+		m.onReject(r, e)
+	}
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	switch e.Status {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +21,8 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/requestlog"
 
 	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+	"github.com/mcpgen/mcpgen/internal/logcapture"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestChainWithMCP wires the plumbing the way a generated main.go does
 // (request log, then origin, then the MCP handler; health beside it) and
@@ -75,7 +58,7 @@ func TestChainWithMCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs logcapture.Buffer
 	logMW := requestlog.Middleware(slog.New(slog.NewJSONHandler(&logs, nil)))
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", logMW(policy.Middleware(server.NewStreamableHTTPServer(mcpSrv, server.WithStateLess(true)))))

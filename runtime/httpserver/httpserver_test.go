@@ -17,10 +17,11 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcpgen/mcpgen/internal/logcapture"
 )
 
 // waitFor polls cond; the generous limit only guards against a hang, it is
@@ -170,7 +171,7 @@ func TestServeDeadline(t *testing.T) {
 }
 
 func TestRun(t *testing.T) {
-	var logs syncBuffer
+	var logs logcapture.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	srv := New("127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok")
@@ -398,22 +399,4 @@ func TestSlowClients(t *testing.T) {
 			t.Errorf("status %d, want 431", resp.StatusCode)
 		}
 	})
-}
-
-// syncBuffer collects log output written from the server goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

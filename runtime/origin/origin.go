@@ -27,12 +27,13 @@ import (
 
 // CORS values. The header lists are the ones an MCP client sends and reads:
 // a browser client must send Authorization and the Mcp-* headers, and must be
-// able to read WWW-Authenticate (to find the authorization server on 401) and
-// the session and protocol headers.
+// able to read WWW-Authenticate (to find the authorization server on 401),
+// the session and protocol headers, and the rate limit fields of a 429
+// (Retry-After is not CORS-safelisted either).
 const (
 	AllowMethods  = "GET, POST, DELETE, OPTIONS"
 	AllowHeaders  = "Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID"
-	ExposeHeaders = "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version"
+	ExposeHeaders = "WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, Retry-After, RateLimit, RateLimit-Policy"
 	// MaxAge is how long (seconds) a browser may cache a preflight answer;
 	// 7200 is Chromium's cap, so a longer value would buy nothing there.
 	MaxAge = 7200

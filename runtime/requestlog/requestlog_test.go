@@ -2,7 +2,6 @@ package requestlog
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,25 +15,11 @@ import (
 	"time"
 
 	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+	"github.com/mcpgen/mcpgen/internal/logcapture"
 )
 
 // syncBuffer collects log output written from server goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer struct{ logcapture.Buffer }
 
 // lines parses the JSON log lines written so far.
 func (s *syncBuffer) lines(t *testing.T) []map[string]any {

@@ -1,0 +1,104 @@
+// Package redistest starts a real redis-server for tests: on a free loopback
+// port, with persistence off, stopped when the test ends. Tests that need
+// Redis fail (never skip) when redis-server is not installed, with the
+// command that installs it; .ci/run installs it.
+package redistest
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Server is a running redis-server.
+type Server struct {
+	Addr string // 127.0.0.1:port
+	URL  string // redis://127.0.0.1:port/0
+	cmd  *exec.Cmd
+}
+
+// Start runs redis-server on a free loopback port and waits until it answers
+// PING. The server is killed when t ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server not found on PATH: install it with `apt-get install redis-server` (.ci/run does)")
+	}
+	var last error
+	for range 5 {
+		port, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port)}
+		s.URL = "redis://" + s.Addr + "/0"
+		s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning")
+		if err := s.cmd.Start(); err != nil {
+			t.Fatalf("start redis-server: %v", err)
+		}
+		if last = s.waitReady(5 * time.Second); last == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+		s.Stop() // probably lost the port to someone else: try another
+	}
+	t.Fatalf("redis-server did not answer PING: %v", last)
+	return nil
+}
+
+// Stop kills the server and waits for it to exit; calling it twice is fine.
+func (s *Server) Stop() {
+	if s.cmd.ProcessState != nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+}
+
+func (s *Server) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = ping(s.Addr); err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
+}
+
+func ping(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "+PONG") {
+		return fmt.Errorf("PING answered %q", line)
+	}
+	return nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

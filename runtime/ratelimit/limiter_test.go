@@ -1,0 +1,163 @@
+package ratelimit_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/auth"
+	"github.com/mcpgen/mcpgen/runtime/authtest"
+	"github.com/mcpgen/mcpgen/runtime/ratelimit"
+)
+
+const resource = "https://mcp.example.com/mcp"
+
+// stack is the limiter in the order the generated chain uses, around the
+// real auth middleware, served over loopback HTTP.
+type stack struct {
+	URL     string
+	iss     *authtest.Issuer
+	limited []string
+}
+
+func newStack(t *testing.T, cfg ratelimit.Config, iss *authtest.Issuer) *stack {
+	t.Helper()
+	s := &stack{iss: iss}
+	if s.iss == nil {
+		s.iss = authtest.NewIssuer(t, authtest.WithAudience(resource))
+	}
+	cfg.OnLimited = func(p string) { s.limited = append(s.limited, p) }
+	lim, err := ratelimit.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authenticate, err := auth.Middleware(auth.MiddlewareConfig{
+		Validator:           s.iss.Validator(),
+		ResourceMetadataURL: "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+		OnReject:            lim.AuthFailed,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	srv := httptest.NewServer(lim.GuardFailedAuth(authenticate(lim.PerPrincipal(ok))))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	return s
+}
+
+func (s *stack) get(t *testing.T, token string, header ...string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/mcp", nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+func want429(t *testing.T, res *http.Response, policy string, quota, window int) {
+	t.Helper()
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("status %d, want 429", res.StatusCode)
+	}
+	ra, err := strconv.Atoi(res.Header.Get("Retry-After"))
+	if err != nil || ra < 1 || ra > window {
+		t.Errorf("Retry-After = %q, want whole seconds in [1, %d]", res.Header.Get("Retry-After"), window)
+	}
+	wantPolicy := `"` + policy + `";q=` + strconv.Itoa(quota) + ";w=" + strconv.Itoa(window)
+	if got := res.Header.Get("RateLimit-Policy"); got != wantPolicy {
+		t.Errorf("RateLimit-Policy = %q, want %q", got, wantPolicy)
+	}
+	if got := res.Header.Get("RateLimit"); !strings.HasPrefix(got, `"`+policy+`";r=0;t=`) {
+		t.Errorf("RateLimit = %q, want %q;r=0;t=<seconds>", got, policy)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+}
+
+func TestPerPrincipalLimit(t *testing.T) {
+	s := newStack(t, ratelimit.Config{PerPrincipal: ratelimit.PerMinute(3)}, nil)
+	alice := s.iss.Mint(authtest.Claims{"sub": "alice", "client_id": "app"})
+	for i := range 3 {
+		res := s.get(t, alice)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("request %d: status %d, want 200", i, res.StatusCode)
+		}
+		if got, want := res.Header.Get("RateLimit"), `"principal";r=`+strconv.Itoa(2-i)+";t="; !strings.HasPrefix(got, want) {
+			t.Errorf("request %d: RateLimit = %q, want prefix %q", i, got, want)
+		}
+	}
+	want429(t, s.get(t, alice), ratelimit.PolicyPrincipal, 3, 60)
+	// A fresh token for the same caller is the same caller.
+	want429(t, s.get(t, s.iss.Mint(authtest.Claims{"sub": "alice", "client_id": "app"})), ratelimit.PolicyPrincipal, 3, 60)
+	// Same subject through another client, or another subject: own budgets.
+	for _, claims := range []authtest.Claims{{"sub": "alice", "client_id": "other-app"}, {"sub": "bob", "client_id": "app"}} {
+		if res := s.get(t, s.iss.Mint(claims)); res.StatusCode != http.StatusOK {
+			t.Errorf("%v: status %d, want 200 (separate budget)", claims, res.StatusCode)
+		}
+	}
+	if len(s.limited) != 2 || s.limited[0] != ratelimit.PolicyPrincipal {
+		t.Errorf("OnLimited calls %v, want 2 x principal", s.limited)
+	}
+}
+
+func TestFailedAuthLimitPerIP(t *testing.T) {
+	proxies, err := ratelimit.ParseProxies([]string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t, ratelimit.Config{FailedAuthPerIP: ratelimit.PerMinute(3), Proxies: proxies}, nil)
+	good := s.iss.Mint(nil)
+	fwd := func(ip string) []string { return []string{"X-Forwarded-For", ip} }
+
+	// Asking without a token is how every OAuth flow starts: never counted.
+	for range 5 {
+		if res := s.get(t, "", fwd("198.51.100.1")...); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("no token: status %d, want 401", res.StatusCode)
+		}
+	}
+	for i := range 3 {
+		if res := s.get(t, good+"x", fwd("198.51.100.1")...); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("bad token %d: status %d, want 401", i, res.StatusCode)
+		}
+	}
+	// Budget spent: refused before the token is checked, even a good one.
+	want429(t, s.get(t, "forged", fwd("198.51.100.1")...), ratelimit.PolicyFailedAuth, 3, 60)
+	want429(t, s.get(t, good, fwd("198.51.100.1")...), ratelimit.PolicyFailedAuth, 3, 60)
+	// Another client behind the same trusted proxy is not affected.
+	if res := s.get(t, good, fwd("198.51.100.2")...); res.StatusCode != http.StatusOK {
+		t.Errorf("other client: status %d, want 200", res.StatusCode)
+	}
+}
+
+// TestFailedAuthIgnoresSpoofedXFF: with no trusted proxy, rotating
+// X-Forwarded-For does not buy fresh budgets.
+func TestFailedAuthIgnoresSpoofedXFF(t *testing.T) {
+	s := newStack(t, ratelimit.Config{FailedAuthPerIP: ratelimit.Limit{Rate: 2, Period: time.Hour}}, nil)
+	for i := range 2 {
+		s.get(t, "bad", "X-Forwarded-For", "203.0.113."+strconv.Itoa(i))
+	}
+	res := s.get(t, "bad", "X-Forwarded-For", "203.0.113.99")
+	want429(t, res, ratelimit.PolicyFailedAuth, 2, 3600)
+}
+
+func TestNewRejectsBadLimits(t *testing.T) {
+	_, err := ratelimit.New(ratelimit.Config{PerPrincipal: ratelimit.Limit{Rate: 5}})
+	if err == nil || !strings.Contains(err.Error(), "per-principal") {
+		t.Errorf("New with a period-less limit: %v, want an error naming the per-principal limit", err)
+	}
+}

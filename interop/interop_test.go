@@ -44,13 +44,14 @@ const (
 
 // world is everything the clients talk to, all on loopback.
 type world struct {
-	peers   *peers
-	as      *authServer
-	URL     string // the generated server: http://127.0.0.1:port
-	MCPURL  string // its MCP endpoint, also its resource URL and the tokens' audience
-	Proxy   string // token-adding reverse proxy in front of the MCP endpoint
-	server  *harness.Process
-	secrets map[string]string
+	peers  *peers
+	as     *authServer
+	URL    string // the generated server: http://127.0.0.1:port
+	MCPURL string // its MCP endpoint, also its resource URL and the tokens' audience
+	// tokenProxy adds a token to every request; recorder only watches them.
+	tokenProxy, recorder *proxy
+	server               *harness.Process
+	secrets              map[string]string
 }
 
 func TestInterop(t *testing.T) {
@@ -62,11 +63,13 @@ func TestInterop(t *testing.T) {
 		t.Run("reader calls greet_user", func(t *testing.T) { testSDKReader(t, w) })
 		t.Run("limited gets insufficient_scope", func(t *testing.T) { testSDKLimited(t, w) })
 	})
+	t.Run("inspector cli", func(t *testing.T) { testInspector(t, w) })
+	t.Run("mcp-go client", func(t *testing.T) { testMCPGo(t, w) })
 	t.Logf("all interop flows took %v", time.Since(start).Round(time.Millisecond))
 }
 
 // startWorld starts the authorization server, then the generated server configured for
-// it, then the reverse proxy; all of them stop when the test ends.
+// it, with the proxies in front; all of them stop when the test ends.
 func startWorld(t *testing.T) *world {
 	t.Helper()
 	root, err := filepath.Abs("..")
@@ -79,14 +82,15 @@ func startWorld(t *testing.T) *world {
 	w.MCPURL = w.URL + "/mcp"
 	w.secrets = map[string]string{readerClient: randomSecret(t), limitedClient: randomSecret(t)}
 
-	w.as = startAuthServer(t, w.peers, w.MCPURL, map[string]client{
+	w.as = startAuthServer(t, w.peers, w.MCPURL, map[string]asClient{
 		readerClient:  {Secret: w.secrets[readerClient], Scope: "usr:read"},
 		limitedClient: {Secret: w.secrets[limitedClient], Scope: "usr:profile"},
 	})
 
-	proxy := httptest.NewServer(w.tokenAddingProxy(t))
-	t.Cleanup(proxy.Close)
-	w.Proxy = proxy.URL + "/mcp"
+	w.tokenProxy = startProxy(t, w.URL, &tokenCache{fetch: func() (string, error) {
+		return w.as.token(readerClient, w.secrets[readerClient], "usr:read", w.MCPURL)
+	}})
+	w.recorder = startProxy(t, w.URL, nil)
 
 	// The generic provider with only the issuer; the JWKS URL comes from the
 	// authorization server's own metadata, as a user would copy it.
@@ -101,33 +105,62 @@ func startWorld(t *testing.T) *world {
 		"AUTH_JWKS_URL="+w.as.JWKSURL,
 		// The conformance suite reaches the server through the proxy, as a browser
 		// would reach a server behind a gateway: that origin is allowed, no other.
-		"ALLOWED_ORIGINS="+proxy.URL,
+		"ALLOWED_ORIGINS="+strings.TrimSuffix(w.tokenProxy.URL, "/mcp"),
 	)
 	w.server = harness.Start(t, "generated server", cmd)
 	w.server.WaitReady(t, w.URL+"/ready")
 	return w
 }
 
-// tokenAddingProxy forwards to the MCP endpoint with a fresh token of the reader client,
-// for peers that cannot send headers (the conformance suite). Host and Origin pass
-// through unchanged, so the server's DNS-rebinding defence sees what the peer sent.
-func (w *world) tokenAddingProxy(t *testing.T) http.Handler {
-	target, err := url.Parse(w.URL)
+// proxy is a reverse proxy in front of the generated server. Host and Origin pass
+// through unchanged, so the server's DNS-rebinding defence sees what the peer sent; it
+// records the MCP-Protocol-Version of each request, so a test can tell which protocol
+// era a peer spoke.
+type proxy struct {
+	URL      string // the proxy's MCP endpoint
+	mu       sync.Mutex
+	versions []string
+}
+
+// startProxy starts a proxy to the server at target; with tokens set, it adds a bearer
+// token to every request, for peers that cannot send headers (the conformance suite).
+func startProxy(t *testing.T, target string, tokens *tokenCache) *proxy {
+	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := &tokenCache{fetch: func() (string, error) {
-		return w.as.token(readerClient, w.secrets[readerClient], "usr:read", w.MCPURL)
-	}}
-	return &httputil.ReverseProxy{
+	p := &proxy{}
+	rp := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target)
+			r.SetURL(u)
 			r.Out.Host = r.In.Host
-			r.Out.Header.Set("Authorization", "Bearer "+tokens.get(t))
+			if tokens != nil {
+				r.Out.Header.Set("Authorization", "Bearer "+tokens.get(t))
+			}
 		},
 		// The peer sees what the server answered; streaming responses flow at once.
 		FlushInterval: -1,
 	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get("Mcp-Protocol-Version"); v != "" {
+			p.mu.Lock()
+			p.versions = append(p.versions, v)
+			p.mu.Unlock()
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL + "/mcp"
+	return p
+}
+
+// protocolVersions returns the MCP-Protocol-Version headers seen since the last call.
+func (p *proxy) protocolVersions() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v := p.versions
+	p.versions = nil
+	return v
 }
 
 // tokenCache holds one token for a minute (the authorization server issues them for
@@ -153,8 +186,8 @@ func (c *tokenCache) get(t *testing.T) string {
 	return c.token
 }
 
-// client is a confidential client of the authorization server.
-type client struct {
+// asClient is a confidential client of the authorization server.
+type asClient struct {
 	Secret string `json:"secret"`
 	Scope  string `json:"scope"` // scopes of the MCP server this client may hold
 }
@@ -169,7 +202,7 @@ type authServer struct {
 
 // startAuthServer runs the authorization server on an ephemeral loopback port and reads
 // its metadata (RFC 8414 / OpenID discovery) once it is up.
-func startAuthServer(t *testing.T, p *peers, resource string, clients map[string]client) *authServer {
+func startAuthServer(t *testing.T, p *peers, resource string, clients map[string]asClient) *authServer {
 	t.Helper()
 	raw, err := json.Marshal(clients)
 	if err != nil {

@@ -74,6 +74,7 @@ HTTP plumbing, and contains readable wiring plus your tools.`,
 
 	root.AddCommand(
 		newNewCommand(a),
+		newDoctorCommand(a),
 		newVersionCommand(),
 	)
 	addCompletionCommand(root)

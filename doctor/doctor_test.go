@@ -1,0 +1,382 @@
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcpgen/mcpgen/devserver"
+	_ "github.com/mcpgen/mcpgen/internal/golden"
+	"github.com/mcpgen/mcpgen/runtime/auth"
+)
+
+// fixture is an MCP server wired as a generated one is (runtime/auth middleware and
+// metadata, an mcp-go server with greet_user), trusting a dev authorization server;
+// both on real loopback listeners. break* knobs make one link of the chain wrong.
+type fixture struct {
+	MCPURL string
+	AS     *devserver.Server
+	ASURL  string
+	key    devserver.Key
+}
+
+type breakage struct {
+	resource    string            // PRM resource instead of the MCP URL
+	noChallenge bool              // 401 without WWW-Authenticate
+	asOverride  map[string]any    // members replaced in the AS metadata
+	prmHeaders  map[string]string // replaces the PRM handler's CORS
+	jwksBody    string            // served as the JWKS instead of the real one
+}
+
+func startFixture(t *testing.T, b breakage) *fixture {
+	t.Helper()
+	ln, err := devserver.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mcpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{ASURL: "http://" + ln.Addr().String(), MCPURL: "http://" + mcpLn.Addr().String() + "/mcp"}
+	if f.key, err = devserver.NewKey(); err != nil {
+		t.Fatal(err)
+	}
+	f.AS, err = devserver.New(devserver.Config{
+		Issuer: f.ASURL, Resource: f.MCPURL, Scopes: []string{"usr:read"}, Key: f.key,
+		Client: devserver.Client{ID: "dev", Secret: "secret"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asHandler := f.AS.Handler()
+	if b.asOverride != nil || b.jwksBody != "" {
+		inner := asHandler
+		asHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == devserver.JWKSPath && b.jwksBody != "" {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(b.jwksBody))
+				return
+			}
+			if r.URL.Path != devserver.MetadataPath && r.URL.Path != devserver.OIDCMetadataPath {
+				inner.ServeHTTP(w, r)
+				return
+			}
+			m := f.AS.Metadata()
+			for k, v := range b.asOverride {
+				m[k] = v
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			_ = json.NewEncoder(w).Encode(m)
+		})
+	}
+	serve(t, ln, asHandler)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	keys, err := auth.NewRemoteJWKS(ctx, f.ASURL+devserver.JWKSPath, auth.JWKSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewValidator(auth.ValidatorConfig{Issuers: []string{f.ASURL}, Audiences: []string{f.MCPURL}}, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metaURL, _ := auth.MetadataURL(f.MCPURL)
+	protect, err := auth.Middleware(auth.MiddlewareConfig{
+		Validator: v, ResourceMetadataURL: metaURL, Logger: slog.New(slog.DiscardHandler),
+		Scopes: auth.ScopePolicy{Tools: map[string][]string{"greet_user": {"usr:read"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := server.NewMCPServer("doctor-fixture", "1.0.0", server.WithToolCapabilities(false))
+	s.AddTool(mcp.NewTool("greet_user", mcp.WithString("name", mcp.Required())),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return mcp.NewToolResultText("Hi " + req.GetString("name", "") + "!"), nil
+		})
+	var mcpHandler http.Handler = protect(server.NewStreamableHTTPServer(s))
+	if b.noChallenge {
+		mcpHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+		})
+	}
+	resource := f.MCPURL
+	if b.resource != "" {
+		resource = b.resource
+	}
+	prm, err := auth.MetadataHandler(auth.ProtectedResourceMetadata{
+		Resource: resource, AuthorizationServers: []string{f.ASURL},
+		ScopesSupported: []string{"usr:read"}, BearerMethodsSupported: []string{"header"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.prmHeaders != nil {
+		inner := prm
+		prm = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			inner.ServeHTTP(rec, r)
+			for k, vs := range rec.Header() {
+				w.Header()[k] = vs
+			}
+			for k, v := range b.prmHeaders {
+				if v == "" {
+					w.Header().Del(k)
+				} else {
+					w.Header().Set(k, v)
+				}
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+		})
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", mcpHandler)
+	for _, p := range auth.MetadataPaths(f.MCPURL) {
+		mux.Handle(p, prm)
+	}
+	serve(t, mcpLn, mux)
+	return f
+}
+
+func serve(t *testing.T, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+}
+
+func (f *fixture) token(t *testing.T, issuer, aud string, ttl time.Duration, scopes ...string) string {
+	t.Helper()
+	now := time.Now()
+	if ttl < 0 { // an expired token: issued long enough ago
+		now, ttl = now.Add(2*ttl), -ttl
+	}
+	tok, err := devserver.Mint(f.key, issuer, aud, devserver.TokenRequest{Subject: "dev", ClientID: "dev", Scopes: scopes, TTL: ttl}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func diagnose(t *testing.T, url string, opts Options) *Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := Run(ctx, url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func dump(r *Report) string {
+	var b bytes.Buffer
+	_ = r.WriteText(&b)
+	return b.String()
+}
+
+func TestHealthyServer(t *testing.T) {
+	f := startFixture(t, breakage{})
+	r := diagnose(t, f.MCPURL, Options{Token: f.token(t, f.ASURL, f.MCPURL, time.Minute, "usr:read")})
+	if !r.OK {
+		t.Fatalf("healthy server reported failures:\n%s", dump(r))
+	}
+	for _, c := range r.Checks {
+		if c.Status != StatusPass {
+			t.Errorf("check %s: %s (%s)", c.ID, c.Status, c.Detail)
+		}
+	}
+	for _, id := range []string{"challenge", "prm", "prm-path", "prm-root", "prm-resource", "prm-cors", "prm-servers",
+		"as-metadata", "as-cors", "as-issuer", "jwks", "pkce", "registration",
+		"token-format", "token-signature", "token-iss", "token-aud", "token-exp", "token-scope", "tools"} {
+		if _, ok := r.Check(id); !ok {
+			t.Errorf("check %s missing from the report", id)
+		}
+	}
+	if len(r.Tools) != 1 || r.Tools[0] != "greet_user" {
+		t.Errorf("tools = %v", r.Tools)
+	}
+	if out := dump(r); !strings.Contains(out, "✓ unauthenticated request gets 401") || !strings.Contains(out, "0 failed") {
+		t.Errorf("text report:\n%s", out)
+	}
+}
+
+// TestBrokenServers breaks one link of the chain at a time and expects the doctor to
+// name it, with the fix, and nothing else to fail that does not follow from it.
+func TestBrokenServers(t *testing.T) {
+	unreachable := func() string {
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := l.Addr().String()
+		l.Close()
+		return "http://" + addr + "/jwks"
+	}()
+	tests := []struct {
+		name    string
+		b       breakage
+		failID  string
+		detail  string // in the failing check's detail
+		fix     string // in its fix
+		warnID  string // checks that must warn instead
+		skipped []string
+	}{
+		{
+			name: "wrong resource", b: breakage{resource: "https://other.example.com/mcp"},
+			failID: "prm-resource", detail: `resource is "https://other.example.com/mcp"`, fix: "MCP_RESOURCE_URL=",
+		},
+		{
+			name: "missing challenge", b: breakage{noChallenge: true},
+			failID: "challenge", detail: "without a WWW-Authenticate header", fix: `WWW-Authenticate: Bearer resource_metadata=`,
+		},
+		{
+			name: "unreachable JWKS", b: breakage{asOverride: map[string]any{"jwks_uri": unreachable}},
+			failID: "jwks", detail: unreachable, fix: "make " + unreachable + " reachable",
+		},
+		{
+			name: "issuer mismatch", b: breakage{asOverride: map[string]any{"issuer": "https://auth.example.com"}},
+			failID: "as-issuer", detail: `issuer "https://auth.example.com"`, fix: "AUTH_ISSUER=https://auth.example.com",
+		},
+		{
+			name: "no PKCE S256", b: breakage{asOverride: map[string]any{"code_challenge_methods_supported": []string{"plain"}}},
+			failID: "pkce", fix: `"code_challenge_methods_supported": ["S256"]`,
+		},
+		{
+			name: "metadata without CORS", b: breakage{prmHeaders: map[string]string{"Access-Control-Allow-Origin": ""}},
+			failID: "prm-cors", detail: "no Access-Control-Allow-Origin", fix: "Access-Control-Allow-Origin: *",
+		},
+		{
+			name: "private key in JWKS", b: breakage{jwksBody: `{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"AA","y":"AA","d":"AA"}]}`},
+			failID: "jwks", detail: `key "k1" contains private key material`, fix: "rotate the exposed key",
+		},
+		{
+			name: "no signing key in JWKS", b: breakage{jwksBody: `{"keys":[{"kty":"oct","kid":"h","k":"AA"}]}`},
+			failID: "jwks", detail: `no usable signing key: key "h" has kty "oct"`, fix: "public RSA, EC or OKP key",
+		},
+		{
+			name: "no registration", b: breakage{asOverride: map[string]any{"registration_endpoint": nil, "client_id_metadata_document_supported": false}},
+			warnID: "registration",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startFixture(t, tc.b)
+			r := diagnose(t, f.MCPURL, Options{})
+			if tc.warnID != "" {
+				if c, _ := r.Check(tc.warnID); c.Status != StatusWarn || c.Fix == "" || !r.OK {
+					t.Fatalf("want warning %s with a fix and no failure:\n%s", tc.warnID, dump(r))
+				}
+				return
+			}
+			if r.OK {
+				t.Fatalf("broken server reported OK:\n%s", dump(r))
+			}
+			failed := r.Failed()
+			if len(failed) != 1 || failed[0].ID != tc.failID {
+				t.Fatalf("failed checks %v, want exactly %s:\n%s", ids(failed), tc.failID, dump(r))
+			}
+			if !strings.Contains(failed[0].Detail, tc.detail) || !strings.Contains(failed[0].Fix, tc.fix) {
+				t.Errorf("check %s: detail %q fix %q; want %q and %q", tc.failID, failed[0].Detail, failed[0].Fix, tc.detail, tc.fix)
+			}
+		})
+	}
+}
+
+func ids(cs []Check) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func TestTokenMismatches(t *testing.T) {
+	f := startFixture(t, breakage{})
+	tests := []struct {
+		name    string
+		token   string
+		failIDs []string
+		fix     string
+	}{
+		{"other audience", f.token(t, f.ASURL, "https://other.example.com/mcp", time.Minute, "usr:read"), []string{"token-aud", "tools"}, "resource=" + f.MCPURL},
+		{"other issuer", f.token(t, "https://auth.example.com", f.MCPURL, time.Minute, "usr:read"), []string{"token-iss", "tools"}, "get the token from " + f.ASURL},
+		{"expired", f.token(t, f.ASURL, f.MCPURL, -time.Hour, "usr:read"), []string{"token-exp", "tools"}, "get a new token"},
+		{"not a JWT", "opaque-token-value", []string{"token-format", "tools"}, "three dot-separated parts"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := diagnose(t, f.MCPURL, Options{Token: tc.token})
+			if got := ids(r.Failed()); strings.Join(got, ",") != strings.Join(tc.failIDs, ",") {
+				t.Fatalf("failed %v, want %v:\n%s", got, tc.failIDs, dump(r))
+			}
+			first, _ := r.Check(tc.failIDs[0])
+			if !strings.Contains(first.Fix, tc.fix) {
+				t.Errorf("fix %q, want it to contain %q", first.Fix, tc.fix)
+			}
+			var out bytes.Buffer
+			_ = r.WriteJSON(&out)
+			_ = r.WriteText(&out)
+			if strings.Contains(out.String(), tc.token) {
+				t.Error("the report contains the token")
+			}
+		})
+	}
+	t.Run("missing scope", func(t *testing.T) {
+		r := diagnose(t, f.MCPURL, Options{Token: f.token(t, f.ASURL, f.MCPURL, time.Minute)})
+		if c, _ := r.Check("token-scope"); c.Status != StatusWarn || !strings.Contains(c.Fix, `scope="usr:read"`) {
+			t.Errorf("token-scope = %+v", c)
+		}
+		if !r.OK {
+			t.Errorf("listing tools needs no scope; report:\n%s", dump(r))
+		}
+	})
+}
+
+func TestUnreachableAndBadURL(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	r := diagnose(t, "http://"+addr+"/mcp", Options{})
+	if c, _ := r.Check("challenge"); r.OK || c.Status != StatusFail || !strings.Contains(c.Detail, "cannot reach") {
+		t.Errorf("unreachable:\n%s", dump(r))
+	}
+	for _, bad := range []string{"", "localhost:3002/mcp", "ftp://host/mcp", "/mcp"} {
+		if _, err := Run(context.Background(), bad, Options{}); err == nil {
+			t.Errorf("Run(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseChallenges(t *testing.T) {
+	tests := []struct {
+		in     string
+		scheme string
+		params map[string]string
+		ok     bool
+	}{
+		{`Bearer resource_metadata="https://h/.well-known/oauth-protected-resource/mcp", scope="a b"`, "Bearer",
+			map[string]string{"resource_metadata": "https://h/.well-known/oauth-protected-resource/mcp", "scope": "a b"}, true},
+		{`Basic realm="x", Bearer error="invalid_token", error_description="say \"hi\""`, "Bearer",
+			map[string]string{"error": "invalid_token", "error_description": `say "hi"`}, true},
+		{`bearer Realm=OAuth`, "bearer", map[string]string{"realm": "OAuth"}, true},
+		{`Bearer resource_metadata="https://h/x`, "Bearer", map[string]string{"resource_metadata": "https://h/x"}, false},
+	}
+	for _, tc := range tests {
+		cs, ok := parseChallenges(tc.in)
+		b, found := bearer(cs)
+		if ok != tc.ok || !found || b.Scheme != tc.scheme || fmt.Sprint(b.Params) != fmt.Sprint(tc.params) {
+			t.Errorf("parseChallenges(%q) = %+v ok=%v", tc.in, cs, ok)
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// server is one of the three servers under test, built once into a binary.
+type server struct {
+	id    string // "a", "b", "c"
+	label string
+	bin   string
+}
+
+// buildServers builds (a) the golden greeting server, (b) the same with the auth
+// middleware taken out of its chain, and (c) the go-sdk peer, plus the mcpgen CLI.
+func buildServers(repo, benchDir, work string) (servers []server, mcpgenBin string, err error) {
+	bin := filepath.Join(work, "bin")
+	golden := filepath.Join(repo, "testdata", "golden", "greeting-server")
+
+	withAuth := filepath.Join(work, "greeting-auth")
+	if err := copyProject(golden, withAuth, repo); err != nil {
+		return nil, "", err
+	}
+	noAuth := filepath.Join(work, "greeting-noauth")
+	if err := copyProject(golden, noAuth, repo); err != nil {
+		return nil, "", err
+	}
+	// The ceiling: the very same server, whose chain keeps the origin policy and log
+	// annotation but no longer calls the bearer-token middleware.
+	mw := filepath.Join(noAuth, "internal", "middleware", "middleware.go")
+	if err := replaceOnce(mw, "return origins.Middleware(authenticate(annotate(next)))",
+		"_ = authenticate // bench (b): auth middleware removed\n\t\treturn origins.Middleware(annotate(next))"); err != nil {
+		return nil, "", err
+	}
+
+	steps := []struct{ dir, out, pkg string }{
+		{withAuth, filepath.Join(bin, "greeting-auth"), "."},
+		{noAuth, filepath.Join(bin, "greeting-noauth"), "."},
+		{benchDir, filepath.Join(bin, "gosdk-server"), "./cmd/gosdkserver"},
+		{repo, filepath.Join(bin, "mcpgen"), "./cmd/mcpgen"},
+	}
+	for _, s := range steps {
+		cmd := exec.Command("go", "build", "-o", s.out, s.pkg)
+		cmd.Dir = s.dir
+		cmd.Env = append(os.Environ(), "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, "", fmt.Errorf("go build %s in %s: %w\n%s", s.pkg, s.dir, err, out)
+		}
+	}
+	return []server{
+		{"a", "generated (auth, cache on)", filepath.Join(bin, "greeting-auth")},
+		{"b", "generated, auth removed", filepath.Join(bin, "greeting-noauth")},
+		{"c", "go-sdk + RequireBearerToken", filepath.Join(bin, "gosdk-server")},
+	}, filepath.Join(bin, "mcpgen"), nil
+}
+
+// copyProject copies the golden project and points its replace directive at the
+// checkout, so it builds against this runtime wherever the copy lives.
+func copyProject(src, dst, repo string) error {
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	return replaceOnce(filepath.Join(dst, "go.mod"), "=> ../../..", "=> "+repo)
+}
+
+func replaceOnce(path, old, new string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if n := bytes.Count(data, []byte(old)); n != 1 {
+		return fmt.Errorf("patch %s: found %q %d times, want once (did the template change?)", path, old, n)
+	}
+	return os.WriteFile(path, bytes.Replace(data, []byte(old), []byte(new), 1), 0o644)
+}
+
+// process is a running server.
+type process struct {
+	cmd      *exec.Cmd
+	base     string // http://127.0.0.1:port
+	resource string // its MCP endpoint, also the tokens' audience
+	ready    time.Duration
+}
+
+// start runs s on a free loopback port and waits for GET /ready to answer 200 (for the
+// generated server: JWKS loaded). Logs go to /dev/null: all three servers pay for
+// formatting their log lines, none for a terminal.
+func start(s server, iss *issuer) (*process, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	p := &process{base: base, resource: base + "/mcp"}
+	p.cmd = exec.Command(s.bin)
+	p.cmd.Dir = filepath.Dir(s.bin)
+	p.cmd.Env = append(os.Environ(),
+		"HOST=127.0.0.1",
+		"PORT="+strconv.Itoa(port),
+		"MCP_RESOURCE_URL="+p.resource,
+		"AUTH_ISSUER="+iss.url,
+		"AUTH_JWKS_URL="+iss.jwksURL(),
+		"AUTH_AUDIENCE="+benchAudience,
+		"LOG_LEVEL=info",
+	)
+	began := time.Now()
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", s.bin, err)
+	}
+	client := &http.Client{Timeout: time.Second}
+	deadline := began.Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(base + "/ready")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				p.ready = time.Since(began)
+				return p, nil
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	p.stop()
+	return nil, fmt.Errorf("%s (%s) not ready within 10s", s.label, s.bin)
+}
+
+// peakRSS is the process's high-water resident set (VmHWM), in bytes.
+func (p *process) peakRSS() (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc status")
+}
+
+func (p *process) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

@@ -65,6 +65,7 @@ func TestInterop(t *testing.T) {
 	})
 	t.Run("inspector cli", func(t *testing.T) { testInspector(t, w) })
 	t.Run("mcp-go client", func(t *testing.T) { testMCPGo(t, w) })
+	t.Run("conformance suite", func(t *testing.T) { testConformance(t, w) })
 	t.Logf("all interop flows took %v", time.Since(start).Round(time.Millisecond))
 }
 

@@ -316,10 +316,20 @@ func testCert(t *testing.T) ([]tls.Certificate, *http.Client) {
 
 func TestServeTLS(t *testing.T) {
 	cert, client := testCert(t)
-	srv := New("", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	body, res := serveOneTLS(t, &tls.Config{Certificates: cert}, client, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, r.Proto)
 	}))
-	srv.TLSConfig = &tls.Config{Certificates: cert}
+	if res.TLS == nil || body != "HTTP/2.0" {
+		t.Errorf("served %q, TLS %v", body, res.TLS != nil)
+	}
+}
+
+// serveOneTLS serves h with cfg on loopback, makes one GET with client and
+// shuts down cleanly.
+func serveOneTLS(t *testing.T, cfg *tls.Config, client *http.Client, h http.Handler) (string, *http.Response) {
+	t.Helper()
+	srv := New("", h)
+	srv.TLSConfig = cfg
 	ln := listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
@@ -330,9 +340,6 @@ func TestServeTLS(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.TLS == nil || string(b) != "HTTP/2.0" {
-		t.Errorf("served %q, TLS %v", b, resp.TLS != nil)
-	}
 	// An HTTP/2 server waits up to a second for the client to acknowledge
 	// GOAWAY on an idle connection; closing it first keeps the test quick.
 	client.CloseIdleConnections()
@@ -340,6 +347,7 @@ func TestServeTLS(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Errorf("Serve = %v", err)
 	}
+	return string(b), resp
 }
 
 // TestSlowClients: a client trickling its headers or body is cut off by the

@@ -8,7 +8,6 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
-	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -272,22 +271,30 @@ func toolRow(readme []byte, name string) string {
 // included) and refuses a package-level name declared twice: the project would no longer
 // compile, for instance because the user already wrote a WeatherArgs type.
 func checkDeclarations(project fs.FS, changes []Change, tool string) error {
-	files := map[string][]byte{}
+	changed := map[string]bool{}
+	for _, c := range changes {
+		changed[c.Path] = true
+	}
+	// The project's files first, so the message blames the new file, not the user's.
+	var files []File
 	entries, err := fs.ReadDir(project, strings.TrimSuffix(toolsPkg, "/"))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", toolsPkg, err)
 	}
 	for _, e := range entries {
 		p := toolsPkg + e.Name()
-		if e.Type().IsRegular() && path.Ext(p) == ".go" {
-			if files[p], err = fs.ReadFile(project, p); err != nil {
-				return fmt.Errorf("read %s: %w", p, err)
-			}
+		if !e.Type().IsRegular() || path.Ext(p) != ".go" || changed[p] {
+			continue
 		}
+		data, err := fs.ReadFile(project, p)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", p, err)
+		}
+		files = append(files, File{Path: p, Data: data})
 	}
 	for _, c := range changes {
-		if strings.HasPrefix(c.Path, toolsPkg) {
-			files[c.Path] = c.Data
+		if path.Dir(c.Path)+"/" == toolsPkg && path.Ext(c.Path) == ".go" {
+			files = append(files, c.File)
 		}
 	}
 	if dup := duplicateDeclaration(files); dup != nil {
@@ -297,22 +304,22 @@ func checkDeclarations(project fs.FS, changes []Change, tool string) error {
 }
 
 // duplicateDeclaration returns an error naming the first package-level identifier that
-// two of files (Go files of one directory, by path) declare, or nil. Files that do not
-// parse are skipped: the compiler will name their problem better than we can.
-func duplicateDeclaration(files map[string][]byte) error {
+// two of files (Go files of one directory) declare, or nil. Files that do not parse are
+// skipped: the compiler will name their problem better than we can.
+func duplicateDeclaration(files []File) error {
 	declared := map[string]string{} // package + "." + name -> file
 	fset := token.NewFileSet()
-	for _, p := range slices.Sorted(maps.Keys(files)) {
-		f, err := parser.ParseFile(fset, p, files[p], parser.SkipObjectResolution)
+	for _, file := range files {
+		f, err := parser.ParseFile(fset, file.Path, file.Data, parser.SkipObjectResolution)
 		if err != nil {
 			continue
 		}
 		for _, name := range topLevelNames(f) {
 			key := f.Name.Name + "." + name
 			if other, dup := declared[key]; dup {
-				return fmt.Errorf("%s declares %s, which %s already declares", p, name, other)
+				return fmt.Errorf("%s declares %s, which %s already declares", file.Path, name, other)
 			}
-			declared[key] = p
+			declared[key] = file.Path
 		}
 	}
 	return nil

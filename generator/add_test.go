@@ -160,6 +160,7 @@ func TestAddToolRefuses(t *testing.T) {
 		{"bad name", greetingFS(t), Tool{Name: "get user"}, `"get user" is not a valid tool name`, nil, true},
 		{"long name", greetingFS(t), Tool{Name: strings.Repeat("a", 65)}, `1 to 64 characters`, nil, true},
 		{"unknown arg type", greetingFS(t), Tool{Name: "x", Args: []Arg{{Name: "n", Type: "float"}}}, `unknown argument type "float"`, nil, true},
+		{"two-line description", greetingFS(t), Tool{Name: "x", Description: "a\nb"}, `the description must be one line`, nil, true},
 		{"read-only and destructive", greetingFS(t), Tool{Name: "x", ReadOnly: true, Destructive: true}, `cannot be both read-only and destructive`, nil, true},
 		{"not a project", with(func(f fstest.MapFS) { delete(f, ManifestFile) }), weatherTool(), "no mcpgen.yaml", ErrNotProject, false},
 		{"broken manifest", with(func(f fstest.MapFS) { f[ManifestFile] = &fstest.MapFile{Data: []byte("name: x\ntools: 3\n")} }), weatherTool(), "parse mcpgen.yaml", nil, false},
@@ -314,6 +315,30 @@ func TestUpdate(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 3 { // a.txt b.txt sub: no temp files
 		t.Errorf("left behind: %v", entries)
+	}
+}
+
+// TestUpdateRollsBack: when a rename fails after others succeeded (here a directory
+// appears where the last file goes, which no check beforehand can rule out), the files
+// already replaced get their old content back and new ones and temporary files go.
+func TestUpdateRollsBack(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "a.txt"), "old a")
+	p, err := planUpdate(dir, []Change{
+		{File: File{Path: "a.txt", Data: []byte("new a")}, Old: []byte("old a")},
+		{File: File{Path: "b.txt", Data: []byte("b")}, Create: true},
+		{File: File{Path: "z.txt", Data: []byte("z")}, Create: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(dir, "z.txt", "in-the-way"), "x")
+	if err := p.execute(); err == nil {
+		t.Fatal("execute succeeded, want the rename onto a directory to fail")
+	}
+	tree := readTree(t, dir)
+	if len(tree) != 2 || string(tree["a.txt"]) != "old a" || string(tree["z.txt/in-the-way"]) != "x" {
+		t.Errorf("after the failed update the tree is %q, want a.txt restored and nothing else", tree)
 	}
 }
 

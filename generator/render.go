@@ -141,10 +141,10 @@ func execute(tmpl *template.Template, name, outPath string, data any) ([]byte, e
 // tool names can cause in ways Validate does not foresee (a tool named after another
 // tool's test function, say): better an error now than a project that does not compile.
 func checkToolsPackage(files []File) error {
-	pkg := map[string][]byte{}
+	var pkg []File
 	for _, f := range files {
 		if path.Dir(f.Path)+"/" == toolsPkg && path.Ext(f.Path) == ".go" {
-			pkg[f.Path] = f.Data
+			pkg = append(pkg, f)
 		}
 	}
 	if err := duplicateDeclaration(pkg); err != nil {

@@ -330,12 +330,21 @@ type Change struct {
 // lost), then each file is written to a temporary file and renamed into place, and a
 // failure undoes everything written so far. It never touches files not in changes.
 func Update(dir string, changes []Change) error {
+	p, err := planUpdate(dir, changes)
+	if err != nil {
+		return err
+	}
+	return p.execute()
+}
+
+// planUpdate checks dir and every change against the disk and plans the writes.
+func planUpdate(dir string, changes []Change) (*writePlan, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
-		return fmt.Errorf("update %s: %w", dir, err)
+		return nil, fmt.Errorf("update %s: %w", dir, err)
 	}
 	if !info.IsDir() {
-		return fmt.Errorf("update %s: not a directory", dir)
+		return nil, fmt.Errorf("update %s: not a directory", dir)
 	}
 	files := make([]File, len(changes))
 	for i, c := range changes {
@@ -343,18 +352,18 @@ func Update(dir string, changes []Change) error {
 	}
 	p, err := plan(dir, files, WriteOptions{Force: true})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i, c := range changes {
 		t := p.targets[i]
 		switch {
 		case c.Create && t.exists:
-			return fmt.Errorf("write %s: the file already exists; mcpgen does not overwrite it", c.Path)
+			return nil, fmt.Errorf("write %s: the file already exists; mcpgen does not overwrite it", c.Path)
 		case !c.Create && !t.exists:
-			return fmt.Errorf("update %s: the file is missing", c.Path)
+			return nil, fmt.Errorf("update %s: the file is missing", c.Path)
 		case !c.Create && !bytes.Equal(t.existing, c.Old):
-			return fmt.Errorf("update %s: the file changed while mcpgen was working; run the command again", c.Path)
+			return nil, fmt.Errorf("update %s: the file changed while mcpgen was working; run the command again", c.Path)
 		}
 	}
-	return p.execute()
+	return p, nil
 }

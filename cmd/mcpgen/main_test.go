@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -24,7 +25,14 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": cmdExits,
+			"exits":    cmdExits,
+			"snapshot": cmdSnapshot,
+		},
+		Setup: func(env *testscript.Env) error {
+			// $GOLDEN lets scripts compare what the CLI writes with the golden trees.
+			golden, err := filepath.Abs("../../testdata/golden")
+			env.Setenv("GOLDEN", golden)
+			return err
 		},
 	})
 }

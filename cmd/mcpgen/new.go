@@ -66,12 +66,7 @@ the environment (or a .env file) at start, so they can change without generating
 
   # list what would be written, write nothing
   mcpgen new greeting-server --yes --issuer https://YOUR-ENV.scalekit.dev --dry-run`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return usagef("new takes one NAME, got %d arguments (%s); quote values that contain spaces", len(args), strings.Join(args, " "))
-			}
-			return nil
-		},
+		Args: atMostOneName("new"),
 		// NAME is free text: offer no file names.
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -266,8 +261,14 @@ func issuerHint(provider string) string {
 // value that generation would refuse.
 func specProblem(s generator.Spec, flag string) error {
 	s.ApplyDefaults()
+	return problemsOf(s.Validate(), flag)
+}
+
+// problemsOf returns the problems of a *generator.SpecError that name flag, joined into
+// one error, or nil.
+func problemsOf(err error, flag string) error {
 	var se *generator.SpecError
-	if !errors.As(s.Validate(), &se) {
+	if !errors.As(err, &se) {
 		return nil
 	}
 	var msgs []string

@@ -38,8 +38,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 }
 
 // newRootCommand builds the mcpgen command tree. Each subcommand lives in its own file
-// with its own constructor (new.go, version.go; add.go for `mcpgen add tool` slots in
-// the same way) and shares state only through the app value.
+// with its own constructor (new.go, add.go, version.go) and shares state only through
+// the app value.
 func newRootCommand(a *app) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "mcpgen",
@@ -55,7 +55,11 @@ HTTP plumbing, and contains readable wiring plus your tools.`,
   mcpgen new greeting-server --yes --issuer https://YOUR-ENV.scalekit.dev
 
   # list what would be written, write nothing
-  mcpgen new greeting-server --yes --issuer https://YOUR-ENV.scalekit.dev --dry-run`,
+  mcpgen new greeting-server --yes --issuer https://YOUR-ENV.scalekit.dev --dry-run
+
+  # grow the project by a tool, from inside it
+  mcpgen add tool weather --description "Current weather for a city." \
+    --scope weather:read --arg city:string:required:"City name"`,
 		Version: shortVersion(),
 		// Arbitrary args reach RunE so that an unknown command is reported as a usage
 		// error (exit 2) with suggestions, rather than as cobra's plain error.
@@ -74,12 +78,24 @@ HTTP plumbing, and contains readable wiring plus your tools.`,
 
 	root.AddCommand(
 		newNewCommand(a),
+		newAddCommand(a),
 		newDoctorCommand(a),
 		newVersionCommand(),
 	)
 	addCompletionCommand(root)
 	markUsageErrors(root)
 	return root
+}
+
+// atMostOneName is the argument check of a command that takes an optional NAME: more
+// arguments usually mean a value with spaces that lost its quotes.
+func atMostOneName(command string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) > 1 {
+			return usagef("%s takes one NAME, got %d arguments (%s); quote values that contain spaces", command, len(args), strings.Join(args, " "))
+		}
+		return nil
+	}
 }
 
 // runRoot prints help for a bare `mcpgen` and refuses anything else as an unknown command.

@@ -1,0 +1,432 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mcpgen/mcpgen/generator"
+)
+
+// newAddCommand is `mcpgen add`, the parent of what can be added to a project (tools, for
+// now), so later additions (resources, prompts) read the same.
+func newAddCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "add",
+		Short: "Add to an existing project (add tool NAME)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newAddToolCommand(a))
+	return cmd
+}
+
+// addToolOptions holds the flags of `mcpgen add tool`.
+type addToolOptions struct {
+	dir         string
+	description string
+	scopes      []string
+	args        []string
+	readOnly    bool
+	destructive bool
+	yes         bool
+	dryRun      bool
+}
+
+// argTypes are the argument types offered by the prompt, in the order shown.
+var argTypes = []string{"string", "number", "integer", "boolean", "[]string", "[]number", "[]integer", "[]boolean"}
+
+func newAddToolCommand(a *app) *cobra.Command {
+	o := &addToolOptions{}
+	cmd := &cobra.Command{
+		Use:   "tool NAME",
+		Short: "Add a tool to the project, bound to the scopes it requires",
+		Long: `Add an MCP tool to the project in this directory (or the nearest parent with an
+mcpgen.yaml, or --dir). mcpgen writes internal/tools/NAME.go with a typed argument struct
+and a handler stub, and its test: both are yours to edit, and mcpgen never overwrites
+them. It regenerates internal/tools/registry.go (which binds each tool to the scopes a
+token needs to call it, and lists the scopes in the metadata), mcpgen.yaml and the tool
+table in README.md between its mcpgen:tools markers; nothing else is touched.
+
+Everything is computed and checked first and then written all or nothing: a refused or
+failed run leaves the project exactly as it was. mcpgen refuses a tool that exists, a
+name whose Go names or file would collide with existing code, and a registry that was
+edited by hand (it would lose the edit).
+
+NAME follows MCP rules: letters, digits, '_', '-' and '.', 1 to 64 characters.
+--arg is name:type[:required][:description], type one of string, number, integer,
+boolean or an array of one such as []string; repeat it for each argument.
+
+In a terminal, mcpgen asks for what the flags leave out. Without one, NAME, --description
+and --scope must be given, unless --yes adds the tool with what was given.`,
+		Example: `  # answer questions in the terminal
+  mcpgen add tool
+
+  # no questions
+  mcpgen add tool weather --description "Current weather for a city." \
+    --scope weather:read --arg city:string:required:"City name" --read-only
+
+  # several arguments and scopes, in another directory
+  mcpgen add tool create_invoice --dir ./billing --description "Creates an invoice." \
+    --scope invoices:write --scope usr:read --arg customer_id:string:required \
+    --arg amount:number:required:"Amount in EUR" --arg lines:[]string --destructive`,
+		Args:              atMostOneName("add tool"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(a, cmd, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.description, "description", "", "what the tool does, for the model that calls it (one line)")
+	f.StringSliceVar(&o.scopes, "scope", nil, "OAuth scope a token needs to call the tool; repeat (or separate with commas) for several")
+	f.StringArrayVar(&o.args, "arg", nil, `argument as name:type[:required][:description], e.g. city:string:required:"City name"; repeat for several`)
+	f.BoolVar(&o.readOnly, "read-only", false, "annotate the tool as read-only (it changes nothing)")
+	f.BoolVar(&o.destructive, "destructive", false, "annotate the tool as destructive (it may delete or overwrite)")
+	f.BoolVarP(&o.yes, "yes", "y", false, "never prompt; add the tool with what the flags give")
+	f.StringVar(&o.dir, "dir", "", "project directory (default: this directory or the nearest parent with an mcpgen.yaml)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "list the files that would change, write nothing")
+	f.SortFlags = false
+
+	_ = cmd.RegisterFlagCompletionFunc("arg", cobra.NoFileCompletions)
+	_ = cmd.MarkFlagDirname("dir")
+	return cmd
+}
+
+// run finds the project, builds the tool from flags and answers, computes the addition
+// and writes it (or lists it for --dry-run).
+func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
+	tool, err := o.toolFromFlags(args)
+	if err != nil {
+		return err
+	}
+	dir, err := o.projectDir()
+	if err != nil {
+		return err
+	}
+	// The project is checked before any question, so no answer is wasted on a directory
+	// that is not a project or a registry that will be refused.
+	spec, err := generator.OpenProject(os.DirFS(dir))
+	if err != nil {
+		return o.projectError(dir, err)
+	}
+	if tool.Name != "" {
+		if err := spec.CheckNewToolName(tool.Name); err != nil {
+			return err
+		}
+	}
+
+	var p Prompter
+	if !o.yes {
+		p = a.prompter()
+	}
+	switch {
+	case p != nil:
+		if err := askTool(p, spec, &tool, cmd.Flags()); err != nil {
+			return err
+		}
+	case !o.yes:
+		if err := o.requireNonInteractive(tool, cmd.Flags()); err != nil {
+			return err
+		}
+	}
+	if tool.Name == "" {
+		return usagef("missing NAME; pass the tool name as in 'mcpgen add tool weather --yes'")
+	}
+
+	add, err := generator.AddTool(os.DirFS(dir), tool)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if o.dryRun {
+		printAddition(out, dir, add, "would ")
+		fmt.Fprintln(out, "dry run: nothing was written")
+		return nil
+	}
+	if err := generator.Update(dir, add.Changes); err != nil {
+		return fmt.Errorf("add tool %s to %s: %w; the project was left as it was", tool.Name, displayDir(dir), err)
+	}
+	printAddition(out, dir, add, "")
+	if len(tool.Scopes) == 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: tool %s requires no scope: any token issued for this server can call it\n", tool.Name)
+	}
+	return nil
+}
+
+// toolFromFlags builds the tool from NAME and the flags, refusing bad values before any
+// question is asked.
+func (o *addToolOptions) toolFromFlags(args []string) (generator.Tool, error) {
+	t := generator.Tool{
+		Description: strings.TrimSpace(o.description),
+		Scopes:      cleanScopes(o.scopes),
+		ReadOnly:    o.readOnly,
+		Destructive: o.destructive,
+	}
+	var errs []error
+	if len(args) == 1 {
+		t.Name = args[0]
+		if t.Name == "" {
+			errs = append(errs, errors.New("invalid NAME: the tool name is empty"))
+		}
+	}
+	for _, v := range o.args {
+		arg, err := parseArg(v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		t.Args = append(t.Args, arg)
+	}
+	// The arguments that parsed are checked with the rest, so one run reports everything.
+	errs = append(errs, givenToolProblems(t, len(args) == 1))
+	return t, asUsage(errors.Join(errs...))
+}
+
+// givenToolProblems is what the generator's own ValidateTool says about t, leaving out
+// the name unless it was given (it may still be asked for).
+func givenToolProblems(t generator.Tool, nameGiven bool) error {
+	var se *generator.SpecError
+	if !errors.As(generator.ValidateTool(t), &se) {
+		return nil
+	}
+	var errs []error
+	for _, p := range se.Problems {
+		if p.Flag == "NAME" && (!nameGiven || t.Name == "") {
+			continue
+		}
+		errs = append(errs, fmt.Errorf("invalid %s: %s", p.Flag, p.Message))
+	}
+	return errors.Join(errs...)
+}
+
+// parseArg parses --arg name:type[:required][:description]. The description is the rest
+// of the value, colons included; surrounding double quotes are removed, so the quotes in
+// 'city:string:required:"City name"' may be kept or left to the shell.
+func parseArg(v string) (generator.Arg, error) {
+	name, rest, ok := strings.Cut(v, ":")
+	if !ok || rest == "" {
+		return generator.Arg{}, fmt.Errorf(`invalid --arg %q: no type; write name:type[:required][:description], as in city:string:required:"City name"`, v)
+	}
+	a := generator.Arg{Name: strings.TrimSpace(name)}
+	a.Type, rest, _ = strings.Cut(rest, ":")
+	a.Type = strings.TrimSpace(a.Type)
+	if mod, desc, _ := strings.Cut(rest, ":"); mod == "required" || mod == "optional" {
+		a.Required = mod == "required"
+		rest = desc
+	}
+	a.Description = unquote(strings.TrimSpace(rest))
+	if err := generator.ValidateArgName(a.Name); err != nil {
+		return a, fmt.Errorf("invalid --arg %q: %w", v, err)
+	}
+	if err := generator.ValidateArgType(a.Type); err != nil {
+		return a, fmt.Errorf("invalid --arg %q: %w", v, err)
+	}
+	return a, nil
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		if u, err := strconv.Unquote(s); err == nil {
+			return u
+		}
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// projectDir is --dir, else the nearest directory from here up that has an mcpgen.yaml
+// (as go finds go.mod), else this directory, for the error to name.
+func (o *addToolOptions) projectDir() (string, error) {
+	if o.dir != "" {
+		return o.dir, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find the project: %w", err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, generator.ManifestFile)); err == nil {
+			if d == wd {
+				return ".", nil
+			}
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return ".", nil
+		}
+	}
+}
+
+// projectError explains why the project at dir cannot take a tool.
+func (o *addToolOptions) projectError(dir string, err error) error {
+	if !errors.Is(err, generator.ErrNotProject) {
+		return fmt.Errorf("project %s: %w", displayDir(dir), err)
+	}
+	if o.dir != "" {
+		return fmt.Errorf("%s is %w (it has no %s): pass --dir the directory of a project made by mcpgen new", displayDir(dir), generator.ErrNotProject, generator.ManifestFile)
+	}
+	wd, _ := os.Getwd()
+	return fmt.Errorf("%s is %w (no %s in it or its parents): run mcpgen add tool inside a project made by mcpgen new, or pass --dir PROJECT", wd, generator.ErrNotProject, generator.ManifestFile)
+}
+
+// requireNonInteractive fails, naming the flags to pass, when nobody can be asked and the
+// values a tool should not be added without are missing.
+func (o *addToolOptions) requireNonInteractive(t generator.Tool, flags *pflag.FlagSet) error {
+	var missing []string
+	if t.Name == "" {
+		missing = append(missing, "NAME")
+	}
+	if !flags.Changed("description") {
+		missing = append(missing, "--description")
+	}
+	if !flags.Changed("scope") {
+		missing = append(missing, "--scope")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	list := strings.Join(missing, ", ")
+	if i := strings.LastIndex(list, ", "); i >= 0 {
+		list = list[:i] + " and " + list[i+2:]
+	}
+	return usagef(`missing %s: pass them on the command line, as in 'mcpgen add tool weather --description "Current weather." --scope weather:read', or run in a terminal to be asked (--yes adds the tool with what was given)`, list)
+}
+
+// askTool asks for every value of t that no flag gave, checking each answer with the
+// generator's rules, so the tool it builds is one AddTool accepts.
+func askTool(p Prompter, spec generator.Spec, t *generator.Tool, flags *pflag.FlagSet) error {
+	var err error
+	if t.Name == "" {
+		t.Name, err = p.Input("Tool name", "",
+			"Letters, digits, '_', '-' and '.', 1 to 64 characters; clients call the tool by this name.",
+			spec.CheckNewToolName)
+		if err != nil {
+			return err
+		}
+	}
+	if !flags.Changed("description") {
+		t.Description, err = p.Input("Description", "",
+			"One line saying what the tool does: the model reads it to decide when to call the tool.",
+			func(v string) error {
+				return toolAnswer(*t, "--description", func(c *generator.Tool) { c.Description = v })
+			})
+		if err != nil {
+			return err
+		}
+	}
+	if !flags.Changed("scope") {
+		ans, err := p.Input("Scopes a token needs to call it (comma-separated)", "",
+			"The auth middleware answers 403 insufficient_scope to tokens without all of them. Scopes your server does not know yet are added to its metadata. Empty: any token for this server.",
+			validateScopeList)
+		if err != nil {
+			return err
+		}
+		t.Scopes = cleanScopes(strings.Split(ans, ","))
+	}
+	if !flags.Changed("arg") {
+		if err := askArgs(p, t); err != nil {
+			return err
+		}
+	}
+	if !flags.Changed("read-only") && !flags.Changed("destructive") {
+		if t.ReadOnly, err = p.Confirm("Read-only (it changes nothing)?", false, "Sets the readOnlyHint annotation clients show."); err != nil {
+			return err
+		}
+		if !t.ReadOnly {
+			if t.Destructive, err = p.Confirm("Destructive (it may delete or overwrite)?", false, "Sets the destructiveHint annotation: clients may ask the user before calling it."); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// askArgs asks for arguments one by one until the user has no more.
+func askArgs(p Prompter, t *generator.Tool) error {
+	for {
+		more, err := p.Confirm("Add an argument?", len(t.Args) == 0, "Arguments become a typed Go struct and the tool's input schema.")
+		if err != nil || !more {
+			return err
+		}
+		var a generator.Arg
+		a.Name, err = p.Input("Argument name", "", "Lower-case letters, digits and '_', starting with a letter.",
+			func(v string) error {
+				if err := generator.ValidateArgName(v); err != nil {
+					return err
+				}
+				for _, have := range t.Args {
+					if have.Name == v {
+						return fmt.Errorf("argument %q is already declared", v)
+					}
+				}
+				return nil
+			})
+		if err != nil {
+			return err
+		}
+		if a.Type, err = p.Select("Type of "+a.Name, argTypes, "string", "JSON type of the argument; []T is an array."); err != nil {
+			return err
+		}
+		if a.Required, err = p.Confirm("Is "+a.Name+" required?", true, "Calls without a required argument are refused before your handler runs."); err != nil {
+			return err
+		}
+		a.Description, err = p.Input("Description of "+a.Name+" (optional)", "", "Shown to the model in the input schema.",
+			func(v string) error {
+				return toolAnswer(*t, "--arg", func(c *generator.Tool) {
+					c.Args = append(c.Args[:len(c.Args):len(c.Args)], generator.Arg{Name: a.Name, Type: a.Type, Description: v})
+				})
+			})
+		if err != nil {
+			return err
+		}
+		t.Args = append(t.Args, a)
+	}
+}
+
+// toolAnswer checks one answer with the generator's rules for flag: set puts it into a
+// copy of t.
+func toolAnswer(t generator.Tool, flag string, set func(*generator.Tool)) error {
+	set(&t)
+	if t.Name == "" {
+		t.Name = "tool"
+	}
+	return problemsOf(generator.ValidateTool(t), flag)
+}
+
+// printAddition says what was (or, with would = "would ", what would be) written, what
+// the new scopes mean, and what was left alone.
+func printAddition(w io.Writer, dir string, add *generator.Addition, would string) {
+	fmt.Fprintf(w, "%sadd tool %s to %s:\n", would, add.Tool.Name, displayDir(dir))
+	src, _ := generator.ToolFiles(add.Tool.Name)
+	for _, c := range add.Changes {
+		verb, note := "update", ""
+		switch {
+		case c.Create && c.Path == src:
+			verb, note = "create", "  (yours: implement the tool here)"
+		case c.Create:
+			verb = "create"
+		case c.Path == generator.ReadmeFile:
+			note = "  (tool table only)"
+		}
+		if would == "" {
+			verb += "d"
+		}
+		fmt.Fprintf(w, "  %s%s %s%s\n", would, verb, c.Path, note)
+	}
+	for _, sc := range add.NewScopes {
+		fmt.Fprintf(w, "new scope %s: the metadata now lists it in scopes_supported; let your authorization server issue it to clients that may call %s\n", sc, add.Tool.Name)
+	}
+	for _, n := range add.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if would == "" {
+		fmt.Fprintf(w, "\nnext: implement %s in %s, then run go test ./...\n", add.Tool.Name, src)
+	}
+}

@@ -54,7 +54,7 @@ func installPeers(t *testing.T) *peers {
 		}
 		t.Logf("interop peers: %s; running npm ci in testdata/interop", stale)
 		start := time.Now()
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
+		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("npm ci in testdata/interop: %v\n%s", err, out)

@@ -7,6 +7,7 @@ package harness
 
 import (
 	"bytes"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +26,7 @@ import (
 // module graph and returns the server binary.
 func GenerateServer(t testing.TB, root, name string, args ...string) string {
 	t.Helper()
+	recordInputs(t, root)
 	tmp := t.TempDir()
 	cli := filepath.Join(tmp, "mcpgen")
 	Run(t, root, nil, "go", "build", "-o", cli, "./cmd/mcpgen")
@@ -38,6 +40,29 @@ func GenerateServer(t testing.TB, root, name string, args ...string) string {
 	bin := filepath.Join(tmp, "server")
 	Run(t, project, []string{"GOFLAGS=-mod=readonly"}, "go", "build", "-o", bin, ".")
 	return bin
+}
+
+// recordInputs stats every file of the checkout. The go command caches a test's result
+// keyed by the files the test itself opens or stats; the CLI build, the generation and
+// the server build happen in child processes it cannot see, so without this a change to
+// runtime/ or templates/ would replay a stale cached pass.
+func recordInputs(t testing.TB, root string) {
+	t.Helper()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
+			_, err = os.Stat(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("record the checkout's files as test inputs: %v", err)
+	}
 }
 
 // Run runs a command in dir and fails the test with its output if it fails.

@@ -38,7 +38,7 @@ func testConformance(t *testing.T, w *world) {
 	expected := readExpectedFailures(t, baseline)
 
 	out := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
 	cmd := w.peers.command(ctx, w.peers.bin("conformance"), "server", "--suite", "active",
@@ -48,7 +48,7 @@ func testConformance(t *testing.T, w *world) {
 	t.Logf("conformance server --suite active --url <token-adding proxy> --expected-failures %s took %v",
 		expectedFailuresFile, time.Since(start).Round(time.Millisecond))
 	if ctx.Err() != nil {
-		t.Fatalf("conformance suite did not finish in 10 minutes:\n%s", log)
+		t.Fatalf("conformance suite did not finish in 5 minutes:\n%s", log)
 	}
 	// The suite judges the same baseline itself; both verdicts must agree.
 	if err != nil {

@@ -189,9 +189,10 @@ func testMetadata(t *testing.T, srv *server, path string) {
 	}
 }
 
-// startGeneratedServer builds the CLI, generates a project with it, builds the project
-// and runs it until the test ends.
-func startGeneratedServer(t *testing.T) *server {
+// startGeneratedServer builds the CLI, generates a project with it, adds a tool for each
+// of addTools (the arguments of `mcpgen add tool`), builds the project and runs it until
+// the test ends.
+func startGeneratedServer(t *testing.T, addTools ...[]string) *server {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -202,8 +203,13 @@ func startGeneratedServer(t *testing.T) *server {
 	srv.MCPURL = srv.URL + "/mcp"
 	srv.Issuer = authtest.NewIssuer(t, authtest.WithAudience(srv.MCPURL))
 
-	bin := harness.GenerateServer(t, root, serverName,
+	cli, project := harness.GenerateProject(t, root, serverName,
 		"--provider", "generic", "--issuer", srv.Issuer.URL, "--jwks-url", srv.Issuer.JWKSURL)
+	for _, args := range addTools {
+		// Run inside the project, as users do: add tool finds it through mcpgen.yaml.
+		harness.Run(t, project, nil, cli, append([]string{"add", "tool"}, args...)...)
+	}
+	bin := harness.BuildServer(t, project)
 
 	cmd := exec.Command(bin)
 	cmd.Dir = t.TempDir() // no .env here: settings come from the environment only

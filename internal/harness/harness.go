@@ -26,18 +26,32 @@ import (
 // module graph and returns the server binary.
 func GenerateServer(t testing.TB, root, name string, args ...string) string {
 	t.Helper()
+	_, project := GenerateProject(t, root, name, args...)
+	return BuildServer(t, project)
+}
+
+// GenerateProject is the first half of GenerateServer: it builds the CLI and generates
+// the project, returning both paths, so a test can run more mcpgen commands in the
+// project (mcpgen add tool) before BuildServer.
+func GenerateProject(t testing.TB, root, name string, args ...string) (cli, project string) {
+	t.Helper()
 	recordInputs(t, root)
 	tmp := t.TempDir()
-	cli := filepath.Join(tmp, "mcpgen")
+	cli = filepath.Join(tmp, "mcpgen")
 	Run(t, root, nil, "go", "build", "-o", cli, "./cmd/mcpgen")
-
-	project := filepath.Join(tmp, name)
+	project = filepath.Join(tmp, name)
 	start := time.Now()
 	Run(t, tmp, []string{"MCPGEN_RUNTIME_DIR=" + root}, cli,
 		append([]string{"new", name, "--yes", "--dir", project}, args...)...)
 	t.Logf("mcpgen new took %v", time.Since(start))
+	return cli, project
+}
 
-	bin := filepath.Join(tmp, "server")
+// BuildServer builds the project at dir with a read-only module graph (its go.mod and
+// go.sum must be complete as generated) and returns the binary.
+func BuildServer(t testing.TB, project string) string {
+	t.Helper()
+	bin := filepath.Join(filepath.Dir(project), "server")
 	Run(t, project, []string{"GOFLAGS=-mod=readonly"}, "go", "build", "-o", bin, ".")
 	return bin
 }

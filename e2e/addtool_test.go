@@ -1,16 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
@@ -66,22 +62,7 @@ func TestAddedTool(t *testing.T) {
 }
 
 func testAddedToolClient(t *testing.T, srv *server, version string) {
-	trans, err := transport.NewStreamableHTTP(srv.MCPURL, transport.WithHTTPHeaders(map[string]string{
-		"Authorization": "Bearer " + srv.token("weather:read forecast:read"),
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := client.NewClient(trans, client.WithProtocolVersion(version))
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	if _, err := c.Initialize(ctx, mcp.InitializeRequest{}); err != nil {
-		t.Fatalf("initialize/discover: %v", err)
-	}
+	ctx, c, _ := connect(t, srv, "weather:read forecast:read", version)
 	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
 	if err != nil {
 		t.Fatalf("tools/list: %v", err)

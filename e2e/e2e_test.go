@@ -124,17 +124,20 @@ func TestGeneratedServer(t *testing.T) {
 	})
 }
 
-func testMCPClient(t *testing.T, srv *server, version string) {
+// connect starts an mcp-go client for protocol version with a token carrying scope, and
+// initializes (2025-11-25) or discovers (2026-07-28). The client closes when the test ends.
+func connect(t *testing.T, srv *server, scope, version string) (context.Context, *client.Client, *mcp.InitializeResult) {
+	t.Helper()
 	trans, err := transport.NewStreamableHTTP(srv.MCPURL, transport.WithHTTPHeaders(map[string]string{
-		"Authorization": "Bearer " + srv.token("usr:read"),
+		"Authorization": "Bearer " + srv.token(scope),
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := client.NewClient(trans, client.WithProtocolVersion(version))
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	if err := c.Start(ctx); err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -142,6 +145,11 @@ func testMCPClient(t *testing.T, srv *server, version string) {
 	if err != nil {
 		t.Fatalf("initialize/discover: %v", err)
 	}
+	return ctx, c, init
+}
+
+func testMCPClient(t *testing.T, srv *server, version string) {
+	ctx, c, init := connect(t, srv, "usr:read", version)
 	if init.ProtocolVersion != version {
 		t.Fatalf("negotiated %s, want %s", init.ProtocolVersion, version)
 	}

@@ -13,6 +13,7 @@ type project struct {
 	Module      string
 	Provider    string
 	Scalekit    bool // provider preset: Scalekit names (SK_ENV_URL, ...) are understood
+	Dev         bool // provider preset: the local authorization server of `mcpgen dev`
 	Issuer      string
 	JWKSURL     string // "" for a generic provider without one: AUTH_JWKS_URL is then required
 	ResourceURL string
@@ -76,6 +77,7 @@ func newProject(s Spec, deps moduleInfo) project {
 		Module:      s.Module,
 		Provider:    s.Provider,
 		Scalekit:    s.Provider == ProviderScalekit,
+		Dev:         s.Provider == ProviderDev,
 		Issuer:      s.Issuer,
 		JWKSURL:     s.JWKSURL,
 		ResourceURL: s.ResourceURL,

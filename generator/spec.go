@@ -12,6 +12,8 @@ import (
 	"unicode"
 
 	"golang.org/x/mod/module"
+
+	"github.com/mcpgen/mcpgen/devserver"
 )
 
 // Spec describes the project to generate. The CLI builds it from flags, prompts and
@@ -20,7 +22,7 @@ import (
 type Spec struct {
 	Name        string   // project name, [a-z][a-z0-9-]{0,62}; output dir default and server name
 	Module      string   // Go module path, default Name
-	Provider    string   // "scalekit" | "generic"
+	Provider    string   // "scalekit" | "generic" | "dev"
 	Issuer      string   // authorization server issuer (scalekit: environment URL)
 	JWKSURL     string   // optional; default provider's (scalekit: Issuer+"/keys")
 	ResourceURL string   // default http://localhost:<Port>/mcp
@@ -59,10 +61,27 @@ type RuntimeRef struct {
 const (
 	ProviderScalekit = "scalekit"
 	ProviderGeneric  = "generic"
+	// ProviderDev trusts the local authorization server of `mcpgen dev` (issuer
+	// http://127.0.0.1:PORT+1 by default): a server that runs and can be called with no
+	// account anywhere. For development only; switch to a real provider to deploy.
+	ProviderDev = "dev"
 )
 
 // Providers lists the provider presets in the order the CLI offers them.
-var Providers = []string{ProviderScalekit, ProviderGeneric}
+var Providers = []string{ProviderScalekit, ProviderGeneric, ProviderDev}
+
+// DevIssuer is the default issuer of the dev preset: the loopback address `mcpgen dev`
+// runs its authorization server on, one port above the server's own.
+func DevIssuer(port int) string {
+	asPort := port + 1
+	if port >= 65535 {
+		asPort = port - 1
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d", asPort)
+}
+
+// DevJWKSPath is where the dev authorization server publishes its keys.
+const DevJWKSPath = "/jwks"
 
 // DefaultPort is the port a generated server listens on unless told otherwise.
 const DefaultPort = 3002
@@ -97,6 +116,14 @@ func (s *Spec) ApplyDefaults() {
 	}
 	if s.JWKSURL == "" && s.Provider == ProviderScalekit && s.Issuer != "" {
 		s.JWKSURL = strings.TrimSuffix(s.Issuer, "/") + "/keys"
+	}
+	if s.Provider == ProviderDev {
+		if s.Issuer == "" {
+			s.Issuer = DevIssuer(s.Port)
+		}
+		if s.JWKSURL == "" {
+			s.JWKSURL = strings.TrimSuffix(s.Issuer, "/") + DevJWKSPath
+		}
 	}
 	if s.Tools == nil {
 		s.Tools = DefaultTools()
@@ -157,6 +184,9 @@ func (s Spec) Validate() error {
 	}
 	if s.JWKSURL != "" {
 		add("--jwks-url", ValidateURL(s.JWKSURL))
+	}
+	if s.Provider == ProviderDev && s.Issuer != "" {
+		add("--issuer", validateDevIssuer(s.Issuer, s.Port))
 	}
 	add("--resource", validateIdentifierURL(s.ResourceURL))
 	add("--port", ValidatePort(s.Port))
@@ -301,6 +331,19 @@ func ValidateScope(scope string) error {
 		if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
 			return fmt.Errorf("%q is not a valid OAuth scope: use printable ASCII without spaces, quotes or backslashes", scope)
 		}
+	}
+	return nil
+}
+
+// validateDevIssuer checks the issuer of the dev preset: where `mcpgen dev` listens, so
+// a loopback http URL with a port of its own and nothing else.
+func validateDevIssuer(issuer string, port int) error {
+	if _, err := devserver.CheckIssuer(issuer); err != nil {
+		return err
+	}
+	u, _ := url.Parse(issuer)
+	if u.Port() == fmt.Sprint(port) {
+		return fmt.Errorf("the dev authorization server %s cannot use the server's own port %d; use another port", issuer, port)
 	}
 	return nil
 }

@@ -297,7 +297,18 @@ func TestInteractiveBadFlagFailsBeforeAsking(t *testing.T) {
 }
 
 func TestInteractiveYesNeverAsks(t *testing.T) {
+	// Even in a terminal, --yes asks nothing: with no issuer it scaffolds for the local
+	// dev authorization server, and with a provider but no issuer it refuses.
 	res := runOnPTY(t, []string{"new", "demo", "--yes", "--dir", filepath.Join(t.TempDir(), "demo")}, func(d *dialog) {
+		d.expect("next steps:")
+	})
+	if res.code != exitOK || strings.Contains(res.screen, "?") {
+		t.Errorf("exit code %d, want %d without a question; screen:\n%s", res.code, exitOK, res.screen)
+	}
+	if len(res.specs) != 1 || res.specs[0].Provider != generator.ProviderDev || res.specs[0].Issuer != "http://127.0.0.1:3003" {
+		t.Errorf("specs = %+v, want the dev preset", res.specs)
+	}
+	res = runOnPTY(t, []string{"new", "demo", "--yes", "--provider", "generic", "--dir", filepath.Join(t.TempDir(), "demo")}, func(d *dialog) {
 		d.expect("mcpgen: missing --issuer")
 	})
 	if res.code != exitUsage {

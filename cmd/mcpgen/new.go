@@ -44,9 +44,12 @@ func newNewCommand(a *app) *cobra.Command {
 only OAuth 2.1 bearer tokens issued for it by your authorization server.
 
 Values come from flags first. In a terminal, mcpgen asks for the ones that are missing;
---yes never asks and uses defaults instead (provider scalekit, module NAME, port 3002,
-resource http://localhost:PORT/mcp). NAME and --issuer have no default: without a
-terminal they must be given. The target directory (./NAME unless --dir) must not exist
+--yes never asks and uses defaults instead (module NAME, port 3002, resource
+http://localhost:PORT/mcp; provider scalekit when --issuer is given). With --yes and
+neither --provider nor --issuer, the project trusts the local development authorization
+server of 'mcpgen dev' (provider dev), so it can be run and called at once; point it at
+a real provider before deploying. NAME has no default; without a terminal, --issuer
+must be given unless --yes or --provider dev. The target directory (./NAME unless --dir) must not exist
 or be empty unless --force; --dry-run lists the files and writes nothing.
 
 The issuer, resource URL, JWKS URL and port given here become the project's defaults
@@ -54,6 +57,9 @@ The issuer, resource URL, JWKS URL and port given here become the project's defa
 the environment (or a .env file) at start, so they can change without generating again.`,
 		Example: `  # answer questions in the terminal
   mcpgen new greeting-server
+
+  # no questions, no account: a server for the local dev authorization server
+  mcpgen new greeting-server --yes && cd greeting-server && mcpgen dev
 
   # no questions: Scalekit environment now, everything else default
   mcpgen new greeting-server --yes --issuer https://YOUR-ENV.scalekit.dev
@@ -76,7 +82,7 @@ the environment (or a .env file) at start, so they can change without generating
 	f := cmd.Flags()
 	f.StringVar(&o.dir, "dir", "", "output directory (default ./NAME); must not exist or be empty unless --force")
 	f.StringVar(&o.module, "module", "", "Go module path of the generated project (default NAME)")
-	f.StringVar(&o.provider, "provider", "", "authorization provider preset: "+strings.Join(generator.Providers, " | ")+" (default "+defaultProvider+")")
+	f.StringVar(&o.provider, "provider", "", "authorization provider preset: "+strings.Join(generator.Providers, " | ")+" (default "+defaultProvider+"; with --yes and no --issuer: dev)")
 	f.StringVar(&o.issuer, "issuer", "", "authorization server issuer URL (scalekit: your environment URL)")
 	f.StringVar(&o.jwksURL, "jwks-url", "", "JWKS URL (scalekit default: ISSUER/keys; generic: else AUTH_JWKS_URL is required at start)")
 	f.StringVar(&o.resource, "resource", "", "canonical URL of the MCP endpoint (default http://localhost:PORT/mcp)")
@@ -149,10 +155,15 @@ func (o *newOptions) buildSpec(a *app, flags *pflag.FlagSet, args []string) (gen
 	if spec.Name == "" {
 		return spec, usagef("missing NAME; pass the project name as in 'mcpgen new greeting-server --yes --issuer URL'")
 	}
+	if spec.Provider == "" && spec.Issuer == "" && o.yes {
+		// Nothing says which authorization server to trust: the local one of `mcpgen
+		// dev`, so the first command a newcomer runs leads to a server they can call.
+		spec.Provider = generator.ProviderDev
+	}
 	if spec.Provider == "" {
 		spec.Provider = defaultProvider
 	}
-	if spec.Issuer == "" {
+	if spec.Issuer == "" && spec.Provider != generator.ProviderDev {
 		return spec, usagef("missing --issuer: the generated server accepts only tokens from that issuer (%s)", issuerHint(spec.Provider))
 	}
 
@@ -290,7 +301,7 @@ func requireNonInteractive(s generator.Spec) error {
 	if s.Name == "" {
 		missing = append(missing, "NAME")
 	}
-	if s.Issuer == "" {
+	if s.Issuer == "" && s.Provider != generator.ProviderDev {
 		missing = append(missing, "--issuer")
 	}
 	if len(missing) == 0 {
@@ -321,12 +332,12 @@ func askMissing(p Prompter, s *generator.Spec, flags *pflag.FlagSet, nameDefault
 	}
 	if !flags.Changed("provider") {
 		s.Provider, err = p.Select("Authorization provider", generator.Providers, defaultProvider,
-			"scalekit: a Scalekit environment (SK_ENV_URL, JWKS at <env>/keys). generic: any OAuth 2.1 authorization server that issues JWT access tokens (AUTH_* settings).")
+			"scalekit: a Scalekit environment (SK_ENV_URL, JWKS at <env>/keys). generic: any OAuth 2.1 authorization server that issues JWT access tokens (AUTH_* settings). dev: the local authorization server of `mcpgen dev`, for development only.")
 		if err != nil {
 			return err
 		}
 	}
-	if !flags.Changed("issuer") {
+	if !flags.Changed("issuer") && s.Provider != generator.ProviderDev {
 		msg := "Authorization server issuer URL"
 		if s.Provider == generator.ProviderScalekit {
 			msg = "Scalekit environment URL"
@@ -535,6 +546,10 @@ func printNextSteps(w io.Writer, dir string, s generator.Spec, n int, replaced [
 		fmt.Fprintf(w, "replaced existing files (--force): %s\n", strings.Join(replaced, ", "))
 	}
 	fmt.Fprintf(w, "\nnext steps:\n")
+	if s.Provider == generator.ProviderDev {
+		printDevNextSteps(w, dir, s)
+		return
+	}
 	fmt.Fprintf(w, "  cd %s\n", shellQuote(dir))
 	if s.JWKSURL == "" {
 		fmt.Fprintf(w, "  export AUTH_JWKS_URL=...   # required: your authorization server's jwks_uri\n")
@@ -546,6 +561,17 @@ func printNextSteps(w io.Writer, dir string, s generator.Spec, n int, replaced [
 	if s.Provider == generator.ProviderScalekit {
 		fmt.Fprintf(w, "and PROTECTED_RESOURCE_METADATA to the metadata JSON from your Scalekit dashboard\n")
 	}
+}
+
+// printDevNextSteps explains the dev preset: the server trusts `mcpgen dev`, which runs
+// it and prints a token, and must be pointed at a real provider before deploying.
+func printDevNextSteps(w io.Writer, dir string, s generator.Spec) {
+	fmt.Fprintf(w, "  cd %s\n", shellQuote(dir))
+	fmt.Fprintf(w, "  mcpgen dev      # local authorization server + this server on %s; prints a token\n", s.ResourceURL)
+	fmt.Fprintf(w, "  go test ./...   # auth and tool tests against an in-process token issuer\n")
+	fmt.Fprintf(w, "\nthe server trusts the development authorization server of mcpgen dev (%s):\n", s.Issuer)
+	fmt.Fprintf(w, "for development only; before deploying, set AUTH_ISSUER, AUTH_JWKS_URL and\n")
+	fmt.Fprintf(w, "MCP_RESOURCE_URL to your provider's values (or generate with --provider scalekit|generic)\n")
 }
 
 // displayDir shows a relative directory as ./dir so it reads as a path in messages.

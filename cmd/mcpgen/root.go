@@ -79,6 +79,7 @@ HTTP plumbing, and contains readable wiring plus your tools.`,
 	root.AddCommand(
 		newNewCommand(a),
 		newAddCommand(a),
+		newDevCommand(a),
 		newDoctorCommand(a),
 		newVersionCommand(),
 	)

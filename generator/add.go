@@ -8,8 +8,10 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -107,14 +109,15 @@ func AddTool(project fs.FS, t Tool) (*Addition, error) {
 }
 
 // OpenProject reads the Spec of the project in fsys from its mcpgen.yaml and checks that
-// a tool can be added to it (the manifest is valid, the registry was not edited by hand),
-// so a command can refuse before asking any question. AddTool calls it first.
+// a tool can be added to it (the manifest is valid, the registry was not edited by hand
+// and binds the same tools to the same scopes as the manifest says), so a command can
+// refuse before asking any question. AddTool calls it first.
 func OpenProject(project fs.FS) (Spec, error) {
 	spec, err := readProject(project)
 	if err != nil {
 		return Spec{}, err
 	}
-	return spec, checkRegistry(project)
+	return spec, checkRegistry(project, spec)
 }
 
 // CheckNewToolName checks name as the name of a tool to add to the project s: a valid
@@ -163,8 +166,11 @@ func checkFits(existing []Tool, t Tool) error {
 }
 
 // checkRegistry refuses a generated registry that is missing or was edited by hand:
-// regenerating it would silently drop the edit.
-func checkRegistry(project fs.FS) error {
+// regenerating it would silently drop the edit. It also refuses a registry whose tools
+// and scopes differ from the manifest's: mcpgen.yaml was edited by hand, and
+// regenerating would apply that edit (dropping a tool, or changing who may call it) as a
+// side effect of adding another tool.
+func checkRegistry(project fs.FS, spec Spec) error {
 	data, err := fs.ReadFile(project, RegistryFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s is missing: restore it (for example with git checkout %s) and run the command again", RegistryFile, RegistryFile)
@@ -172,10 +178,93 @@ func checkRegistry(project fs.FS) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", RegistryFile, err)
 	}
-	if err := VerifyChecksum(data); err != nil {
+	// A checkout with CRLF line endings (git's autocrlf on Windows) is not an edit.
+	if err := VerifyChecksum(data); err != nil && VerifyChecksum(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))) != nil {
 		return fmt.Errorf("%s was edited by hand (%w), so mcpgen will not regenerate it and lose the edit: move your code into a tool's own file (or main.go), restore the generated file (for example with git checkout %s), then run the command again", RegistryFile, err, RegistryFile)
 	}
+	registered, err := registryScopes(data)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", RegistryFile, err)
+	}
+	recorded := map[string][]string{}
+	for _, t := range spec.Tools {
+		recorded[t.Name] = sortedUnique(t.Scopes)
+	}
+	if !maps.EqualFunc(registered, recorded, slices.Equal) {
+		return fmt.Errorf("%s and %s disagree about the tools and their scopes (%s says %s, %s says %s): was %s edited by hand? Restore it (for example with git checkout %s), then run the command again",
+			ManifestFile, RegistryFile, ManifestFile, formatScopes(recorded), RegistryFile, formatScopes(registered), ManifestFile, ManifestFile)
+	}
 	return nil
+}
+
+// registryScopes reads the Scopes map literal of a generated registry: tool name →
+// scopes, sorted.
+func registryScopes(src []byte) (map[string][]string, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), RegistryFile, src, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.VAR {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			if len(vs.Names) != 1 || vs.Names[0].Name != "Scopes" || len(vs.Values) != 1 {
+				continue
+			}
+			lit, ok := vs.Values[0].(*ast.CompositeLit)
+			if !ok {
+				break
+			}
+			return scopesLiteral(lit)
+		}
+	}
+	return nil, errors.New("no Scopes map")
+}
+
+// scopesLiteral decodes map[string][]string{"tool": {"scope", ...}, ...}.
+func scopesLiteral(lit *ast.CompositeLit) (map[string][]string, error) {
+	str := func(e ast.Expr) (string, bool) {
+		bl, ok := e.(*ast.BasicLit)
+		if !ok || bl.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(bl.Value)
+		return s, err == nil
+	}
+	out := map[string][]string{}
+	for _, elt := range lit.Elts {
+		kv, ok := elt.(*ast.KeyValueExpr)
+		if !ok {
+			return nil, errors.New("unexpected Scopes entry")
+		}
+		name, ok1 := str(kv.Key)
+		scopes, ok2 := kv.Value.(*ast.CompositeLit)
+		if !ok1 || !ok2 {
+			return nil, errors.New("unexpected Scopes entry")
+		}
+		list := []string{}
+		for _, e := range scopes.Elts {
+			s, ok := str(e)
+			if !ok {
+				return nil, fmt.Errorf("unexpected scope of tool %q", name)
+			}
+			list = append(list, s)
+		}
+		out[name] = sortedUnique(list)
+	}
+	return out, nil
+}
+
+// formatScopes writes tool → scopes for a message: a [x y], b [].
+func formatScopes(m map[string][]string) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %v", name, m[name]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // mustNotExist refuses to create a file the user already has: tool files are theirs.

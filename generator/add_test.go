@@ -112,6 +112,9 @@ func TestAddToolEqualsRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := applied(t, fsys, nil)
+	if readme := string(fsys[ReadmeFile].Data); !strings.Contains(readme, "| Deletes \\| an item. |") {
+		t.Errorf("README does not escape | in the tool table:\n%s", readme)
+	}
 	if len(got) != len(want) {
 		t.Fatalf("grown project has %d files, rendered %d", len(got), len(want))
 	}
@@ -173,6 +176,14 @@ func TestAddToolRefuses(t *testing.T) {
 		{"registry without checksum", with(func(f fstest.MapFS) {
 			f[RegistryFile] = &fstest.MapFile{Data: []byte("package tools\n")}
 		}), weatherTool(), "restore the generated file", ErrEdited, false},
+		{"manifest lost a tool", func() fstest.MapFS {
+			f := withWeather()
+			f[ManifestFile] = greetingFS(t)[ManifestFile]
+			return f
+		}(), Tool{Name: "x"}, "mcpgen.yaml and internal/tools/registry.go disagree about the tools and their scopes (mcpgen.yaml says greet_user [usr:read], internal/tools/registry.go says greet_user [usr:read], weather [weather:read]): was mcpgen.yaml edited by hand?", nil, false},
+		{"manifest scopes edited", with(func(f fstest.MapFS) {
+			f[ManifestFile] = &fstest.MapFile{Data: bytes.Replace(f[ManifestFile].Data, []byte("- usr:read"), []byte("- usr:admin"), 1)}
+		}), weatherTool(), "(mcpgen.yaml says greet_user [usr:admin], internal/tools/registry.go says greet_user [usr:read])", nil, false},
 		{"missing registry", with(func(f fstest.MapFS) { delete(f, RegistryFile) }), weatherTool(), "internal/tools/registry.go is missing", nil, false},
 		{"user's file in the way", with(func(f fstest.MapFS) {
 			f["internal/tools/weather_test.go"] = &fstest.MapFile{Data: []byte("package tools\n")}
@@ -253,6 +264,16 @@ func TestAddToolWithoutReadmeMarkers(t *testing.T) {
 	a, err := AddTool(fsys, weatherTool())
 	if err != nil || len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "README.md not found") {
 		t.Errorf("without README: notes %q, err %v", a.Notes, err)
+	}
+}
+
+// TestAddToolAcceptsCRLFRegistry: a registry whose line endings git converted (autocrlf
+// on Windows) was not edited by hand.
+func TestAddToolAcceptsCRLFRegistry(t *testing.T) {
+	fsys := greetingFS(t)
+	fsys[RegistryFile].Data = bytes.ReplaceAll(fsys[RegistryFile].Data, []byte("\n"), []byte("\r\n"))
+	if _, err := AddTool(fsys, weatherTool()); err != nil {
+		t.Fatalf("AddTool: %v", err)
 	}
 }
 

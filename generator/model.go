@@ -54,6 +54,8 @@ type tool struct {
 
 	ArgNames     []string // every argument name, in order
 	RequiredArgs []string // the required ones, sorted
+
+	TableDescription string // Description for a Markdown table cell: '|' escaped
 }
 
 // field is one argument of a tool as a Go struct field.
@@ -109,6 +111,7 @@ func newTool(t Tool) tool {
 		FileStem: fileStem(t.Name),
 	}
 	m.Scopes = sortedUnique(t.Scopes)
+	m.TableDescription = strings.ReplaceAll(t.Description, "|", `\|`)
 	for _, a := range t.Args {
 		goType, _ := argGoType(a.Type)
 		m.Fields = append(m.Fields, field{

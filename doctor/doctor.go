@@ -248,7 +248,13 @@ func (r *run) getJSON(u string) fetched {
 // and the root well-known URLs (the order MCP clients try), and keeps the first good
 // one. It reports false when none is usable.
 func (r *run) checkResourceMetadata(challengeURL string) bool {
-	pathURL, rootURL := wellKnownURLs(r.target, auth.WellKnownPath)
+	// The same URLs a generated server serves its metadata at (runtime/auth).
+	u, _ := url.Parse(r.target) // checked by Run
+	rootURL := u.Scheme + "://" + u.Host + auth.WellKnownPath
+	pathURL, err := auth.MetadataURL(r.target)
+	if err != nil {
+		pathURL = rootURL
+	}
 	type place struct{ id, title, url string }
 	places := []place{}
 	if challengeURL != "" {
@@ -290,19 +296,6 @@ func (r *run) checkResourceMetadata(challengeURL string) bool {
 	}
 	r.checkCORS("prm-cors", "protected resource metadata readable from browsers", results[used], true)
 	return true
-}
-
-// wellKnownURLs returns the path-inserted and root well-known URLs for target (RFC 8414
-// §3.1 and RFC 9728 §3.1 insert the well-known segment before the path).
-func wellKnownURLs(target, wellKnown string) (pathInserted, root string) {
-	u, _ := url.Parse(target) // checked by Run
-	base := &url.URL{Scheme: u.Scheme, Host: u.Host}
-	root = base.String() + wellKnown
-	p := strings.TrimSuffix(u.EscapedPath(), "/")
-	if p == "" {
-		return root, root
-	}
-	return root + p, root
 }
 
 // checkCORS reports whether a browser-based client can read a response.
@@ -372,21 +365,16 @@ func (r *run) checkAuthorizationServers() bool {
 	return true
 }
 
-// asMetadataURLs lists where the metadata of issuer is looked for, in the order of the
-// MCP authorization spec: RFC 8414 and OIDC with path insertion, then OIDC appended.
-func asMetadataURLs(issuer string) []string {
-	oauthPath, oauthRoot := wellKnownURLs(issuer, "/.well-known/oauth-authorization-server")
-	oidcPath, oidcRoot := wellKnownURLs(issuer, "/.well-known/openid-configuration")
-	if oauthPath == oauthRoot {
-		return []string{oauthRoot, oidcRoot}
-	}
-	return []string{oauthPath, oidcPath, strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"}
-}
-
 func (r *run) checkAuthorizationServerMetadata() bool {
 	const id, title = "as-metadata", "authorization server metadata (RFC 8414 / OIDC)"
+	// Where runtime/auth's discovery looks, in the order the MCP spec gives.
+	candidates, err := auth.MetadataURLs(r.issuer)
+	if err != nil {
+		r.fail(id, title, err.Error(), "list the issuer identifier of your authorization server, an https URL without query or fragment")
+		return false
+	}
 	var tried []string
-	for _, u := range asMetadataURLs(r.issuer) {
+	for _, u := range candidates {
 		f := r.getJSON(u)
 		if f.ok() {
 			r.asMeta = f.doc

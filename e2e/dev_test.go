@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -20,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mcpgen/mcpgen/internal/harness"
@@ -236,20 +233,7 @@ func tokenRequest(t *testing.T, endpoint string, form url.Values, user, pass str
 // greet calls greet_user with mcp-go's client in the given protocol era.
 func greet(t *testing.T, mcpURL, token, version string) {
 	t.Helper()
-	trans, err := transport.NewStreamableHTTP(mcpURL, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := client.NewClient(trans, client.WithProtocolVersion(version))
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Initialize(ctx, mcp.InitializeRequest{}); err != nil {
-		t.Fatalf("initialize: %v", err)
-	}
+	ctx, c, _ := dial(t, mcpURL, token, version)
 	res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "greet_user", Arguments: map[string]any{"name": "Ada"}}})
 	if err != nil {
 		t.Fatalf("tools/call: %v", err)

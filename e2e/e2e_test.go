@@ -128,8 +128,14 @@ func TestGeneratedServer(t *testing.T) {
 // initializes (2025-11-25) or discovers (2026-07-28). The client closes when the test ends.
 func connect(t *testing.T, srv *server, scope, version string) (context.Context, *client.Client, *mcp.InitializeResult) {
 	t.Helper()
-	trans, err := transport.NewStreamableHTTP(srv.MCPURL, transport.WithHTTPHeaders(map[string]string{
-		"Authorization": "Bearer " + srv.token(scope),
+	return dial(t, srv.MCPURL, srv.token(scope), version)
+}
+
+// dial connects mcp-go's client to mcpURL with token in the given protocol era.
+func dial(t *testing.T, mcpURL, token, version string) (context.Context, *client.Client, *mcp.InitializeResult) {
+	t.Helper()
+	trans, err := transport.NewStreamableHTTP(mcpURL, transport.WithHTTPHeaders(map[string]string{
+		"Authorization": "Bearer " + token,
 	}))
 	if err != nil {
 		t.Fatal(err)

@@ -92,8 +92,15 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	id := randomToken(24)
 	s.mu.Lock()
 	s.expire(s.cfg.Now())
-	s.pending[id] = req
+	full := len(s.pending) >= maxPending || len(s.codes) >= maxPending
+	if !full {
+		s.pending[id] = req
+	}
 	s.mu.Unlock()
+	if full {
+		fail("temporarily_unavailable", "too many authorization requests in progress; try again in a few minutes")
+		return
+	}
 	s.consentPage(w, id, req)
 }
 

@@ -29,6 +29,14 @@ type Client struct {
 	IssuedAt     int64    `json:"client_id_issued_at,omitempty"`
 }
 
+// maxClients bounds dynamic registrations, and maxPending the authorization requests
+// and codes alive at once: the server is a local tool, but a loop in a client (or a page
+// hammering it) must not grow it without end.
+const (
+	maxClients = 1000
+	maxPending = 1000
+)
+
 // maxRegistrationBytes bounds a registration request and a metadata document.
 const maxRegistrationBytes = 64 << 10
 
@@ -64,6 +72,11 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	c.IssuedAt = s.cfg.Now().Unix()
 	s.mu.Lock()
+	if len(s.clients) > maxClients {
+		s.mu.Unlock()
+		writeOAuthError(w, http.StatusBadRequest, "invalid_client_metadata", fmt.Sprintf("too many registered clients (%d): delete %s and restart mcpgen dev", maxClients, filepath.Join(s.cfg.StateDir, ClientsFile)))
+		return
+	}
 	s.clients[c.ID] = c
 	err = s.saveClientsLocked()
 	s.mu.Unlock()
@@ -130,8 +143,11 @@ func newRegisteredClient(reg registration) (Client, string, error) {
 	return c, "", nil
 }
 
-// checkRedirectURI accepts absolute URIs without a fragment: https, http on a loopback
-// host (RFC 8252 §7.3) and private-use schemes of native apps (RFC 8252 §7.1).
+// checkRedirectURI accepts absolute URIs without a fragment that lead back to this
+// machine: http or https on a loopback host (RFC 8252 §7.3) and private-use schemes of
+// native apps (RFC 8252 §7.1). Because consent is automatic, a redirect URI on another
+// host would let any web page that starts a flow receive a code for the developer's
+// server; the clients that can reach a loopback MCP server redirect locally anyway.
 func checkRedirectURI(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() {
@@ -141,12 +157,11 @@ func checkRedirectURI(raw string) error {
 		return fmt.Errorf("redirect URI %q must not have a fragment", raw)
 	}
 	switch u.Scheme {
-	case "https":
-	case "http":
+	case "http", "https":
 		if !isLoopbackHost(u.Hostname()) {
-			return fmt.Errorf("redirect URI %q must use https or a loopback http URL", raw)
+			return fmt.Errorf("redirect URI %q is not on this machine: the dev authorization server approves without a login, so it sends codes only to loopback (http://127.0.0.1:PORT/…, http://localhost:PORT/…) or app-scheme redirect URIs", raw)
 		}
-	case "javascript", "data", "file":
+	case "javascript", "data", "file", "blob", "vbscript":
 		return fmt.Errorf("redirect URI %q uses a forbidden scheme", raw)
 	}
 	return nil

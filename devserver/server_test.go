@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -396,10 +397,11 @@ func TestRegisterRefusals(t *testing.T) {
 	for name, meta := range map[string]map[string]any{
 		"no redirect uris":    {"token_endpoint_auth_method": "none"},
 		"http non-loopback":   {"redirect_uris": []string{"http://example.com/cb"}},
-		"fragment":            {"redirect_uris": []string{"https://example.com/cb#x"}},
+		"https non-loopback":  {"redirect_uris": []string{"https://attacker.example/cb"}},
+		"fragment":            {"redirect_uris": []string{"https://localhost/cb#x"}},
 		"public cc client":    {"grant_types": []string{"client_credentials"}, "token_endpoint_auth_method": "none"},
-		"unknown auth method": {"redirect_uris": []string{"https://example.com/cb"}, "token_endpoint_auth_method": "private_key_jwt"},
-		"implicit grant":      {"redirect_uris": []string{"https://example.com/cb"}, "grant_types": []string{"implicit"}},
+		"unknown auth method": {"redirect_uris": []string{"http://127.0.0.1/cb"}, "token_endpoint_auth_method": "private_key_jwt"},
+		"implicit grant":      {"redirect_uris": []string{"http://127.0.0.1/cb"}, "grant_types": []string{"implicit"}},
 		"javascript redirect": {"redirect_uris": []string{"javascript:alert(1)"}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -408,6 +410,10 @@ func TestRegisterRefusals(t *testing.T) {
 				t.Errorf("%d %v", status, body)
 			}
 		})
+	}
+	// Native apps register a private-use scheme.
+	if status, body := register(t, a.URL, map[string]any{"redirect_uris": []string{"com.example.app:/oauth/cb"}, "token_endpoint_auth_method": "none"}); status != 201 {
+		t.Errorf("app scheme redirect: %d %v", status, body)
 	}
 	// A confidential client may use client_credentials with its issued secret.
 	status, reg := register(t, a.URL, map[string]any{"grant_types": []string{"client_credentials"}})
@@ -565,5 +571,22 @@ func TestCORSPreflight(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Errorf("preflight %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+func TestPendingRequestsAreBounded(t *testing.T) {
+	a := startAS(t)
+	_, reg := register(t, a.URL, map[string]any{"redirect_uris": []string{"http://127.0.0.1:9999/cb"}, "token_endpoint_auth_method": "none"})
+	a.mu.Lock()
+	for i := range maxPending {
+		a.pending[fmt.Sprint(i)] = &authRequest{expires: time.Now().Add(time.Hour)}
+	}
+	a.mu.Unlock()
+	loc := authorize(t, a.URL, url.Values{
+		"response_type": {"code"}, "client_id": {reg["client_id"].(string)}, "redirect_uri": {"http://127.0.0.1:9999/cb"},
+		"code_challenge": {pkce(strings.Repeat("a", 43))}, "code_challenge_method": {"S256"},
+	})
+	if loc.Query().Get("error") != "temporarily_unavailable" {
+		t.Errorf("redirect %s, want temporarily_unavailable", loc)
 	}
 }

@@ -265,6 +265,10 @@ func TestBrokenServers(t *testing.T) {
 			failID: "jwks", detail: `no usable signing key: key "h" has kty "oct"`, fix: "public RSA, EC or OKP key",
 		},
 		{
+			name: "JWKS over plain http", b: breakage{asOverride: map[string]any{"jwks_uri": "http://keys.example.com/jwks"}},
+			failID: "jwks", detail: "not an https URL", fix: "over https",
+		},
+		{
 			name: "no registration", b: breakage{asOverride: map[string]any{"registration_endpoint": nil, "client_id_metadata_document_supported": false}},
 			warnID: "registration",
 		},

@@ -384,3 +384,26 @@ func TestTerminalPrompterNeedsATerminal(t *testing.T) {
 		t.Errorf("terminalPrompter(strings.Reader) = %T, want nil", p)
 	}
 }
+
+func TestInteractiveDevProviderAsksNoIssuer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "local")
+	res := runOnPTY(t, []string{"new", "local", "--dir", dir, "--module", "local", "--port", "4000", "--scopes", ""}, func(d *dialog) {
+		d.expect("Authorization provider")
+		d.expect("dev")
+		d.send(keyDown + keyDown + keyReturn)
+		d.expect("MCP endpoint URL (resource)")
+		d.answer("")
+		d.expect("next steps:")
+	})
+	if res.code != exitOK {
+		t.Fatalf("exit code %d; screen:\n%s", res.code, res.screen)
+	}
+	for _, asked := range []string{"issuer URL", "Scalekit environment URL", "JWKS URL"} {
+		if strings.Contains(res.screen, asked) {
+			t.Errorf("asked %q for the dev provider; screen:\n%s", asked, res.screen)
+		}
+	}
+	if got := res.specs[0]; got.Provider != generator.ProviderDev || got.Issuer != "http://127.0.0.1:4001" || got.JWKSURL != "http://127.0.0.1:4001/jwks" {
+		t.Errorf("spec = %+v", got)
+	}
+}

@@ -373,3 +373,21 @@ func fileOf(t *testing.T, changes []Change, p string) []byte {
 	t.Fatalf("no change to %s", p)
 	return nil
 }
+
+// BenchmarkAddTool measures computing an addition (parse the manifest, verify the
+// registry, render, check the package's declarations), without writing.
+func BenchmarkAddTool(b *testing.B) {
+	files, err := Render(greetingSpec())
+	if err != nil {
+		b.Fatal(err)
+	}
+	fsys := fstest.MapFS{}
+	for _, f := range files {
+		fsys[f.Path] = &fstest.MapFile{Data: f.Data, Mode: f.Mode}
+	}
+	for b.Loop() {
+		if _, err := AddTool(fsys, weatherTool()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -151,7 +151,7 @@ func TestInteractiveAddToolInterruptWritesNothing(t *testing.T) {
 	}
 	res := runOnPTY(t, []string{"add", "tool", "weather", "--dir", dir}, func(d *dialog) {
 		d.expect("Description")
-		d.send(keyCtrlC)
+		d.interrupt()
 		d.expect("mcpgen: interrupted; nothing was written")
 	})
 	if res.code != exitError {

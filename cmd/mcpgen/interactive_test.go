@@ -29,6 +29,8 @@ const (
 	keyDown   = "\x1b[B"
 	keyCtrlC  = "\x03"
 	keyReturn = "\r"
+
+	hideCursor = "\x1b[?25l" // survey writes it right after switching to raw mode
 )
 
 // dialog is the user's side of a pseudo-terminal session. Its methods record failures
@@ -59,6 +61,14 @@ func (d *dialog) send(s string) {
 }
 
 func (d *dialog) answer(s string) { d.send(s + keyReturn) }
+
+// interrupt presses Ctrl-C once the prompt on screen reads keys. survey draws a prompt
+// before it switches the terminal to raw mode and hides the cursor; a Ctrl-C typed in
+// between is taken by the line discipline (a signal to nobody) and never reaches it.
+func (d *dialog) interrupt() {
+	d.expect(hideCursor)
+	d.send(keyCtrlC)
+}
 
 func (d *dialog) fail(format string, args ...any) {
 	d.t.Errorf(format, args...)
@@ -270,7 +280,7 @@ func TestInteractiveInterruptWritesNothing(t *testing.T) {
 		d.expect("Project name")
 		d.answer("demo")
 		d.expect("Go module path")
-		d.send(keyCtrlC)
+		d.interrupt()
 		d.expect("mcpgen: interrupted; nothing was written")
 	})
 	if res.code != exitError {

@@ -99,7 +99,7 @@ func AddTool(project fs.FS, t Tool) (*Addition, error) {
 	}
 	slices.SortFunc(a.Changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
 
-	known := scopesSupported(spec)
+	known := spec.ScopesSupported()
 	for _, sc := range sortedUnique(t.Scopes) {
 		if !slices.Contains(known, sc) {
 			a.NewScopes = append(a.NewScopes, sc)

@@ -99,7 +99,7 @@ func newProject(s Spec, deps moduleInfo) project {
 			p.Greeting = &p.Tools[i]
 		}
 	}
-	p.ScopesSupported = scopesSupported(s)
+	p.ScopesSupported = s.ScopesSupported()
 	p.Env = envVars(p)
 	return p
 }
@@ -194,9 +194,9 @@ func envVars(p project) []envVar {
 	return vars
 }
 
-// scopesSupported is every scope a tool of s requires plus the extra ones, sorted: the
-// metadata's scopes_supported.
-func scopesSupported(s Spec) []string {
+// ScopesSupported is every scope a tool of s requires plus the extra ones, sorted: the
+// scopes_supported of the generated server's metadata.
+func (s Spec) ScopesSupported() []string {
 	all := slices.Clone(s.Scopes)
 	for _, t := range s.Tools {
 		all = append(all, t.Scopes...)

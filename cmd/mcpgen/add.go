@@ -322,7 +322,11 @@ func askTool(p Prompter, spec generator.Spec, t *generator.Tool, flags *pflag.Fl
 		}
 	}
 	if !flags.Changed("scope") {
-		ans, err := p.Input("Scopes a token needs to call it (comma-separated)", "",
+		msg := "Scopes a token needs to call it (comma-separated)"
+		if known := spec.ScopesSupported(); len(known) > 0 {
+			msg = "Scopes a token needs to call it (comma-separated; the server knows " + strings.Join(known, ", ") + ")"
+		}
+		ans, err := p.Input(msg, "",
 			"The auth middleware answers 403 insufficient_scope to tokens without all of them. Scopes your server does not know yet are added to its metadata. Empty: any token for this server.",
 			validateScopeList)
 		if err != nil {

@@ -48,7 +48,7 @@ func TestInteractiveAddToolAsksEverything(t *testing.T) {
 		d.expect("Description")
 		d.answer("Current weather for a city.")
 
-		d.expect("Scopes a token needs to call it")
+		d.expect("Scopes a token needs to call it (comma-separated; the server knows usr:read)")
 		d.answer("weather read")
 		d.expect(`Sorry, your reply was invalid: "weather read" is not a valid OAuth scope`)
 		d.answer("weather:read")

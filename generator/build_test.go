@@ -71,11 +71,13 @@ func TestBuildGenericProject(t *testing.T) {
 // generated go.mod and go.sum must be complete as written.
 func checkProject(t *testing.T, dir string) {
 	t.Helper()
-	for _, args := range [][]string{
-		{"build", "./..."},
-		{"vet", "./..."},
-		{"test", "-count=1", "./..."},
-	} {
+	runGo(t, dir, []string{"build", "./..."}, []string{"vet", "./..."}, []string{"test", "-count=1", "./..."})
+}
+
+// runGo runs each go command in dir with a read-only go.mod, failing at the first error.
+func runGo(t *testing.T, dir string, commands ...[]string) {
+	t.Helper()
+	for _, args := range commands {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")

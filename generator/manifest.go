@@ -13,15 +13,22 @@ const ManifestFile = "mcpgen.yaml"
 // Manifest is mcpgen.yaml: the record of what was scaffolded. Later commands (`mcpgen add
 // tool`, upgrades) read it to know the project without parsing its Go code.
 type Manifest struct {
-	MCPGen   string         `yaml:"mcpgen"` // mcpgen runtime version the project was generated for
-	Name     string         `yaml:"name"`
-	Module   string         `yaml:"module"`
-	Provider string         `yaml:"provider"`
-	Issuer   string         `yaml:"issuer"`
-	JWKSURL  string         `yaml:"jwks_url,omitempty"`
-	Resource string         `yaml:"resource"`
-	Port     int            `yaml:"port"`
-	Scopes   []string       `yaml:"scopes,omitempty"` // extra scopes_supported
+	MCPGen   string   `yaml:"mcpgen"` // mcpgen runtime version the project was generated for
+	Name     string   `yaml:"name"`
+	Module   string   `yaml:"module"`
+	Provider string   `yaml:"provider"`
+	Issuer   string   `yaml:"issuer"`
+	JWKSURL  string   `yaml:"jwks_url,omitempty"`
+	Resource string   `yaml:"resource"`
+	Port     int      `yaml:"port"`
+	Scopes   []string `yaml:"scopes,omitempty"` // extra scopes_supported
+	// Values of the provider preset (Spec.Tenant ...), so the project can be rendered again.
+	Tenant   string         `yaml:"tenant,omitempty"`
+	Domain   string         `yaml:"domain,omitempty"`
+	Realm    string         `yaml:"realm,omitempty"`
+	Region   string         `yaml:"region,omitempty"`
+	UserPool string         `yaml:"user_pool,omitempty"`
+	ClientID string         `yaml:"client_id,omitempty"`
 	Tools    []ManifestTool `yaml:"tools"`
 }
 
@@ -55,6 +62,12 @@ func NewManifest(s Spec) Manifest {
 		Resource: s.ResourceURL,
 		Port:     s.Port,
 		Scopes:   s.Scopes,
+		Tenant:   s.Tenant,
+		Domain:   s.Domain,
+		Realm:    s.Realm,
+		Region:   s.Region,
+		UserPool: s.UserPool,
+		ClientID: s.ClientID,
 	}
 	for _, t := range s.Tools {
 		mt := ManifestTool{
@@ -75,6 +88,8 @@ func (m Manifest) Spec(rt RuntimeRef) Spec {
 		Name: m.Name, Module: m.Module, Provider: m.Provider, Issuer: m.Issuer,
 		JWKSURL: m.JWKSURL, ResourceURL: m.Resource, Scopes: m.Scopes, Port: m.Port,
 		Runtime: rt, Tools: []Tool{},
+		Tenant: m.Tenant, Domain: m.Domain, Realm: m.Realm, Region: m.Region,
+		UserPool: m.UserPool, ClientID: m.ClientID,
 	}
 	for _, mt := range m.Tools {
 		t := Tool{

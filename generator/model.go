@@ -2,7 +2,9 @@ package generator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -15,9 +17,18 @@ type project struct {
 	Scalekit    bool // provider preset: Scalekit names (SK_ENV_URL, ...) are understood
 	Dev         bool // provider preset: the local authorization server of `mcpgen dev`
 	Issuer      string
-	JWKSURL     string // "" for a generic provider without one: AUTH_JWKS_URL is then required
+	JWKSURL     string // "" when the server discovers it from the issuer's metadata at start
 	ResourceURL string
 	Port        int
+
+	Preset    Preset
+	Params    []presetValue // the preset's values as given, for docs
+	Audiences []string      // default accepted aud values; nil: the resource URL
+	// Go expressions of the preset's token conventions, for config.go.
+	ScopeClaimsGo, OrgClaimsGo, RequiredClaimsGo string
+	// ProviderDocs is the README section of the preset, rendered from
+	// templates/provider/<name>.md.tmpl.
+	ProviderDocs string
 
 	ExtraScopes     []string // Spec.Scopes, advertised although no tool requires them
 	ScopesSupported []string // every tool scope plus ExtraScopes, sorted and unique
@@ -66,6 +77,11 @@ type field struct {
 	Tag    string // the complete struct tag, backquotes included
 }
 
+// presetValue is one preset parameter and its value.
+type presetValue struct {
+	Flag, Prompt, Value string
+}
+
 // envVar is one setting of the generated server.
 type envVar struct {
 	Name        string
@@ -87,6 +103,16 @@ func newProject(s Spec, deps moduleInfo) project {
 		ExtraScopes: sortedUnique(s.Scopes),
 		GoMod:       deps,
 	}
+	p.Preset, _ = LookupPreset(s.Provider)
+	for _, q := range p.Preset.Params {
+		p.Params = append(p.Params, presetValue{q.Flag, q.Prompt, *q.Field(&s)})
+	}
+	if p.Preset.audiences != nil {
+		p.Audiences = p.Preset.audiences(s)
+	}
+	p.ScopeClaimsGo = goStringSlice(p.Preset.ScopeClaims, "auth.DefaultScopeClaims")
+	p.OrgClaimsGo = goStringSlice(p.Preset.OrganizationClaims, "auth.DefaultOrganizationClaims")
+	p.RequiredClaimsGo = goStringMap(p.Preset.RequiredClaims)
 	var toolScopes []string
 	for _, t := range s.Tools {
 		p.Tools = append(p.Tools, newTool(t))
@@ -170,15 +196,27 @@ func isGOOSOrArchSuffix(stem string) bool {
 func envVars(p project) []envVar {
 	jwks := p.JWKSURL
 	jwksDoc := "JWKS location of the authorization server"
-	if jwks == "" {
-		jwksDoc += " (required)"
+	switch {
+	case p.Scalekit:
+		jwksDoc += " (default: AUTH_ISSUER or SK_ENV_URL + /keys)"
+	case jwks == "":
+		jwksDoc += " (default: jwks_uri of AUTH_ISSUER's metadata, discovered at start)"
+	default:
+		jwksDoc += " (for another AUTH_ISSUER: discovered from its metadata)"
+	}
+	audienceDoc := "accepted aud (audience) values, comma-separated (default: MCP_RESOURCE_URL)"
+	switch {
+	case p.Preset.AudienceFromClientID:
+		audienceDoc = "accepted aud values, comma-separated; tokens without aud must carry one of them as client_id"
+	case p.Audiences != nil:
+		audienceDoc = "accepted aud (audience) values, comma-separated"
 	}
 	vars := []envVar{
 		{"HOST", "127.0.0.1", "listen address (the Dockerfile sets 0.0.0.0)"},
 		{"PORT", fmt.Sprint(p.Port), "listen port"},
 		{"MCP_RESOURCE_URL", p.ResourceURL, "canonical public URL of the MCP endpoint: the metadata resource and default audience"},
 		{"AUTH_ISSUER", p.Issuer, "expected iss (issuer) of access tokens"},
-		{"AUTH_AUDIENCE", "", "accepted aud (audience) values, comma-separated (default: MCP_RESOURCE_URL)"},
+		{"AUTH_AUDIENCE", strings.Join(p.Audiences, ","), audienceDoc},
 		{"AUTH_JWKS_URL", jwks, jwksDoc},
 		{"AUTH_AUTHORIZATION_SERVERS", "", "authorization_servers in the protected resource metadata, comma-separated (default: AUTH_ISSUER)"},
 		{"ALLOWED_ORIGINS", "", "browser origins allowed to call the MCP endpoint besides its own, comma-separated"},
@@ -191,7 +229,36 @@ func envVars(p project) []envVar {
 			envVar{"PROTECTED_RESOURCE_METADATA", "", "protected resource metadata JSON from the Scalekit dashboard, served as given after validation"},
 		)
 	}
+	if p.Preset.Introspection {
+		vars = append(vars,
+			envVar{"AUTH_TOKEN_FORMAT", "jwt", "jwt (validate JWT access tokens with the JWKS) or opaque (ask the introspection endpoint, RFC 7662)"},
+			envVar{"AUTH_INTROSPECTION_URL", "", "introspection endpoint for opaque tokens (default: introspection_endpoint of AUTH_ISSUER's metadata)"},
+			envVar{"AUTH_INTROSPECTION_CLIENT_ID", "", "client id this server authenticates to the introspection endpoint with (required for opaque)"},
+			envVar{"AUTH_INTROSPECTION_CLIENT_SECRET", "", "its client secret (required for opaque; keep it out of version control)"},
+		)
+	}
 	return vars
+}
+
+// goStringSlice writes a []string literal, or def for nil.
+func goStringSlice(v []string, def string) string {
+	if v == nil {
+		return def
+	}
+	quoted := make([]string, len(v))
+	for i, e := range v {
+		quoted[i] = strconv.Quote(e)
+	}
+	return "[]string{" + strings.Join(quoted, ", ") + "}"
+}
+
+// goStringMap writes a map[string]string literal with sorted keys.
+func goStringMap(m map[string]string) string {
+	var pairs []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		pairs = append(pairs, strconv.Quote(k)+": "+strconv.Quote(m[k]))
+	}
+	return "map[string]string{" + strings.Join(pairs, ", ") + "}"
 }
 
 // ScopesSupported is every scope a tool of s requires plus the extra ones, sorted: the

@@ -24,10 +24,11 @@ type File struct {
 }
 
 const (
-	projectDir = "project/"
-	toolDir    = "tool/"
-	toolsPkg   = "internal/tools/"
-	tmplExt    = ".tmpl"
+	projectDir  = "project/"
+	toolDir     = "tool/"
+	providerDir = "provider/"
+	toolsPkg    = "internal/tools/"
+	tmplExt     = ".tmpl"
 )
 
 // Render turns a validated Spec into the files of a new project, sorted by path. It is a
@@ -48,6 +49,12 @@ func Render(s Spec) ([]File, error) {
 		return nil, err
 	}
 	data := newProject(s, deps)
+	// The preset's README section is rendered first: the README template includes it.
+	docs, err := execute(tmpl, providerDir+s.Provider+".md"+tmplExt, ReadmeFile, data)
+	if err != nil {
+		return nil, err
+	}
+	data.ProviderDocs = strings.TrimSpace(string(docs))
 	manifest, err := NewManifest(s).Marshal()
 	if err != nil {
 		return nil, err
@@ -58,6 +65,7 @@ func Render(s Spec) ([]File, error) {
 			r.render(strings.TrimSuffix(name, tmplExt), t.Name(), r.data)
 		}
 	}
+	r.render(ProviderTestFile, providerDir+s.Provider+"_test.go"+tmplExt, r.data)
 	for _, tl := range data.Tools {
 		r.renderTool(tl)
 	}
@@ -161,6 +169,10 @@ func positionError(err error) error {
 	}
 	return err
 }
+
+// ProviderTestFile holds the tests that feed tokens shaped like the preset provider's
+// through the server's auth chain; rendered from templates/provider/<name>_test.go.tmpl.
+const ProviderTestFile = "provider_test.go"
 
 // RegistryFile is the generated file that binds tools to the server and their scopes.
 // mcpgen owns it (with ManifestFile): `mcpgen add tool` regenerates both, after checking

@@ -22,14 +22,22 @@ import (
 type Spec struct {
 	Name        string   // project name, [a-z][a-z0-9-]{0,62}; output dir default and server name
 	Module      string   // Go module path, default Name
-	Provider    string   // "scalekit" | "generic" | "dev"
-	Issuer      string   // authorization server issuer (scalekit: environment URL)
-	JWKSURL     string   // optional; default provider's (scalekit: Issuer+"/keys")
+	Provider    string   // a preset name (Providers)
+	Issuer      string   // authorization server issuer; presets with Params derive it
+	JWKSURL     string   // optional; default the preset's, else discovered at start
 	ResourceURL string   // default http://localhost:<Port>/mcp
 	Scopes      []string // extra scopes_supported
 	Port        int      // default 3002
 	Tools       []Tool   // default: greet_user (usr:read)
 	Runtime     RuntimeRef
+
+	// Values some presets need (see Preset.Params); empty when not used.
+	Tenant   string // entra: directory (tenant) ID
+	Domain   string // auth0, okta, workos: domain; keycloak: host
+	Realm    string // keycloak
+	Region   string // cognito; default: the user pool's prefix
+	UserPool string // cognito
+	ClientID string // entra, cognito: the app (client) ID tokens are issued to
 }
 
 // Tool is one MCP tool of the generated server, bound to the scopes a caller needs.
@@ -56,19 +64,6 @@ type RuntimeRef struct {
 	Version    string // mcpgen module version required by the generated go.mod
 	ReplaceDir string // when set, go.mod gets `replace github.com/mcpgen/mcpgen => ReplaceDir`
 }
-
-// Provider presets understood by the generator.
-const (
-	ProviderScalekit = "scalekit"
-	ProviderGeneric  = "generic"
-	// ProviderDev trusts the local authorization server of `mcpgen dev` (issuer
-	// http://127.0.0.1:PORT+1 by default): a server that runs and can be called with no
-	// account anywhere. For development only; switch to a real provider to deploy.
-	ProviderDev = "dev"
-)
-
-// Providers lists the provider presets in the order the CLI offers them.
-var Providers = []string{ProviderScalekit, ProviderGeneric, ProviderDev}
 
 // DevIssuer is the default issuer of the dev preset: the loopback address `mcpgen dev`
 // runs its authorization server on, one port above the server's own.
@@ -102,8 +97,8 @@ func DefaultTools() []Tool {
 	}}
 }
 
-// ApplyDefaults fills every unset field that has a sensible default. Provider and Issuer
-// have none: they must come from the user.
+// ApplyDefaults fills every unset field that has a sensible default, the issuer and JWKS
+// URL a preset derives included. Provider has none: it must come from the user.
 func (s *Spec) ApplyDefaults() {
 	if s.Module == "" {
 		s.Module = s.Name
@@ -114,16 +109,8 @@ func (s *Spec) ApplyDefaults() {
 	if s.ResourceURL == "" {
 		s.ResourceURL = fmt.Sprintf("http://localhost:%d/mcp", s.Port)
 	}
-	if s.JWKSURL == "" && s.Provider == ProviderScalekit && s.Issuer != "" {
-		s.JWKSURL = strings.TrimSuffix(s.Issuer, "/") + "/keys"
-	}
-	if s.Provider == ProviderDev {
-		if s.Issuer == "" {
-			s.Issuer = DevIssuer(s.Port)
-		}
-		if s.JWKSURL == "" {
-			s.JWKSURL = strings.TrimSuffix(s.Issuer, "/") + DevJWKSPath
-		}
+	if p, ok := LookupPreset(s.Provider); ok {
+		p.applyDefaults(s)
 	}
 	if s.Tools == nil {
 		s.Tools = DefaultTools()
@@ -178,7 +165,13 @@ func (s Spec) Validate() error {
 	add("NAME", ValidateName(s.Name))
 	add("--module", ValidateModule(s.Module))
 	add("--provider", ValidateProvider(s.Provider))
-	add("--issuer", validateIdentifierURL(s.Issuer))
+	preset, known := LookupPreset(s.Provider)
+	if known {
+		probs = append(probs, preset.validate(s)...)
+	}
+	if s.Issuer != "" || !known || !preset.DerivesIssuer() {
+		add("--issuer", validateIdentifierURL(s.Issuer))
+	}
 	if s.JWKSURL == "" && s.Provider == ProviderScalekit {
 		add("--jwks-url", errors.New("is required for the scalekit provider (normally <issuer>/keys)"))
 	}
@@ -346,17 +339,6 @@ func validateDevIssuer(issuer string, port int) error {
 		return fmt.Errorf("the dev authorization server %s cannot use the server's own port %d; use another port", issuer, port)
 	}
 	return nil
-}
-
-// ValidateProvider checks a provider preset name.
-func ValidateProvider(p string) error {
-	if slices.Contains(Providers, p) {
-		return nil
-	}
-	if p == "" {
-		return fmt.Errorf("a provider is required: %s", strings.Join(Providers, " or "))
-	}
-	return fmt.Errorf("unknown provider %q: use %s", p, strings.Join(Providers, " or "))
 }
 
 var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)

@@ -43,7 +43,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	s := validSpec()
 	s.Name = "Main"
 	s.Module = "Foo Bar"
-	s.Provider = "okta"
+	s.Provider = "bogus"
 	s.Issuer = "http://auth.example.com"
 	s.ResourceURL = "https://mcp.example.com/mcp?x=1"
 	s.Port = 70000
@@ -56,7 +56,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	for _, want := range []string{
 		`NAME: "Main" is not a valid project name`,
 		`--module: "Foo Bar" is not a valid Go module path`,
-		`--provider: unknown provider "okta"`,
+		`--provider: unknown provider "bogus"`,
 		`--issuer: "http://auth.example.com" must use https`,
 		`--resource: "https://mcp.example.com/mcp?x=1" must not contain a query string`,
 		`--port: 70000 is not a valid port`,

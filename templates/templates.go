@@ -4,7 +4,9 @@
 // after it plus ".tmpl" (project/internal/config/config.go.tmpl renders
 // internal/config/config.go); tool/ holds the files rendered once per tool
 // (tool/tool.go.tmpl, or tool/<name>.go.tmpl for a tool with its own template, such as
-// the greet_user example); partials/ holds shared {{define}} blocks. The generator builds
+// the greet_user example); provider/ holds, per provider preset, the README section
+// (<name>.md.tmpl) and the tests with tokens shaped like that provider's
+// (<name>_test.go.tmpl); partials/ holds shared {{define}} blocks. The generator builds
 // the data these templates see, so they hold no provider or naming logic of their own.
 package templates
 
@@ -20,7 +22,7 @@ import (
 
 // FS holds every template. The all: prefix keeps dotfiles such as .gitignore.
 //
-//go:embed all:project all:tool partials
+//go:embed all:project all:tool provider partials
 var FS embed.FS
 
 // Funcs is the one FuncMap every template may use. Keep it small: anything smarter than

@@ -170,8 +170,8 @@ func TestInteractiveNewAsksEveryMissingValue(t *testing.T) {
 
 		d.expect("Authorization provider")
 		d.expect("scalekit")
-		d.expect("generic")
-		d.send(keyDown + keyReturn)
+		d.expect("generic") // the last of the presets offered
+		d.send(strings.Repeat(keyDown, 7) + keyReturn)
 
 		d.expect("Authorization server issuer URL") // wording follows the provider
 		d.answer("http://auth.example.com")
@@ -254,6 +254,34 @@ func TestInteractiveNewAsksOnlyWhatFlagsDidNotGive(t *testing.T) {
 	}
 	got := res.specs[0]
 	if got.Provider != "scalekit" || got.JWKSURL != "https://env.example.com/keys" || got.ResourceURL != "https://svc.example.com/mcp" || got.Scopes != nil {
+		t.Errorf("spec = %+v", got)
+	}
+}
+
+// TestInteractivePresetAsksOnlyItsValues: Entra needs a tenant and a client ID; the
+// issuer, JWKS URL and audiences follow, so they are not asked.
+func TestInteractivePresetAsksOnlyItsValues(t *testing.T) {
+	res := runOnPTY(t, []string{"new", "ent", "--dry-run", "--dir", filepath.Join(t.TempDir(), "ent"), "--module", "ent", "--provider", "entra", "--port", "3002", "--resource", "https://mcp.example.com/mcp", "--scopes", "a"}, func(d *dialog) {
+		d.expect("Directory (tenant) ID")
+		d.answer("contoso.onmicrosoft.com")
+		d.expect("is not a tenant ID")
+		d.answer("72f988bf-86f1-41af-91ab-2d7cd011db47")
+		d.expect("Application (client) ID")
+		d.answer("6e74172b-be56-4843-9ff4-e66a39bb12e3")
+		d.expect("dry run: nothing was written")
+	})
+	if res.code != exitOK {
+		t.Fatalf("exit code %d, want %d; screen:\n%s", res.code, exitOK, res.screen)
+	}
+	for _, asked := range []string{"issuer", "JWKS URL"} {
+		if strings.Contains(res.screen, asked) {
+			t.Errorf("asked for the %s although the preset derives it; screen:\n%s", asked, res.screen)
+		}
+	}
+	got := res.specs[0]
+	if got.Issuer != "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0" ||
+		got.JWKSURL != "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys" ||
+		got.ClientID != "6e74172b-be56-4843-9ff4-e66a39bb12e3" {
 		t.Errorf("spec = %+v", got)
 	}
 }

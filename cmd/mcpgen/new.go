@@ -33,6 +33,8 @@ type newOptions struct {
 	force      bool
 	dryRun     bool
 	runtimeDir string
+	// Values provider presets need (generator.Preset.Params).
+	tenant, domain, realm, region, userPool, clientID string
 }
 
 func newNewCommand(a *app) *cobra.Command {
@@ -84,7 +86,13 @@ the environment (or a .env file) at start, so they can change without generating
 	f.StringVar(&o.module, "module", "", "Go module path of the generated project (default NAME)")
 	f.StringVar(&o.provider, "provider", "", "authorization provider preset: "+strings.Join(generator.Providers, " | ")+" (default "+defaultProvider+"; with --yes and no --issuer: dev)")
 	f.StringVar(&o.issuer, "issuer", "", "authorization server issuer URL (scalekit: your environment URL)")
-	f.StringVar(&o.jwksURL, "jwks-url", "", "JWKS URL (scalekit default: ISSUER/keys; generic: else AUTH_JWKS_URL is required at start)")
+	f.StringVar(&o.jwksURL, "jwks-url", "", "JWKS URL (default: the provider's, else discovered from the issuer's metadata at start)")
+	f.StringVar(&o.tenant, "tenant", "", "entra: directory (tenant) ID, a GUID")
+	f.StringVar(&o.domain, "domain", "", "auth0, okta, workos: your domain (acme.us.auth0.com); keycloak: its host")
+	f.StringVar(&o.realm, "realm", "", "keycloak: realm name")
+	f.StringVar(&o.userPool, "user-pool", "", "cognito: user pool ID (us-east-1_AbCdEf123)")
+	f.StringVar(&o.region, "region", "", "cognito: AWS region (default: the user pool ID's prefix)")
+	f.StringVar(&o.clientID, "client-id", "", "entra, cognito: application (client) ID tokens are issued to")
 	f.StringVar(&o.resource, "resource", "", "canonical URL of the MCP endpoint (default http://localhost:PORT/mcp)")
 	f.StringSliceVar(&o.scopes, "scopes", nil, "extra scopes_supported, comma-separated")
 	f.IntVar(&o.port, "port", 0, "port the server listens on (default 3002)")
@@ -119,6 +127,12 @@ func (o *newOptions) buildSpec(a *app, flags *pflag.FlagSet, args []string) (gen
 		JWKSURL:     o.jwksURL,
 		ResourceURL: o.resource,
 		Scopes:      cleanScopes(o.scopes),
+		Tenant:      o.tenant,
+		Domain:      o.domain,
+		Realm:       o.realm,
+		Region:      o.region,
+		UserPool:    o.userPool,
+		ClientID:    o.clientID,
 	}
 	if len(args) == 1 {
 		spec.Name = args[0]
@@ -163,7 +177,7 @@ func (o *newOptions) buildSpec(a *app, flags *pflag.FlagSet, args []string) (gen
 	if spec.Provider == "" {
 		spec.Provider = defaultProvider
 	}
-	if spec.Issuer == "" && spec.Provider != generator.ProviderDev {
+	if preset, _ := generator.LookupPreset(spec.Provider); spec.Issuer == "" && !preset.DerivesIssuer() {
 		return spec, usagef("missing --issuer: the generated server accepts only tokens from that issuer (%s)", issuerHint(spec.Provider))
 	}
 
@@ -235,6 +249,11 @@ func checkGiven(s generator.Spec, flags *pflag.FlagSet) error {
 	check(flags.Changed("jwks-url"), "--jwks-url", generator.ValidateURL(s.JWKSURL))
 	check(flags.Changed("resource"), "--resource", specProblem(s, "--resource"))
 	check(flags.Changed("port"), "--port", generator.ValidatePort(s.Port))
+	if preset, ok := generator.LookupPreset(s.Provider); ok {
+		for _, q := range preset.Params {
+			check(flags.Changed(q.Flag), "--"+q.Flag, q.Validate(*q.Field(&s)))
+		}
+	}
 	if flags.Changed("scopes") {
 		for _, sc := range s.Scopes {
 			check(true, "--scopes", generator.ValidateScope(sc))
@@ -263,7 +282,11 @@ func issuerHint(provider string) string {
 	if provider == generator.ProviderScalekit {
 		return "your Scalekit environment URL, such as https://YOUR-ENV.scalekit.dev"
 	}
-	return "the exact iss of your access tokens, such as https://auth.example.com"
+	example := "https://auth.example.com"
+	if p, ok := generator.LookupPreset(provider); ok && p.IssuerExample != "" {
+		example = p.IssuerExample
+	}
+	return "the exact iss of your access tokens, such as " + example
 }
 
 // specProblem returns what the generator's own Spec.Validate says about flag's value in
@@ -301,8 +324,14 @@ func requireNonInteractive(s generator.Spec) error {
 	if s.Name == "" {
 		missing = append(missing, "NAME")
 	}
-	if s.Issuer == "" && s.Provider != generator.ProviderDev {
+	preset, _ := generator.LookupPreset(s.Provider)
+	if s.Issuer == "" && !preset.DerivesIssuer() {
 		missing = append(missing, "--issuer")
+	}
+	for _, q := range preset.Params {
+		if *q.Field(&s) == "" && (!q.ForIssuer || s.Issuer == "") {
+			missing = append(missing, "--"+q.Flag)
+		}
 	}
 	if len(missing) == 0 {
 		return nil
@@ -331,13 +360,32 @@ func askMissing(p Prompter, s *generator.Spec, flags *pflag.FlagSet, nameDefault
 		}
 	}
 	if !flags.Changed("provider") {
-		s.Provider, err = p.Select("Authorization provider", generator.Providers, defaultProvider,
-			"scalekit: a Scalekit environment (SK_ENV_URL, JWKS at <env>/keys). generic: any OAuth 2.1 authorization server that issues JWT access tokens (AUTH_* settings). dev: the local authorization server of `mcpgen dev`, for development only.")
+		// A preset that cannot serve (google) is not offered; the help says why.
+		var options, help []string
+		for _, pr := range generator.Presets {
+			if pr.Unsupported == "" {
+				options = append(options, pr.Name)
+			}
+			help = append(help, pr.Name+": "+pr.Summary+".")
+		}
+		s.Provider, err = p.Select("Authorization provider", options, defaultProvider, strings.Join(help, " "))
 		if err != nil {
 			return err
 		}
 	}
-	if !flags.Changed("issuer") && s.Provider != generator.ProviderDev {
+	// Only what the preset needs is asked; the issuer and JWKS URL follow from it.
+	preset, _ := generator.LookupPreset(s.Provider)
+	for _, q := range preset.Params {
+		field := q.Field(s)
+		if flags.Changed(q.Flag) || (q.ForIssuer && flags.Changed("issuer")) {
+			continue
+		}
+		*field, err = p.Input(q.Prompt, "", q.Help, q.Validate)
+		if err != nil {
+			return err
+		}
+	}
+	if !flags.Changed("issuer") && !preset.DerivesIssuer() {
 		msg := "Authorization server issuer URL"
 		if s.Provider == generator.ProviderScalekit {
 			msg = "Scalekit environment URL"
@@ -348,11 +396,11 @@ func askMissing(p Prompter, s *generator.Spec, flags *pflag.FlagSet, nameDefault
 			return err
 		}
 	}
-	// Scalekit's JWKS URL follows from the environment URL; a generic server does not
-	// discover it, so ask (an empty answer leaves AUTH_JWKS_URL to set at start).
+	// Presets know their JWKS URL; a generic server discovers it from the issuer's
+	// metadata at start unless one is given here.
 	if !flags.Changed("jwks-url") && s.Provider == generator.ProviderGeneric {
 		s.JWKSURL, err = p.Input("JWKS URL (optional)", "",
-			"Where the authorization server publishes its signing keys: jwks_uri in its metadata. Leave empty to set AUTH_JWKS_URL when the server starts.",
+			"Where the authorization server publishes its signing keys: jwks_uri in its metadata. Leave empty to discover it from the issuer's metadata when the server starts.",
 			func(v string) error {
 				if v == "" {
 					return nil
@@ -551,9 +599,6 @@ func printNextSteps(w io.Writer, dir string, s generator.Spec, n int, replaced [
 		return
 	}
 	fmt.Fprintf(w, "  cd %s\n", shellQuote(dir))
-	if s.JWKSURL == "" {
-		fmt.Fprintf(w, "  export AUTH_JWKS_URL=...   # required: your authorization server's jwks_uri\n")
-	}
 	fmt.Fprintf(w, "  go test ./...   # auth and tool tests against an in-process token issuer\n")
 	fmt.Fprintf(w, "  go run .        # serves %s\n", s.ResourceURL)
 	fmt.Fprintf(w, "\nthe server reads its settings from the environment or a .env file at start\n")

@@ -92,7 +92,8 @@ func (p *surveyPrompter) Input(msg, def, help string, validate func(string) erro
 // Select implements Prompter.
 func (p *surveyPrompter) Select(msg string, options []string, def, help string) (string, error) {
 	var answer string
-	q := &survey.Select{Message: msg, Options: options, Default: def, Help: help}
+	// Every option on one page: a list that scrolls hides choices from the user.
+	q := &survey.Select{Message: msg, Options: options, Default: def, Help: help, PageSize: len(options)}
 	if err := p.ask(q, &answer); err != nil {
 		return "", err
 	}

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -51,13 +52,11 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	// The key set refreshes itself until ctx ends. An authorization server that is down
-	// now is not fatal: requests get 503 and /ready reports "not ready" until keys load.
-	keys, err := auth.NewRemoteJWKS(ctx, cfg.JWKSURL, auth.JWKSOptions{Logger: logger})
+	validator, ready, err := newValidator(ctx, cfg, logger)
 	if err != nil {
-		return fmt.Errorf("set up the key set from %s: %w", cfg.JWKSURL, err)
+		return err
 	}
-	handler, err := newHandler(cfg, keys, logger)
+	handler, err := newHandler(cfg, validator, ready, logger)
 	if err != nil {
 		return err
 	}
@@ -66,19 +65,64 @@ func run() error {
 	return httpserver.Run(ctx, srv, shutdownTimeout, logger)
 }
 
-// newHandler wires the HTTP surface: the protected MCP endpoint, the public metadata
-// and the health probes. Tests call it with an in-process issuer's keys.
-func newHandler(cfg config.Config, keys auth.KeySet, logger *slog.Logger) (http.Handler, error) {
-	validator, err := auth.NewValidator(auth.ValidatorConfig{
-		Issuers:   cfg.Issuers,
-		Audiences: cfg.Audiences,
-		// A client repeating its token skips the signature check until the token expires
-		// or its key leaves the JWKS. Set 0 to verify every request from scratch.
-		CacheEntries: auth.DefaultCacheEntries,
-	}, keys)
+// discoveryTimeout bounds the search for the issuer's metadata at start.
+const discoveryTimeout = 10 * time.Second
+
+// newValidator sets up token validation; ready reports whether tokens can be checked yet.
+// JWT access tokens are checked with the issuer's keys, from AUTH_JWKS_URL or else from
+// the jwks_uri of the issuer's metadata, found now: a server that cannot find its keys
+// stops with a clear error instead of refusing every request.
+func newValidator(ctx context.Context, cfg config.Config, logger *slog.Logger) (validator auth.TokenValidator, ready func() bool, err error) {
+	jwksURL := cfg.JWKSURL
+	if jwksURL == "" {
+		meta, err := discover(ctx, cfg.Issuers[0])
+		if err == nil && meta.JWKSURI == "" {
+			err = errors.New("its metadata has no jwks_uri")
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("find the signing keys: %w; set AUTH_JWKS_URL to the JWKS URL to skip discovery", err)
+		}
+		jwksURL = meta.JWKSURI
+	}
+	// The key set refreshes itself until ctx ends. An authorization server that is down
+	// now is not fatal: requests get 503 and /ready reports "not ready" until keys load.
+	keys, err := auth.NewRemoteJWKS(ctx, jwksURL, auth.JWKSOptions{Logger: logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("set up the key set from %s: %w", jwksURL, err)
+	}
+	validator, err = jwtValidator(cfg, keys)
+	return validator, keys.Ready, err
+}
+
+// discover reads the metadata of the issuer (RFC 8414, else OpenID Connect discovery),
+// refusing a document that names another issuer.
+func discover(ctx context.Context, issuer string) (*auth.AuthorizationServerMetadata, error) {
+	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
+	defer cancel()
+	meta, err := auth.Discover(ctx, issuer, auth.DiscoveryOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("AUTH_ISSUER %s: %w", issuer, err)
+	}
+	return meta, nil
+}
+
+// jwtValidator checks JWT access tokens with keys, following the provider's conventions
+// in config. Tests call it with an in-process issuer's keys.
+func jwtValidator(cfg config.Config, keys auth.KeySet) (auth.TokenValidator, error) {
+	vc := cfg.ValidatorConfig()
+	// A client repeating its token skips the signature check until the token expires or
+	// its key leaves the JWKS. Set 0 to verify every request from scratch.
+	vc.CacheEntries = auth.DefaultCacheEntries
+	validator, err := auth.NewValidator(vc, keys)
 	if err != nil {
 		return nil, fmt.Errorf("set up token validation: %w", err)
 	}
+	return validator, nil
+}
+
+// newHandler wires the HTTP surface: the protected MCP endpoint, the public metadata
+// and the health probes; /ready asks ready.
+func newHandler(cfg config.Config, validator auth.TokenValidator, ready func() bool, logger *slog.Logger) (http.Handler, error) {
 	protect, err := middleware.Protect(middleware.Config{
 		Logger:         logger,
 		ResourceURL:    cfg.ResourceURL,
@@ -96,7 +140,7 @@ func newHandler(cfg config.Config, keys auth.KeySet, logger *slog.Logger) (http.
 		return nil, err
 	}
 	mux.Handle("/health", health.Handler())
-	mux.Handle("/ready", health.Ready(keys.Ready))
+	mux.Handle("/ready", health.Ready(ready))
 	return middleware.Log(logger)(mux), nil
 }
 

@@ -19,10 +19,12 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mcpgen/mcpgen/runtime/auth"
 	"github.com/mcpgen/mcpgen/runtime/authtest"
 	"github.com/mcpgen/mcpgen/runtime/envconfig"
 
 	"example.com/greeting-server/internal/config"
+	"example.com/greeting-server/internal/middleware"
 	"example.com/greeting-server/internal/tools"
 )
 
@@ -42,19 +44,18 @@ func newTestServer(t *testing.T) *testServer {
 	ts := &testServer{URL: base, MCPURL: base + "/mcp"}
 	ts.Issuer = authtest.NewIssuer(t, authtest.WithAudience(ts.MCPURL))
 
-	env := map[string]string{
+	cfg := loadConfig(t, map[string]string{
 		"MCP_RESOURCE_URL": ts.MCPURL,
 		"AUTH_ISSUER":      ts.Issuer.URL,
 		"AUTH_JWKS_URL":    ts.Issuer.JWKSURL,
-	}
-	cfg, err := config.FromEnv(envconfig.New(func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	}))
+		"AUTH_AUDIENCE":    ts.MCPURL,
+	})
+	keys := ts.Issuer.KeySet()
+	validator, err := jwtValidator(cfg, keys)
 	if err != nil {
-		t.Fatalf("config: %v", err)
+		t.Fatal(err)
 	}
-	handler, err := newHandler(cfg, ts.Issuer.KeySet(), slog.New(slog.DiscardHandler))
+	handler, err := newHandler(cfg, validator, keys.Ready, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("newHandler: %v", err)
 	}
@@ -64,9 +65,22 @@ func newTestServer(t *testing.T) *testServer {
 	return ts
 }
 
+// loadConfig reads the configuration from env, as the server reads its environment.
+func loadConfig(t *testing.T, env map[string]string) config.Config {
+	t.Helper()
+	cfg, err := config.FromEnv(envconfig.New(func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}))
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return cfg
+}
+
 // token mints an access token for this server carrying scopes.
 func (ts *testServer) token(scopes ...string) string {
-	return ts.Issuer.Mint(authtest.Claims{"scope": strings.Join(scopes, " ")})
+	return ts.Issuer.Mint(providerClaims(scopes))
 }
 
 // callTool posts a raw tools/call request, as an MCP client would, with an optional token.
@@ -137,10 +151,9 @@ func TestNoTokenGets401WithChallenge(t *testing.T) {
 
 func TestWrongAudienceGets401(t *testing.T) {
 	ts := newTestServer(t)
-	token := ts.Issuer.Mint(authtest.Claims{
-		"aud":   "https://other.example.com/mcp",
-		"scope": strings.Join(toolScopes(), " "),
-	})
+	claims := providerClaims(toolScopes())
+	claims["aud"] = "https://other.example.com/mcp"
+	token := ts.Issuer.Mint(claims)
 	res := ts.callTool(t, token, "greet_user")
 
 	if res.StatusCode != http.StatusUnauthorized {
@@ -318,5 +331,62 @@ func TestHealth(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK || string(body) != `{"status":"healthy"}` {
 		t.Errorf("GET /health = %d %s, want 200 {\"status\":\"healthy\"}", res.StatusCode, body)
+	}
+}
+
+// providerCase is a token shaped like the identity provider's, and what the server must
+// make of it: the status, and for an accepted token the principal tools see.
+type providerCase struct {
+	name   string
+	header map[string]any  // JOSE header parameters to add or change (authtest.Omit removes)
+	claims authtest.Claims // the token's claims; authtest's defaults fill the rest
+	status int             // http.StatusOK when the token is accepted
+	want   auth.Principal  // Subject, ClientID, Organization and Scopes of an accepted token
+}
+
+// checkProviderTokens feeds each case's token through the server's auth chain, configured
+// from env as in production (config, token validation and the /mcp middleware), and
+// checks the answer and the principal.
+func checkProviderTokens(t *testing.T, env map[string]string, cases []providerCase) {
+	t.Helper()
+	iss := authtest.NewIssuer(t)
+	cfg := loadConfig(t, env)
+	validator, err := jwtValidator(cfg, iss.KeySet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen *auth.Principal
+	protect, err := middleware.Protect(middleware.Config{
+		Logger:      slog.New(slog.DiscardHandler),
+		ResourceURL: cfg.ResourceURL,
+		Validator:   validator,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen, _ = auth.FromContext(r.Context())
+	}))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			seen = nil
+			req := httptest.NewRequest(http.MethodGet, cfg.ResourceURL, nil)
+			req.Header.Set("Authorization", "Bearer "+iss.MintWithHeader(tc.header, tc.claims))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("status = %d, want %d (%s)", rec.Code, tc.status, rec.Header().Get("WWW-Authenticate"))
+			}
+			if tc.status != http.StatusOK {
+				return
+			}
+			if seen == nil {
+				t.Fatal("accepted, but the handler saw no principal")
+			}
+			got := auth.Principal{Subject: seen.Subject, ClientID: seen.ClientID, Organization: seen.Organization, Scopes: seen.Scopes}
+			if got.Subject != tc.want.Subject || got.ClientID != tc.want.ClientID || got.Organization != tc.want.Organization || !slices.Equal(got.Scopes, tc.want.Scopes) {
+				t.Errorf("principal = %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }

@@ -28,11 +28,14 @@ func TestDefaults(t *testing.T) {
 	if cfg.ResourceURL != defaultResourceURL {
 		t.Errorf("ResourceURL = %q, want %q", cfg.ResourceURL, defaultResourceURL)
 	}
-	if !slices.Equal(cfg.Issuers, []string{defaultIssuer}) {
-		t.Errorf("Issuers = %v, want [%s]", cfg.Issuers, defaultIssuer)
+	if len(cfg.Issuers) == 0 || cfg.Issuers[0] != defaultIssuer {
+		t.Errorf("Issuers = %v, want %s first", cfg.Issuers, defaultIssuer)
 	}
 	if !slices.Equal(cfg.Audiences, []string{defaultResourceURL}) {
 		t.Errorf("Audiences = %v, want the resource URL", cfg.Audiences)
+	}
+	if cfg.JWKSURL != defaultJWKSURL {
+		t.Errorf("JWKSURL = %q, want %q", cfg.JWKSURL, defaultJWKSURL)
 	}
 	if !slices.Equal(cfg.AuthorizationServers, []string{defaultIssuer}) {
 		t.Errorf("AuthorizationServers = %v, want the issuer", cfg.AuthorizationServers)

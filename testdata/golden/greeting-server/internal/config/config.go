@@ -26,6 +26,18 @@ const (
 	defaultJWKSURL     = "https://example.scalekit.dev/keys"
 )
 
+// How Scalekit access tokens look, fixed when the project was generated: which
+// claims carry scopes and the organization, and what a token must say to be an access
+// token for this server. See https://docs.scalekit.com/authenticate/mcp/quickstart/.
+var (
+	scopeClaims        = []string{"scope", "scopes"}
+	organizationClaims = []string{"oid"}
+	requiredClaims     = map[string]string{}
+)
+
+// audienceFromClientID accepts a token without aud whose client_id is an accepted audience.
+const audienceFromClientID = false
+
 // Config is the validated configuration of the server.
 type Config struct {
 	Host           string     // listen address
@@ -43,6 +55,18 @@ type Config struct {
 	// ProvidedMetadata is the protected resource metadata given as JSON in
 	// PROTECTED_RESOURCE_METADATA, served as given; nil when the server builds its own.
 	ProvidedMetadata *auth.ProtectedResourceMetadata
+}
+
+// ValidatorConfig says which JWT access tokens the server accepts.
+func (c Config) ValidatorConfig() auth.ValidatorConfig {
+	return auth.ValidatorConfig{
+		Issuers:              c.Issuers,
+		Audiences:            c.Audiences,
+		ScopeClaims:          scopeClaims,
+		OrganizationClaims:   organizationClaims,
+		RequiredClaims:       requiredClaims,
+		AudienceFromClientID: audienceFromClientID,
+	}
 }
 
 // Addr is the address to listen on.

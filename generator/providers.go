@@ -1,0 +1,352 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Preset is what mcpgen knows about one identity provider: how its issuer and JWKS URL
+// are formed, which claims its access tokens use for scopes and the organization, how
+// their audience looks, and which values the user must supply. It is the one place such
+// knowledge lives; the README section and the token fixtures of each preset are its
+// templates (templates/provider/<name>.md.tmpl and <name>_test.go.tmpl).
+type Preset struct {
+	Name    string // the --provider value
+	Title   string // product name, for docs and prompts
+	Summary string // one line shown when choosing a provider
+	Docs    string // the provider documentation the token fixtures follow
+	// Unsupported, when set, says why the provider cannot be the authorization server
+	// of an MCP server and what to use instead; generation refuses it.
+	Unsupported string
+	// Params are the values the user supplies, asked in this order.
+	Params []Param
+	// IssuerExample is an issuer of this provider, shown in help and messages.
+	IssuerExample string
+
+	issuer    func(Spec) string          // derives the issuer from Params; nil: --issuer is asked
+	jwks      func(issuer string) string // the JWKS URL for issuer; nil or "": discovered at start
+	audiences func(Spec) []string        // accepted aud values; nil: the resource URL
+
+	ScopeClaims          []string          // claims carrying scopes; nil: every claim the runtime knows
+	OrganizationClaims   []string          // claims naming the tenant/organization; nil: runtime default
+	RequiredClaims       map[string]string // claims a token must carry with these values
+	AudienceFromClientID bool              // tokens have no aud; client_id stands in (Cognito)
+	// EntraIssuers: the generated config also accepts the tenant's v1.0 issuer
+	// (https://sts.windows.net/<tenant>/) next to the configured v2.0 one.
+	EntraIssuers bool
+	// Introspection: the provider offers RFC 7662 introspection, so the generated server
+	// can validate opaque tokens (AUTH_TOKEN_FORMAT=opaque).
+	Introspection bool
+}
+
+// Param is one value a preset needs from the user, set by a `mcpgen new` flag.
+type Param struct {
+	Flag   string // flag name without dashes: "tenant"
+	Prompt string
+	Help   string
+	// ForIssuer: the value only serves to derive the issuer, so it is not needed when
+	// --issuer is given.
+	ForIssuer bool
+	Validate  func(string) error
+	field     func(*Spec) *string
+}
+
+// Field returns the Spec field the parameter sets.
+func (p Param) Field(s *Spec) *string { return p.field(s) }
+
+// Provider presets understood by the generator.
+const (
+	ProviderScalekit = "scalekit"
+	ProviderAuth0    = "auth0"
+	ProviderOkta     = "okta"
+	ProviderKeycloak = "keycloak"
+	ProviderEntra    = "entra"
+	ProviderCognito  = "cognito"
+	ProviderWorkOS   = "workos"
+	ProviderGoogle   = "google"
+	ProviderGeneric  = "generic"
+	// ProviderDev trusts the local authorization server of `mcpgen dev` (issuer
+	// http://127.0.0.1:PORT+1 by default): a server that runs and can be called with no
+	// account anywhere. For development only; switch to a real provider to deploy.
+	ProviderDev = "dev"
+)
+
+var (
+	guidRE     = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	hostRE     = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$`)
+	realmRE    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,255}$`)
+	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	userPoolRE = regexp.MustCompile(`^([a-z]{2}(-[a-z]+)+-[0-9])_[A-Za-z0-9]+$`)
+	clientIDRE = regexp.MustCompile(`^[!-~]{1,255}$`)
+)
+
+func validateHost(what string) func(string) error {
+	return func(v string) error {
+		if !hostRE.MatchString(v) {
+			return fmt.Errorf("%q is not a %s: give the host name only, such as %s (no https://, no path)", v, what, hostExample[what])
+		}
+		return nil
+	}
+}
+
+var hostExample = map[string]string{
+	"Auth0 domain":   "acme.us.auth0.com",
+	"Okta domain":    "acme.okta.com",
+	"Keycloak host":  "sso.example.com",
+	"AuthKit domain": "acme-42.authkit.app",
+}
+
+func validateRE(re *regexp.Regexp, msg string) func(string) error {
+	return func(v string) error {
+		if !re.MatchString(v) {
+			return fmt.Errorf("%q is not %s", v, msg)
+		}
+		return nil
+	}
+}
+
+func domainParam(what, help string) Param {
+	return Param{Flag: "domain", Prompt: what, Help: help, ForIssuer: true,
+		Validate: validateHost(what), field: func(s *Spec) *string { return &s.Domain }}
+}
+
+func clientIDParam(help string) Param {
+	return Param{Flag: "client-id", Prompt: "Application (client) ID", Help: help,
+		Validate: validateRE(clientIDRE, "a client id: printable ASCII without spaces"),
+		field:    func(s *Spec) *string { return &s.ClientID }}
+}
+
+// trimSlash is the issuer without its terminating slash, to append paths to.
+func trimSlash(issuer string) string { return strings.TrimSuffix(issuer, "/") }
+
+// Presets lists every provider preset in the order the CLI offers them.
+var Presets = []Preset{
+	{
+		Name: ProviderScalekit, Title: "Scalekit",
+		Summary:       "a Scalekit environment (SK_ENV_URL, JWKS at <env>/keys)",
+		Docs:          "https://docs.scalekit.com/authenticate/mcp/quickstart/",
+		IssuerExample: "https://YOUR-ENV.scalekit.dev",
+		jwks:          func(iss string) string { return trimSlash(iss) + "/keys" },
+		// MCP tokens carry scope (string), M2M tokens scopes (array); the organization is oid.
+		ScopeClaims:        []string{"scope", "scopes"},
+		OrganizationClaims: []string{"oid"},
+	},
+	{
+		Name: ProviderAuth0, Title: "Auth0",
+		Summary:       "an Auth0 tenant: an API whose identifier is this server's URL",
+		Docs:          "https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles",
+		IssuerExample: "https://acme.us.auth0.com/",
+		Params: []Param{domainParam("Auth0 domain",
+			"Your tenant's domain (or custom domain), such as acme.us.auth0.com; the issuer is https://DOMAIN/.")},
+		issuer: func(s Spec) string { return "https://" + s.Domain + "/" },
+		jwks:   func(iss string) string { return trimSlash(iss) + "/.well-known/jwks.json" },
+		// scope holds the granted scopes; permissions holds RBAC permissions when the API
+		// enables "Add Permissions in the Access Token". org_id is Auth0 Organizations.
+		ScopeClaims:        []string{"scope", "permissions"},
+		OrganizationClaims: []string{"org_id"},
+	},
+	{
+		Name: ProviderOkta, Title: "Okta",
+		Summary:       "an Okta custom authorization server (default: /oauth2/default)",
+		Docs:          "https://developer.okta.com/docs/guides/validate-access-tokens/go/main/",
+		IssuerExample: "https://acme.okta.com/oauth2/default",
+		Params: []Param{domainParam("Okta domain",
+			"Your Okta domain, such as acme.okta.com; the issuer is https://DOMAIN/oauth2/default (pass --issuer for another authorization server).")},
+		issuer:             func(s Spec) string { return "https://" + s.Domain + "/oauth2/default" },
+		jwks:               func(iss string) string { return trimSlash(iss) + "/v1/keys" },
+		ScopeClaims:        []string{"scp"},
+		OrganizationClaims: []string{},
+		Introspection:      true,
+	},
+	{
+		Name: ProviderKeycloak, Title: "Keycloak",
+		Summary:       "a Keycloak realm (issuer https://HOST/realms/REALM)",
+		Docs:          "https://www.keycloak.org/docs/latest/server_admin/#_oidc_token_and_saml_assertion_mappings",
+		IssuerExample: "https://sso.example.com/realms/acme",
+		Params: []Param{
+			domainParam("Keycloak host", "The host (and port) Keycloak is served on, such as sso.example.com."),
+			{Flag: "realm", Prompt: "Keycloak realm", Help: "The realm that issues the tokens, such as acme.", ForIssuer: true,
+				Validate: validateRE(realmRE, "a realm name: letters, digits, '.', '_' and '-'"),
+				field:    func(s *Spec) *string { return &s.Realm }},
+		},
+		issuer:             func(s Spec) string { return "https://" + s.Domain + "/realms/" + s.Realm },
+		jwks:               func(iss string) string { return trimSlash(iss) + "/protocol/openid-connect/certs" },
+		ScopeClaims:        []string{"scope"},
+		OrganizationClaims: []string{},
+		Introspection:      true,
+	},
+	{
+		Name: ProviderEntra, Title: "Microsoft Entra ID",
+		Summary:       "a Microsoft Entra ID tenant: an app registration that exposes an API",
+		Docs:          "https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference",
+		IssuerExample: "https://login.microsoftonline.com/TENANT-ID/v2.0",
+		Params: []Param{
+			{Flag: "tenant", Prompt: "Directory (tenant) ID", ForIssuer: true,
+				Help:     "The tenant's GUID (Entra admin center > Overview); tokens carry it in iss and tid, so a domain name does not work here.",
+				Validate: validateRE(guidRE, "a tenant ID: a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47"),
+				field:    func(s *Spec) *string { return &s.Tenant }},
+			clientIDParam("The Application (client) ID of the app registration that exposes this server's API: v2.0 tokens carry it as aud, v1.0 tokens carry api://CLIENT-ID."),
+		},
+		issuer: func(s Spec) string { return "https://login.microsoftonline.com/" + s.Tenant + "/v2.0" },
+		jwks: func(iss string) string {
+			if base, ok := strings.CutSuffix(iss, "/v2.0"); ok {
+				return base + "/discovery/v2.0/keys"
+			}
+			return ""
+		},
+		audiences: func(s Spec) []string { return []string{s.ClientID, "api://" + s.ClientID} },
+		// scp holds delegated permissions (space-separated), roles the app roles of
+		// app-only tokens; tid is the tenant, oid the user's object id.
+		ScopeClaims:        []string{"scp", "roles"},
+		OrganizationClaims: []string{"tid"},
+		EntraIssuers:       true,
+	},
+	{
+		Name: ProviderCognito, Title: "Amazon Cognito",
+		Summary:       "an Amazon Cognito user pool (access tokens carry client_id, not aud)",
+		Docs:          "https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html",
+		IssuerExample: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123",
+		Params: []Param{
+			{Flag: "user-pool", Prompt: "User pool ID", ForIssuer: true,
+				Help:     "The user pool ID, such as us-east-1_AbCdEf123; its prefix is the region.",
+				Validate: validateRE(userPoolRE, "a user pool ID such as us-east-1_AbCdEf123"),
+				field:    func(s *Spec) *string { return &s.UserPool }},
+			clientIDParam("The app client ID MCP clients get tokens through: Cognito access tokens name it in client_id and have no aud."),
+		},
+		issuer: func(s Spec) string {
+			return "https://cognito-idp." + s.Region + ".amazonaws.com/" + s.UserPool
+		},
+		jwks:                 func(iss string) string { return trimSlash(iss) + "/.well-known/jwks.json" },
+		audiences:            func(s Spec) []string { return []string{s.ClientID} },
+		ScopeClaims:          []string{"scope"},
+		OrganizationClaims:   []string{},
+		RequiredClaims:       map[string]string{"token_use": "access"},
+		AudienceFromClientID: true,
+	},
+	{
+		Name: ProviderWorkOS, Title: "WorkOS AuthKit",
+		Summary:       "WorkOS AuthKit (MCP auth with DCR or CIMD)",
+		Docs:          "https://workos.com/docs/authkit/mcp",
+		IssuerExample: "https://acme-42.authkit.app",
+		Params: []Param{domainParam("AuthKit domain",
+			"Your AuthKit domain (WorkOS dashboard > Domains), such as acme-42.authkit.app.")},
+		issuer:             func(s Spec) string { return "https://" + s.Domain },
+		jwks:               func(iss string) string { return trimSlash(iss) + "/oauth2/jwks" },
+		ScopeClaims:        []string{"scope", "permissions"},
+		OrganizationClaims: []string{"org_id"},
+	},
+	{
+		Name: ProviderGoogle, Title: "Google",
+		Summary: "not supported: Google cannot issue access tokens for your own API",
+		Unsupported: "Google cannot be the authorization server of an MCP server: the access tokens it " +
+			"issues are opaque and meant for Google APIs (no JWT access tokens for your own API, no " +
+			"RFC 7662 introspection, no resource indicators), it offers no dynamic client " +
+			"registration, and its ID tokens are not access tokens. Keep Google as the sign-in: use " +
+			"an authorization server that federates it (auth0, workos, keycloak, entra or cognito) " +
+			"and choose that preset",
+	},
+	{
+		Name: ProviderGeneric, Title: "your authorization server",
+		Summary:       "any OAuth 2.1 authorization server issuing JWT access tokens (AUTH_* settings; JWKS discovered from the issuer)",
+		Docs:          "https://datatracker.ietf.org/doc/html/rfc9068",
+		IssuerExample: "https://auth.example.com",
+		Introspection: true,
+	},
+	{
+		Name: ProviderDev, Title: "the mcpgen dev authorization server",
+		Summary:       "the local authorization server of `mcpgen dev`, for development only",
+		Docs:          "https://datatracker.ietf.org/doc/html/rfc9068",
+		IssuerExample: "http://127.0.0.1:3003",
+		issuer:        func(s Spec) string { return DevIssuer(s.Port) },
+		jwks:          func(iss string) string { return trimSlash(iss) + DevJWKSPath },
+	},
+}
+
+// Providers lists the provider preset names in the order the CLI offers them.
+var Providers = func() []string {
+	names := make([]string, len(Presets))
+	for i, p := range Presets {
+		names[i] = p.Name
+	}
+	return names
+}()
+
+// LookupPreset returns the preset called name.
+func LookupPreset(name string) (Preset, bool) {
+	for _, p := range Presets {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Preset{}, false
+}
+
+// ValidateProvider checks a provider preset name, and refuses a preset that cannot serve
+// (saying why and what to use instead).
+func ValidateProvider(name string) error {
+	p, ok := LookupPreset(name)
+	switch {
+	case name == "":
+		return fmt.Errorf("a provider is required: %s", strings.Join(Providers, ", "))
+	case !ok:
+		return fmt.Errorf("unknown provider %q: use one of %s", name, strings.Join(Providers, ", "))
+	case p.Unsupported != "":
+		return errors.New(p.Unsupported)
+	}
+	return nil
+}
+
+// DerivesIssuer reports whether the preset can build the issuer from its Params.
+func (p Preset) DerivesIssuer() bool { return p.issuer != nil }
+
+// applyDefaults fills what the preset derives: region from the user pool, the issuer
+// from the params, the JWKS URL from the issuer.
+func (p Preset) applyDefaults(s *Spec) {
+	if s.Region == "" && s.UserPool != "" {
+		if m := userPoolRE.FindStringSubmatch(s.UserPool); m != nil {
+			s.Region = m[1]
+		}
+	}
+	if s.Issuer == "" && p.issuer != nil && p.paramsForIssuerGiven(*s) {
+		s.Issuer = p.issuer(*s)
+	}
+	if s.JWKSURL == "" && p.jwks != nil && s.Issuer != "" {
+		s.JWKSURL = p.jwks(s.Issuer)
+	}
+}
+
+func (p Preset) paramsForIssuerGiven(s Spec) bool {
+	for _, q := range p.Params {
+		if q.ForIssuer && *q.field(&s) == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// validate reports the preset's problems with s: every param that is needed and
+// missing, and every param given with a bad value.
+func (p Preset) validate(s Spec) []Problem {
+	var probs []Problem
+	for _, q := range p.Params {
+		v := *q.field(&s)
+		switch {
+		case v != "":
+			if err := q.Validate(v); err != nil {
+				probs = append(probs, Problem{Flag: "--" + q.Flag, Message: err.Error()})
+			}
+		case !q.ForIssuer || s.Issuer == "":
+			probs = append(probs, Problem{Flag: "--" + q.Flag, Message: fmt.Sprintf("is required for the %s provider: %s", p.Name, q.Help)})
+		}
+	}
+	if s.Region != "" {
+		if err := validateRE(regionRE, "an AWS region such as us-east-1")(s.Region); err != nil {
+			probs = append(probs, Problem{Flag: "--region", Message: err.Error()})
+		} else if m := userPoolRE.FindStringSubmatch(s.UserPool); m != nil && m[1] != s.Region {
+			probs = append(probs, Problem{Flag: "--region", Message: fmt.Sprintf("%q does not match the region of user pool %s (%s)", s.Region, s.UserPool, m[1])})
+		}
+	}
+	return probs
+}

@@ -1,0 +1,230 @@
+package generator
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mcpgen/mcpgen/templates"
+)
+
+// providerGoldenDir holds, per preset, the files that differ between presets.
+const providerGoldenDir = "../testdata/golden/providers"
+
+// presetGoldenFiles are the distinctive files of a preset project.
+var presetGoldenFiles = []string{".env.example", "README.md", "internal/config/config.go", ProviderTestFile}
+
+// presetSpec is a project for preset, with the values its users would give.
+func presetSpec(preset string) Spec {
+	s := Spec{
+		Name:        preset + "-server",
+		Module:      "example.com/" + preset + "-server",
+		Provider:    preset,
+		ResourceURL: "https://mcp.example.com/mcp",
+		Runtime:     RuntimeRef{Version: DevelVersion, ReplaceDir: "../../../.."},
+	}
+	switch preset {
+	case ProviderScalekit:
+		s.Issuer = "https://acme.scalekit.dev"
+	case ProviderAuth0, ProviderOkta:
+		s.Domain = "acme." + map[string]string{ProviderAuth0: "us.auth0.com", ProviderOkta: "okta.com"}[preset]
+	case ProviderKeycloak:
+		s.Domain, s.Realm = "sso.example.com", "acme"
+	case ProviderEntra:
+		s.Tenant, s.ClientID = "72f988bf-86f1-41af-91ab-2d7cd011db47", "6e74172b-be56-4843-9ff4-e66a39bb12e3"
+	case ProviderCognito:
+		s.UserPool, s.ClientID = "us-east-1_AbCdEf123", "1example23456789"
+	case ProviderWorkOS:
+		s.Domain = "acme-42.authkit.app"
+	case ProviderGeneric:
+		s.Issuer = "https://auth.example.com"
+	}
+	s.ApplyDefaults()
+	return s
+}
+
+// supportedPresets are the presets a project can be generated for.
+func supportedPresets() []Preset {
+	var out []Preset
+	for _, p := range Presets {
+		if p.Unsupported == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestGoldenProviders(t *testing.T) {
+	for _, p := range supportedPresets() {
+		t.Run(p.Name, func(t *testing.T) {
+			files, err := Render(presetSpec(p.Name))
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			dir := filepath.Join(providerGoldenDir, p.Name)
+			for _, f := range files {
+				if !slices.Contains(presetGoldenFiles, f.Path) {
+					continue
+				}
+				path := filepath.Join(dir, filepath.FromSlash(f.Path))
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Errorf("%s: %v (run go test ./generator -run TestGoldenProviders -update)", path, err)
+					continue
+				}
+				if !bytes.Equal(f.Data, want) {
+					t.Errorf("%s differs from the golden file (run go test ./generator -update to accept):\n%s", path, firstDiff(want, f.Data))
+				}
+			}
+		})
+	}
+}
+
+// TestBuildPresetProjects generates a project for every preset the greeting golden,
+// TestBuildGenericProject and the dev e2e test do not cover, and vets and tests it (which
+// compiles every package). They run one after the other in one test: they share the
+// build cache, and the machine has few cores.
+func TestBuildPresetProjects(t *testing.T) {
+	t.Parallel()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range supportedPresets() {
+		if p.Name == ProviderScalekit || p.Name == ProviderGeneric || p.Name == ProviderDev {
+			continue
+		}
+		t.Run(p.Name, func(t *testing.T) {
+			s := presetSpec(p.Name)
+			s.Runtime.ReplaceDir = root
+			files, err := Render(s)
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			dir := filepath.Join(t.TempDir(), s.Name)
+			if err := Write(dir, files, WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			runGo(t, dir, []string{"vet", "./..."}, []string{"test", "-count=1", "./..."})
+		})
+	}
+}
+
+// TestPresetTemplates: every preset that can be generated has its README section and
+// token fixtures, and the fixtures cite the provider documentation.
+func TestPresetTemplates(t *testing.T) {
+	tmpl, err := templates.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range supportedPresets() {
+		for _, name := range []string{providerDir + p.Name + ".md" + tmplExt, providerDir + p.Name + "_test.go" + tmplExt} {
+			if tmpl.Lookup(name) == nil {
+				t.Errorf("preset %s: no template %s", p.Name, name)
+			}
+		}
+		files, err := Render(presetSpec(p.Name))
+		if err != nil {
+			t.Fatalf("%s: Render: %v", p.Name, err)
+		}
+		for _, f := range files {
+			if f.Path == ProviderTestFile && !strings.Contains(string(f.Data), "https://") {
+				t.Errorf("preset %s: the token fixtures cite no documentation", p.Name)
+			}
+		}
+	}
+}
+
+func TestPresetDerivesSettings(t *testing.T) {
+	for _, tc := range []struct {
+		preset            string
+		issuer, jwks      string
+		audiences         []string
+		params            []string // flags the preset asks for
+		envHas, envHasnot string
+	}{
+		{ProviderAuth0, "https://acme.us.auth0.com/", "https://acme.us.auth0.com/.well-known/jwks.json", nil, []string{"domain"}, "", "AUTH_TOKEN_FORMAT"},
+		{ProviderOkta, "https://acme.okta.com/oauth2/default", "https://acme.okta.com/oauth2/default/v1/keys", nil, []string{"domain"}, "AUTH_INTROSPECTION_URL", ""},
+		{ProviderKeycloak, "https://sso.example.com/realms/acme", "https://sso.example.com/realms/acme/protocol/openid-connect/certs", nil, []string{"domain", "realm"}, "AUTH_TOKEN_FORMAT", ""},
+		{ProviderEntra, "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+			"https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys",
+			[]string{"6e74172b-be56-4843-9ff4-e66a39bb12e3", "api://6e74172b-be56-4843-9ff4-e66a39bb12e3"}, []string{"tenant", "client-id"}, "", "AUTH_TOKEN_FORMAT"},
+		{ProviderCognito, "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123",
+			"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json",
+			[]string{"1example23456789"}, []string{"user-pool", "client-id"}, "", ""},
+		{ProviderWorkOS, "https://acme-42.authkit.app", "https://acme-42.authkit.app/oauth2/jwks", nil, []string{"domain"}, "", ""},
+		{ProviderScalekit, "https://acme.scalekit.dev", "https://acme.scalekit.dev/keys", nil, nil, "SK_ENV_URL", "AUTH_TOKEN_FORMAT"},
+		{ProviderGeneric, "https://auth.example.com", "", nil, nil, "AUTH_INTROSPECTION_CLIENT_SECRET", "SK_ENV_URL"},
+	} {
+		s := presetSpec(tc.preset)
+		if s.Issuer != tc.issuer || s.JWKSURL != tc.jwks {
+			t.Errorf("%s: issuer %q jwks %q, want %q %q", tc.preset, s.Issuer, s.JWKSURL, tc.issuer, tc.jwks)
+		}
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.preset, err)
+		}
+		p, _ := LookupPreset(tc.preset)
+		var flags []string
+		for _, q := range p.Params {
+			flags = append(flags, q.Flag)
+		}
+		if !slices.Equal(flags, tc.params) {
+			t.Errorf("%s asks for %v, want %v", tc.preset, flags, tc.params)
+		}
+		m := newProject(s, moduleInfo{})
+		if !slices.Equal(m.Audiences, tc.audiences) {
+			t.Errorf("%s: audiences %v, want %v", tc.preset, m.Audiences, tc.audiences)
+		}
+		var env []string
+		for _, e := range m.Env {
+			env = append(env, e.Name)
+		}
+		if tc.envHas != "" && !slices.Contains(env, tc.envHas) || tc.envHasnot != "" && slices.Contains(env, tc.envHasnot) {
+			t.Errorf("%s: settings %v, want %s and not %s", tc.preset, env, tc.envHas, tc.envHasnot)
+		}
+	}
+}
+
+func TestPresetProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		spec  Spec
+		wants []string // every problem, by its text
+	}{
+		{"entra without values", Spec{Provider: ProviderEntra}, []string{"--tenant: is required for the entra provider", "--client-id: is required for the entra provider"}},
+		{"entra with --issuer still needs the client id", Spec{Provider: ProviderEntra, Issuer: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"}, []string{"--client-id: is required"}},
+		{"entra tenant domain", Spec{Provider: ProviderEntra, Tenant: "contoso.onmicrosoft.com", ClientID: "x"}, []string{"--tenant: \"contoso.onmicrosoft.com\" is not a tenant ID"}},
+		{"auth0 domain with scheme", Spec{Provider: ProviderAuth0, Domain: "https://acme.auth0.com"}, []string{"--domain: \"https://acme.auth0.com\" is not a Auth0 domain"}},
+		{"keycloak without realm", Spec{Provider: ProviderKeycloak, Domain: "sso.example.com"}, []string{"--realm: is required"}},
+		{"cognito bad pool", Spec{Provider: ProviderCognito, UserPool: "AbCdEf", ClientID: "c"}, []string{"--user-pool: \"AbCdEf\" is not a user pool ID"}},
+		{"cognito region mismatch", Spec{Provider: ProviderCognito, UserPool: "us-east-1_AbC", Region: "eu-west-1", ClientID: "c"}, []string{"--region: \"eu-west-1\" does not match"}},
+		{"google", Spec{Provider: ProviderGoogle, Issuer: "https://accounts.google.com"}, []string{"--provider: Google cannot be the authorization server"}},
+	} {
+		s := tc.spec
+		s.Name, s.Runtime = "x-server", RuntimeRef{Version: DevelVersion}
+		s.ApplyDefaults()
+		err := s.Validate()
+		for _, want := range tc.wants {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, want)
+			}
+		}
+	}
+	// A preset's derived issuer is not reported missing when its values are given.
+	s := presetSpec(ProviderCognito)
+	if s.Region != "us-east-1" {
+		t.Errorf("region = %q, want the user pool's us-east-1", s.Region)
+	}
+}

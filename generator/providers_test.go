@@ -92,8 +92,8 @@ func TestGoldenProviders(t *testing.T) {
 	}
 }
 
-// TestBuildPresetProjects generates a project for every preset the greeting golden,
-// TestBuildGenericProject and the dev e2e test do not cover, and vets and tests it (which
+// TestBuildPresetProjects generates a project for every preset the greeting golden and
+// TestBuildGenericProject do not cover, and vets and tests it (which
 // compiles every package). They run one after the other in one test: they share the
 // build cache, and the machine has few cores.
 func TestBuildPresetProjects(t *testing.T) {
@@ -103,7 +103,7 @@ func TestBuildPresetProjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range supportedPresets() {
-		if p.Name == ProviderScalekit || p.Name == ProviderGeneric || p.Name == ProviderDev {
+		if p.Name == ProviderScalekit || p.Name == ProviderGeneric {
 			continue
 		}
 		t.Run(p.Name, func(t *testing.T) {

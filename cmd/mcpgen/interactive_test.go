@@ -428,7 +428,7 @@ func TestInteractiveDevProviderAsksNoIssuer(t *testing.T) {
 	res := runOnPTY(t, []string{"new", "local", "--dir", dir, "--module", "local", "--port", "4000", "--scopes", ""}, func(d *dialog) {
 		d.expect("Authorization provider")
 		d.expect("dev")
-		d.send(keyDown + keyDown + keyReturn)
+		d.send(strings.Repeat(keyDown, 8) + keyReturn) // dev is the last of the nine presets offered
 		d.expect("MCP endpoint URL (resource)")
 		d.answer("")
 		d.expect("next steps:")

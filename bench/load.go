@@ -105,7 +105,8 @@ type result struct {
 	codes      map[string]int
 	errors     []string
 	rss        int64
-	exhausted  bool // ended before its duration because the distinct tokens ran out
+	cpuPerReq  time.Duration // server CPU time during the attack / requests
+	exhausted  bool          // ended before its duration because the distinct tokens ran out
 }
 
 // attack drives p with vegeta for d at a fixed concurrency (as many workers and

@@ -36,6 +36,7 @@ type config struct {
 	starts, news     int
 	out              string
 	repo             string
+	profileDir       string
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.IntVar(&cfg.news, "news", 10, "`mcpgen new` runs measured")
 	flag.StringVar(&cfg.out, "out", "results.md", "markdown report to write")
 	flag.StringVar(&cfg.repo, "repo", "..", "the mcpgen checkout")
+	flag.StringVar(&cfg.profileDir, "profile", "", "if set, save a CPU profile of (a) and (b) during each attack of round 1 into this directory")
 	flag.Parse()
 	if *smoke {
 		cfg.duration, cfg.warmup, conc, cfg.rounds, cfg.tokens, cfg.starts, cfg.news = 500*time.Millisecond, 200*time.Millisecond, "2", 1, 200, 2, 2
@@ -138,7 +140,11 @@ func run(cfg config) error {
 					if mx.distinct {
 						tokens = pool
 					}
-					r, err := measure(s, iss, warm, tokens, c, cfg)
+					profile := ""
+					if cfg.profileDir != "" && round == 1 && s.id != "c" {
+						profile = filepath.Join(cfg.profileDir, fmt.Sprintf("%s-%s-c%d.pprof", s.id, strings.Fields(mx.name)[0], c))
+					}
+					r, err := measure(s, iss, warm, tokens, c, cfg, profile)
 					if err != nil {
 						return fmt.Errorf("round %d, %s, %s, concurrency %d: %w", round, s.label, mx.name, c, err)
 					}
@@ -146,8 +152,9 @@ func run(cfg config) error {
 					if r.exhausted {
 						note = fmt.Sprintf("  (token pool used up after %d requests)", r.requests)
 					}
-					logf("round %d  c=%-3d  %-27s  %-27s %8.0f req/s  p50 %-9v p99 %-9v rss %5.1f MiB  ok %.1f%%%s",
-						round, c, mx.name, s.label, r.throughput, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), mib(r.rss), 100*r.success, note)
+					logf("round %d  c=%-3d  %-27s  %-27s %8.0f req/s  p50 %-9v p99 %-9v cpu/req %-7v rss %5.1f MiB  ok %.1f%%%s",
+						round, c, mx.name, s.label, r.throughput, r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
+						r.cpuPerReq.Round(time.Microsecond), mib(r.rss), 100*r.success, note)
 					results[point{mx.name, c, s.id}] = append(results[point{mx.name, c, s.id}], r)
 				}
 			}
@@ -185,7 +192,7 @@ const benchAudience = "http://127.0.0.1/bench-mcp"
 
 // measure starts a fresh process of s (empty cache, clean RSS high-water mark), opens
 // a session, warms up with the warm token, attacks, and reads the peak RSS.
-func measure(s server, iss *issuer, warm string, tokens []string, conc int, cfg config) (result, error) {
+func measure(s server, iss *issuer, warm string, tokens []string, conc int, cfg config, profile string) (result, error) {
 	p, err := start(s, iss)
 	if err != nil {
 		return result{}, err
@@ -203,7 +210,27 @@ func measure(s server, iss *issuer, warm string, tokens []string, conc int, cfg 
 	if cfg.warmup > 0 {
 		attack(p, session, []string{warm}, conc, cfg.warmup)
 	}
+	cpu0, err := p.cpuTime()
+	if err != nil {
+		return result{}, err
+	}
+	profiled := make(chan error, 1)
+	if profile != "" {
+		go func() { profiled <- p.saveProfile(profile, cfg.duration-time.Second) }()
+	} else {
+		profiled <- nil
+	}
 	r := attack(p, session, tokens, conc, cfg.duration)
+	cpu1, err := p.cpuTime()
+	if perr := <-profiled; perr != nil {
+		return result{}, fmt.Errorf("profile: %w", perr)
+	}
+	if err != nil {
+		return result{}, err
+	}
+	if r.requests > 0 {
+		r.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.requests)
+	}
 	if r.success < 0.999 {
 		return result{}, fmt.Errorf("%.2f%% of requests failed: codes %v, errors %v", 100*(1-r.success), r.codes, r.errors)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -14,7 +15,7 @@ func renderReport(cfg config, m *machineInfo, servers []server, results map[poin
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("## Results (%s)\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	w("Machine: %s, %d cores, %s, %s. Load average before %s, after %s.\n\n", m.cpu, m.cores, m.kernel, m.goVersion, m.loadBefore, m.loadEnd)
-	w("Settings: %v per attack after %v warm-up, concurrencies %v, %d round(s) interleaved (medians shown, req/s range in brackets), %d distinct RS256 tokens, vegeta closed loop (workers = keep-alive connections = concurrency), tools/call greet_user in an initialized %s session.\n\n",
+	w("Settings: %v per attack after %v warm-up, concurrencies %v, %d round(s) interleaved (medians shown, req/s range in brackets; ratios are medians of per-round pairs measured back to back), %d distinct RS256 tokens, vegeta closed loop (workers = keep-alive connections = concurrency), tools/call greet_user in an initialized %s session.\n\n",
 		cfg.duration, cfg.warmup, cfg.conc, cfg.rounds, cfg.tokens, protocolVersion)
 	w("Servers: ")
 	for i, s := range servers {
@@ -25,62 +26,64 @@ func renderReport(cfg config, m *machineInfo, servers []server, results map[poin
 	}
 	w(".\n\n")
 
-	stat := func(p point) (med, lo, hi float64, p50, p99 time.Duration, rss int64, ok bool) {
-		rs := results[p]
-		if len(rs) == 0 {
-			return
+	through := func(p point) []float64 {
+		var out []float64
+		for _, r := range results[p] {
+			out = append(out, r.throughput)
 		}
-		var tps []float64
-		var p50s, p99s []time.Duration
-		var rsss []int64
-		for _, r := range rs {
-			tps = append(tps, r.throughput)
-			p50s = append(p50s, r.p50)
-			p99s = append(p99s, r.p99)
-			rsss = append(rsss, r.rss)
-		}
-		lo, hi = tps[0], tps[0]
-		for _, t := range tps {
-			lo, hi = min(lo, t), max(hi, t)
-		}
-		return median(tps), lo, hi, median(p50s), median(p99s), median(rsss), true
+		return out
 	}
-	ceiling := func(c int) float64 {
-		med, _, _, _, _, _, _ := stat(point{mixes[0].name, c, "b"})
-		return med
+	// paired is the median over rounds of x/y, each pair measured back to back, so
+	// the load other processes put on the machine mostly cancels out.
+	paired := func(x, y point) float64 {
+		xs, ys := through(x), through(y)
+		var rs []float64
+		for i := range min(len(xs), len(ys)) {
+			rs = append(rs, xs[i]/ys[i])
+		}
+		return median(rs)
+	}
+	cpu := func(p point) time.Duration {
+		var ds []time.Duration
+		for _, r := range results[p] {
+			ds = append(ds, r.cpuPerReq)
+		}
+		return median(ds)
 	}
 
 	type ratio struct {
-		mix  string
-		conc int
-		ab   float64
-		ac   float64
+		mix      string
+		conc     int
+		ab, ac   float64
+		cpuRatio float64 // (b)'s CPU per request / (a)'s
 	}
 	var ratios []ratio
 	for _, mx := range mixes {
 		w("### %s\n\n", mx.name)
-		w("| concurrency | server | req/s | p50 | p99 | peak RSS | vs (b) |\n|---:|---|---:|---:|---:|---:|---:|\n")
+		w("| concurrency | server | req/s | p50 | p99 | server CPU/req | peak RSS | req/s ÷ (b) | CPU/req (b) ÷ this |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, c := range cfg.conc {
-			var a, cc float64
+			ceiling := point{mixes[0].name, c, "b"}
 			for _, s := range servers {
-				mixName := mx.name
+				pt := point{mx.name, c, s.id}
 				if s.id == "b" {
-					mixName = mixes[0].name
+					pt = ceiling
 				}
-				med, lo, hi, p50, p99, rss, ok := stat(point{mixName, c, s.id})
-				if !ok {
+				rs := results[pt]
+				if len(rs) == 0 {
 					continue
 				}
-				switch s.id {
-				case "a":
-					a = med
-				case "c":
-					cc = med
+				tps := through(pt)
+				var p50s, p99s []time.Duration
+				var rsss []int64
+				for _, r := range rs {
+					p50s, p99s, rsss = append(p50s, r.p50), append(p99s, r.p99), append(rsss, r.rss)
 				}
-				w("| %d | (%s) %s | %.0f [%.0f–%.0f] | %s | %s | %.1f MiB | %.2f |\n",
-					c, s.id, s.label, med, lo, hi, ms(p50), ms(p99), mib(rss), med/ceiling(c))
+				w("| %d | (%s) %s | %.0f [%.0f–%.0f] | %s | %s | %.0f µs | %.1f MiB | %.2f | %.2f |\n",
+					c, s.id, s.label, median(tps), slices.Min(tps), slices.Max(tps), ms(median(p50s)), ms(median(p99s)),
+					float64(cpu(pt))/float64(time.Microsecond), mib(median(rsss)), paired(pt, ceiling), float64(cpu(ceiling))/float64(cpu(pt)))
 			}
-			ratios = append(ratios, ratio{mx.name, c, a / ceiling(c), a / cc})
+			a, cc := point{mx.name, c, "a"}, point{mx.name, c, "c"}
+			ratios = append(ratios, ratio{mx.name, c, paired(a, ceiling), paired(a, cc), float64(cpu(ceiling)) / float64(cpu(a))})
 		}
 		w("\n")
 	}
@@ -97,15 +100,16 @@ func renderReport(cfg config, m *machineInfo, servers []server, results map[poin
 		}
 		w("| %s | %s | %s | %s | %d |\n", row.name, ms(median(row.ds)), ms(lo), ms(hi), len(row.ds))
 	}
-	w("\n### Targets\n\n| target | figure (worst concurrency) | met |\n|---|---|---|\n")
-	worst := func(mixName string, f func(ratio) float64) (float64, int) {
-		v, at := 1e9, 0
+	w("\n### Targets\n\n| target | figure (worst concurrency) | met | CPU/req (b) ÷ (a) there |\n|---|---|---|---|\n")
+	worst := func(mixName string, f func(ratio) float64) (ratio, float64) {
+		var at ratio
+		v := 1e9
 		for _, r := range ratios {
 			if r.mix == mixName && f(r) < v {
-				v, at = f(r), r.conc
+				v, at = f(r), r
 			}
 		}
-		return v, at
+		return at, v
 	}
 	yes := func(ok bool) string {
 		if ok {
@@ -113,16 +117,16 @@ func renderReport(cfg config, m *machineInfo, servers []server, results map[poin
 		}
 		return "**no**"
 	}
-	v, at := worst(mixes[0].name, func(r ratio) float64 { return r.ab })
-	w("| (a)/(b) ≥ 0.90, warm cache | %.2f (c=%d) | %s |\n", v, at, yes(v >= 0.90))
-	v, at = worst(mixes[1].name, func(r ratio) float64 { return r.ab })
-	w("| (a)/(b) ≥ 0.60, distinct tokens | %.2f (c=%d) | %s |\n", v, at, yes(v >= 0.60))
+	r, v := worst(mixes[0].name, func(r ratio) float64 { return r.ab })
+	w("| (a)/(b) ≥ 0.90, warm cache | %.2f (c=%d) | %s | %.2f |\n", v, r.conc, yes(v >= 0.90), r.cpuRatio)
+	r, v = worst(mixes[1].name, func(r ratio) float64 { return r.ab })
+	w("| (a)/(b) ≥ 0.60, distinct tokens | %.2f (c=%d) | %s | %.2f |\n", v, r.conc, yes(v >= 0.60), r.cpuRatio)
 	for _, mx := range mixes {
-		v, at = worst(mx.name, func(r ratio) float64 { return r.ac })
-		w("| (a) ≥ (c), %s | (a)/(c) = %.2f (c=%d) | %s |\n", mx.name, v, at, yes(v >= 1))
+		r, v = worst(mx.name, func(r ratio) float64 { return r.ac })
+		w("| (a) ≥ (c), %s | (a)/(c) = %.2f (c=%d) | %s | |\n", mx.name, v, r.conc, yes(v >= 1))
 	}
-	w("| cold start < 200 ms | median %s | %s |\n", ms(median(starts)), yes(median(starts) < 200*time.Millisecond))
-	w("| `mcpgen new` < 300 ms | median %s | %s |\n", ms(median(news)), yes(median(news) < 300*time.Millisecond))
+	w("| cold start < 200 ms | median %s | %s | |\n", ms(median(starts)), yes(median(starts) < 200*time.Millisecond))
+	w("| `mcpgen new` < 300 ms | median %s | %s | |\n", ms(median(news)), yes(median(news) < 300*time.Millisecond))
 	return b.String()
 }
 

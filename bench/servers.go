@@ -39,6 +39,13 @@ func buildServers(repo, benchDir, work string) (servers []server, mcpgenBin stri
 	if err := copyProject(golden, noAuth, repo); err != nil {
 		return nil, "", err
 	}
+	// Both copies can serve CPU profiles while the runner attacks them (-profile): a
+	// file added to the copy, never to the product, listening only when asked to.
+	for _, dir := range []string{withAuth, noAuth} {
+		if err := os.WriteFile(filepath.Join(dir, "bench_pprof.go"), []byte(pprofFile), 0o644); err != nil {
+			return nil, "", err
+		}
+	}
 	// The ceiling: the very same server, whose chain keeps the origin policy and log
 	// annotation but no longer calls the bearer-token middleware.
 	mw := filepath.Join(noAuth, "internal", "middleware", "middleware.go")
@@ -70,6 +77,21 @@ func buildServers(repo, benchDir, work string) (servers []server, mcpgenBin stri
 
 // copyProject copies the golden project and points its replace directive at the
 // checkout, so it builds against this runtime wherever the copy lives.
+const pprofFile = `package main
+
+import (
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+)
+
+func init() {
+	if addr := os.Getenv("BENCH_PPROF_ADDR"); addr != "" {
+		go func() { _ = http.ListenAndServe(addr, nil) }()
+	}
+}
+`
+
 func copyProject(src, dst, repo string) error {
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -109,6 +131,7 @@ type process struct {
 	base     string // http://127.0.0.1:port
 	resource string // its MCP endpoint, also the tokens' audience
 	ready    time.Duration
+	pprof    string // host:port of its profiling listener
 }
 
 // start runs s on a free loopback port and waits for GET /ready to answer 200 (for the
@@ -119,8 +142,12 @@ func start(s server, iss *issuer) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
+	pprofPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	p := &process{base: base, resource: base + "/mcp"}
+	p := &process{base: base, resource: base + "/mcp", pprof: "127.0.0.1:" + strconv.Itoa(pprofPort)}
 	p.cmd = exec.Command(s.bin)
 	p.cmd.Dir = filepath.Dir(s.bin)
 	p.cmd.Env = append(os.Environ(),
@@ -131,6 +158,7 @@ func start(s server, iss *issuer) (*process, error) {
 		"AUTH_JWKS_URL="+iss.jwksURL(),
 		"AUTH_AUDIENCE="+benchAudience,
 		"LOG_LEVEL=info",
+		"BENCH_PPROF_ADDR="+p.pprof,
 	)
 	began := time.Now()
 	if err := p.cmd.Start(); err != nil {
@@ -154,6 +182,31 @@ func start(s server, iss *issuer) (*process, error) {
 	return nil, fmt.Errorf("%s (%s) not ready within 10s", s.label, s.bin)
 }
 
+// saveProfile fetches a CPU profile of the next d from the process into path.
+func (p *process) saveProfile(path string, d time.Duration) error {
+	secs := max(1, int(d/time.Second))
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprof, secs))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof: status %d", resp.StatusCode)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // peakRSS is the process's high-water resident set (VmHWM), in bytes.
 func (p *process) peakRSS() (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
@@ -170,6 +223,32 @@ func (p *process) peakRSS() (int64, error) {
 	}
 	return 0, errors.New("no VmHWM in /proc status")
 }
+
+// cpuTime is the CPU time (user + system, all threads) the process has used so far,
+// from /proc/<pid>/stat. Unlike throughput, CPU per request barely moves when other
+// processes compete for the cores, so it is the steadier measure of what auth costs.
+func (p *process) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux
+// architecture Go supports.
+const clockTicks = 100
 
 func (p *process) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)

@@ -2,6 +2,8 @@
 // software: a real OAuth 2.1 authorization server (oidc-provider, issuing RFC 9068 JWT
 // access tokens for an RFC 8707 resource), the official TypeScript SDK client, the MCP
 // Inspector CLI, the MCP conformance suite and mcp-go's client in the 2026-07-28 era.
+// The server is generated with the generic provider and told only the issuer: it finds
+// the signing keys through the authorization server's metadata.
 //
 // Everything runs as real processes on loopback: the Node side lives in
 // testdata/interop (package.json + lockfile, Node 22 from the npm package "node"), and
@@ -22,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,17 +96,16 @@ func startWorld(t *testing.T) *world {
 	}})
 	w.recorder = startProxy(t, w.URL, nil)
 
-	// The generic provider with only the issuer; the JWKS URL comes from the
-	// authorization server's own metadata, as a user would copy it.
+	// The generic provider with only the issuer: the server finds the JWKS through the
+	// authorization server's metadata (RFC 8414) at start, so nothing else is set.
 	bin := harness.GenerateServer(t, root, serverName, "--provider", "generic", "--issuer", w.as.Issuer, "--resource", w.MCPURL)
 	cmd := exec.Command(bin)
 	cmd.Dir = t.TempDir() // no .env: settings come from the environment only
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(withoutServerSettings(os.Environ()),
 		"HOST=127.0.0.1",
 		"PORT="+strconv.Itoa(port),
 		"MCP_RESOURCE_URL="+w.MCPURL,
 		"AUTH_ISSUER="+w.as.Issuer,
-		"AUTH_JWKS_URL="+w.as.JWKSURL,
 		// The conformance suite reaches the server through the proxy, as a browser
 		// would reach a server behind a gateway: that origin is allowed, no other.
 		"ALLOWED_ORIGINS="+strings.TrimSuffix(w.tokenProxy.URL, "/mcp"),
@@ -111,6 +113,19 @@ func startWorld(t *testing.T) *world {
 	w.server = harness.Start(t, "generated server", cmd)
 	w.server.WaitReady(t, w.URL+"/ready")
 	return w
+}
+
+// withoutServerSettings drops settings a developer's shell may hold (AUTH_JWKS_URL
+// above all), so the server runs on exactly what the test sets.
+func withoutServerSettings(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		for _, prefix := range []string{"AUTH_", "SK_", "MCP_", "ALLOWED_ORIGINS=", "EXPECTED_AUDIENCE=", "PROTECTED_RESOURCE_METADATA="} {
+			if strings.HasPrefix(kv, prefix) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // proxy is a reverse proxy in front of the generated server. Host and Origin pass
@@ -196,7 +211,6 @@ type asClient struct {
 // authServer is oidc-provider running testdata/interop/as.mjs.
 type authServer struct {
 	Issuer        string
-	JWKSURL       string
 	TokenEndpoint string
 	proc          *harness.Process
 }
@@ -221,7 +235,6 @@ func startAuthServer(t *testing.T, p *peers, resource string, clients map[string
 	}
 	var meta struct {
 		Issuer        string `json:"issuer"`
-		JWKSURI       string `json:"jwks_uri"`
 		TokenEndpoint string `json:"token_endpoint"`
 	}
 	res, err := http.Get(as.Issuer + "/.well-known/oauth-authorization-server")
@@ -232,7 +245,7 @@ func startAuthServer(t *testing.T, p *peers, resource string, clients map[string
 	if err := json.NewDecoder(res.Body).Decode(&meta); err != nil || res.StatusCode != http.StatusOK || meta.Issuer != as.Issuer {
 		t.Fatalf("authorization server metadata: status %d, issuer %q (want %q), err %v", res.StatusCode, meta.Issuer, as.Issuer, err)
 	}
-	as.JWKSURL, as.TokenEndpoint = meta.JWKSURI, meta.TokenEndpoint
+	as.TokenEndpoint = meta.TokenEndpoint
 	return as
 }
 

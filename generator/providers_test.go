@@ -143,6 +143,10 @@ func TestPresetTemplates(t *testing.T) {
 			if f.Path == ProviderTestFile && !strings.Contains(string(f.Data), "https://") {
 				t.Errorf("preset %s: the token fixtures cite no documentation", p.Name)
 			}
+			// Presets whose provider can introspect get the opaque-token path, tested.
+			if f.Path == "main_test.go" && strings.Contains(string(f.Data), "TestOpaqueTokensByIntrospection") != p.Introspection {
+				t.Errorf("preset %s (introspection %v): main_test.go opaque-token test present = %v", p.Name, p.Introspection, !p.Introspection)
+			}
 		}
 	}
 }

@@ -28,6 +28,10 @@ const DefaultAudience = "http://localhost:3002/mcp"
 type Issuer struct {
 	URL     string // issuer identifier = base URL of an httptest server on loopback
 	JWKSURL string // URL + "/jwks"; the server also serves RFC 8414 and OIDC discovery
+	// IntrospectionURL is URL + "/introspect": an RFC 7662 endpoint that answers for
+	// tokens from MintOpaque, to clients authenticating with IntrospectionClientID and
+	// IntrospectionClientSecret (client_secret_basic).
+	IntrospectionURL string
 
 	t        testing.TB
 	alg      string
@@ -39,6 +43,7 @@ type Issuer struct {
 	leased   []*signingKey
 	jwksDown bool
 	closed   bool
+	opaque   map[string]jwt.MapClaims // active opaque tokens and their claims
 
 	fetches atomic.Int64
 }
@@ -79,9 +84,11 @@ func NewIssuer(t testing.TB, opts ...Option) *Issuer {
 	mux.HandleFunc("/jwks", i.serveJWKS)
 	mux.HandleFunc("/.well-known/oauth-authorization-server", i.serveMetadata)
 	mux.HandleFunc("/.well-known/openid-configuration", i.serveMetadata)
+	mux.HandleFunc("/introspect", i.serveIntrospection)
 	i.srv = httptest.NewServer(mux)
 	i.URL = i.srv.URL
 	i.JWKSURL = i.srv.URL + "/jwks"
+	i.IntrospectionURL = i.srv.URL + "/introspect"
 	t.Cleanup(func() {
 		i.Close()
 		i.mu.Lock()
@@ -136,6 +143,27 @@ func (i *Issuer) MintWithHeader(header map[string]any, claims Claims) string {
 	i.mu.Lock()
 	cur := i.keys[len(i.keys)-1]
 	i.mu.Unlock()
+	c := i.claims(claims)
+	tok := jwt.NewWithClaims(signingMethod(i.alg), c)
+	tok.Header["kid"] = cur.kid
+	tok.Header["typ"] = "at+jwt"
+	for k, v := range header {
+		if v == Omit {
+			delete(tok.Header, k)
+			continue
+		}
+		tok.Header[k] = v
+	}
+	s, err := tok.SignedString(cur.key.signer)
+	if err != nil {
+		i.t.Errorf("authtest: sign token: %v", err)
+		return ""
+	}
+	return s
+}
+
+// claims returns Mint's default claims with claims applied.
+func (i *Issuer) claims(claims Claims) jwt.MapClaims {
 	now := time.Now()
 	c := jwt.MapClaims{
 		"iss":       i.URL,
@@ -155,22 +183,36 @@ func (i *Issuer) MintWithHeader(header map[string]any, claims Claims) string {
 		}
 		c[k] = v
 	}
-	tok := jwt.NewWithClaims(signingMethod(i.alg), c)
-	tok.Header["kid"] = cur.kid
-	tok.Header["typ"] = "at+jwt"
-	for k, v := range header {
-		if v == Omit {
-			delete(tok.Header, k)
-			continue
-		}
-		tok.Header[k] = v
+	return c
+}
+
+// Client credentials the introspection endpoint accepts.
+const (
+	IntrospectionClientID     = "authtest-resource-server"
+	IntrospectionClientSecret = "authtest-introspection-secret"
+)
+
+// MintOpaque returns a random opaque access token that the introspection endpoint
+// reports active with Mint's default claims, claims applied, until Revoke.
+func (i *Issuer) MintOpaque(claims Claims) string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	token := "opaque-" + hex.EncodeToString(b)
+	c := i.claims(claims)
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.opaque == nil {
+		i.opaque = map[string]jwt.MapClaims{}
 	}
-	s, err := tok.SignedString(cur.key.signer)
-	if err != nil {
-		i.t.Errorf("authtest: sign token: %v", err)
-		return ""
-	}
-	return s
+	i.opaque[token] = c
+	return token
+}
+
+// Revoke makes the introspection endpoint report an opaque token inactive.
+func (i *Issuer) Revoke(token string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	delete(i.opaque, token)
 }
 
 // RotateKey adds a new signing key with a new kid. The JWKS serves the old
@@ -310,7 +352,34 @@ func (i *Issuer) serveMetadata(w http.ResponseWriter, r *http.Request) {
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{i.alg},
 		"code_challenge_methods_supported":      []string{"S256"},
+		"introspection_endpoint":                i.IntrospectionURL,
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(doc)
+}
+
+// serveIntrospection answers RFC 7662 requests for tokens from MintOpaque.
+func (i *Issuer) serveIntrospection(w http.ResponseWriter, r *http.Request) {
+	id, secret, ok := r.BasicAuth()
+	if !ok || id != IntrospectionClientID || secret != IntrospectionClientSecret {
+		w.Header().Set("WWW-Authenticate", `Basic realm="authtest"`)
+		http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+		return
+	}
+	if r.Method != http.MethodPost || r.ParseForm() != nil {
+		http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
+		return
+	}
+	i.mu.Lock()
+	claims, active := i.opaque[r.PostForm.Get("token")]
+	i.mu.Unlock()
+	answer := map[string]any{"active": false}
+	if active {
+		answer = map[string]any{"active": true}
+		for k, v := range claims {
+			answer[k] = v
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(answer)
 }

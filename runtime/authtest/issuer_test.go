@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/mcpgen/mcpgen/runtime/auth"
 	"github.com/mcpgen/mcpgen/runtime/authtest"
 
 	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
@@ -194,5 +196,44 @@ func TestUnsupportedAlgorithmFails(t *testing.T) {
 		if !rec.fatal {
 			t.Errorf("NewIssuer accepted algorithm %q", alg)
 		}
+	}
+}
+
+// TestOpaqueTokensIntrospect: the issuer's introspection endpoint, found through its
+// metadata, makes auth.Introspector accept MintOpaque tokens until they are revoked.
+func TestOpaqueTokensIntrospect(t *testing.T) {
+	iss := authtest.NewIssuer(t, authtest.WithAudience("https://mcp.example.com/mcp"))
+	meta, err := auth.Discover(context.Background(), iss.URL, auth.DiscoveryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.IntrospectionEndpoint != iss.IntrospectionURL {
+		t.Fatalf("introspection_endpoint = %q, want %q", meta.IntrospectionEndpoint, iss.IntrospectionURL)
+	}
+	in, err := auth.NewIntrospector(auth.IntrospectionConfig{
+		Endpoint: meta.IntrospectionEndpoint, ClientID: authtest.IntrospectionClientID, ClientSecret: authtest.IntrospectionClientSecret,
+		Issuers: []string{iss.URL}, Audiences: []string{"https://mcp.example.com/mcp"}, CacheEntries: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := iss.MintOpaque(authtest.Claims{"scope": "usr:read", "sub": "ada"})
+	p, err := in.Validate(context.Background(), token)
+	if err != nil || p.Subject != "ada" || !p.HasScope("usr:read") {
+		t.Fatalf("Validate = %+v, %v", p, err)
+	}
+	iss.Revoke(token)
+	if _, err := in.Validate(context.Background(), token); err == nil {
+		t.Error("a revoked token is still active")
+	}
+	wrong, err := auth.NewIntrospector(auth.IntrospectionConfig{
+		Endpoint: iss.IntrospectionURL, ClientID: "someone", ClientSecret: "else", Audiences: []string{"https://mcp.example.com/mcp"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e *auth.Error
+	if _, err := wrong.Validate(context.Background(), iss.MintOpaque(nil)); !errors.As(err, &e) || e.Status != 503 {
+		t.Errorf("wrong client credentials: %v, want 503", err)
 	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -71,7 +73,7 @@ const (
 // failures are never cached, so requests with made-up tokens cannot fill the
 // cache or keep a revoked token alive; each costs one request to the
 // authorization server instead, which a rate limit in front of the endpoint
-// bounds.
+// bounds. Concurrent requests with the same token share one introspection.
 //
 // The endpoint being down, slow, or refusing this server's credentials is a
 // server-side condition: the client gets 503 temporarily_unavailable with
@@ -89,6 +91,17 @@ type Introspector struct {
 	cache         *tokenCache // nil when off
 	logger        *slog.Logger
 	now           func() time.Time
+
+	mu       sync.Mutex
+	inflight map[[sha256.Size]byte]*introspection // requests under way, by token hash
+}
+
+// introspection is one request to the endpoint, shared by every caller that presents
+// the same token while it runs.
+type introspection struct {
+	done   chan struct{}
+	claims jwt.MapClaims
+	err    error
 }
 
 var _ TokenValidator = (*Introspector)(nil)
@@ -157,7 +170,7 @@ func (i *Introspector) Validate(ctx context.Context, token string) (*Principal, 
 			return p, nil
 		}
 	}
-	claims, err := i.introspect(ctx, token)
+	claims, err := i.introspectShared(ctx, &sum, token)
 	if err != nil {
 		i.logger.Warn("token introspection failed", "endpoint", i.endpoint, "err", err)
 		return nil, &Error{Status: http.StatusServiceUnavailable, Code: CodeTemporarilyUnavailable, Reason: "introspection_unavailable",
@@ -206,6 +219,39 @@ func (i *Introspector) checkTimes(claims jwt.MapClaims) error {
 		return invalidToken("not_yet_valid", "the access token is not valid yet (nbf)", nil)
 	}
 	return nil
+}
+
+// introspectShared runs one introspection per token at a time: a client that opens a
+// session sends several requests with a new token at once, and they all wait for the
+// same answer. The request runs detached from any one caller's context (bounded by the
+// HTTP timeout), so a caller giving up does not fail the others.
+func (i *Introspector) introspectShared(ctx context.Context, sum *[sha256.Size]byte, token string) (jwt.MapClaims, error) {
+	i.mu.Lock()
+	call, joined := i.inflight[*sum]
+	if !joined {
+		call = &introspection{done: make(chan struct{})}
+		if i.inflight == nil {
+			i.inflight = map[[sha256.Size]byte]*introspection{}
+		}
+		i.inflight[*sum] = call
+	}
+	i.mu.Unlock()
+	if !joined {
+		key := *sum
+		go func() {
+			call.claims, call.err = i.introspect(context.WithoutCancel(ctx), token)
+			i.mu.Lock()
+			delete(i.inflight, key)
+			i.mu.Unlock()
+			close(call.done)
+		}()
+	}
+	select {
+	case <-call.done:
+		return call.claims, call.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("introspect: %w", ctx.Err())
+	}
 }
 
 // errIntrospectionAuth marks the endpoint refusing this server's own

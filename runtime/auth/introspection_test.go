@@ -369,3 +369,112 @@ func TestIntrospectionRefusesOversizedToken(t *testing.T) {
 		t.Error("an oversized token was sent to the authorization server")
 	}
 }
+
+// TestIntrospectionConcurrent: many requests with the same and different tokens at once
+// share the cache safely (run with -race) and all get the right answer.
+func TestIntrospectionConcurrent(t *testing.T) {
+	s := newIntrospectionServer(t)
+	for n := range 4 {
+		s.set(fmt.Sprintf("tok-%d", n), activeAnswer(s, time.Now().Add(time.Hour)))
+	}
+	i := newIntrospector(t, s, func(c *auth.IntrospectionConfig) { c.CacheEntries = 2 })
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 8 {
+				token := fmt.Sprintf("tok-%d", (g+n)%5) // tok-4 is unknown: inactive
+				_, err := i.Validate(context.Background(), token)
+				if (token == "tok-4") != (err != nil) {
+					errs <- fmt.Errorf("%s: %v", token, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := auth.IntrospectorCacheLen(i); got > 2 {
+		t.Errorf("cache holds %d entries, bound 2", got)
+	}
+}
+
+// TestIntrospectionSharedRequest: requests presenting the same new token at once cause
+// one request to the authorization server, and a caller that gives up does not fail
+// the others.
+func TestIntrospectionSharedRequest(t *testing.T) {
+	s := newIntrospectionServer(t)
+	s.set("burst", activeAnswer(s, time.Now().Add(time.Hour)))
+	release := make(chan struct{})
+	inner := s.Config.Handler
+	s.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		inner.ServeHTTP(w, r)
+	})
+	i := newIntrospector(t, s, func(c *auth.IntrospectionConfig) { c.CacheEntries = -1 })
+
+	impatient, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	results := make(chan error, 9)
+	for n := range 9 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			if n == 0 {
+				ctx = impatient
+			}
+			_, err := i.Validate(ctx, "burst")
+			if n != 0 {
+				results <- err
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // let every goroutine join the request under way
+	cancel()
+	close(release)
+	wg.Wait()
+	close(results)
+	for err := range results {
+		if err != nil {
+			t.Errorf("Validate: %v", err)
+		}
+	}
+	if got := s.callCount(); got != 1 {
+		t.Errorf("9 concurrent validations of one token made %d introspection calls, want 1", got)
+	}
+}
+
+// BenchmarkIntrospector is the per-request cost of an opaque token: cached (a SHA-256
+// and a map lookup) and uncached (a request to a loopback introspection endpoint).
+func BenchmarkIntrospector(b *testing.B) {
+	s := &introspectionServer{answers: map[string]map[string]any{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	defer s.Close()
+	const token = "opaque-bench-token-0123456789abcdef"
+	s.set(token, activeAnswer(s, time.Now().Add(time.Hour)))
+	for _, bc := range []struct {
+		name    string
+		entries int
+	}{{"cached", 0}, {"uncached", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			i, err := auth.NewIntrospector(auth.IntrospectionConfig{
+				Endpoint: s.URL, ClientID: introClientID, ClientSecret: introClientSecret,
+				Issuers: []string{s.URL}, Audiences: []string{testResource}, CacheEntries: bc.entries,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := i.Validate(ctx, token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

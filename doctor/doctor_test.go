@@ -37,6 +37,7 @@ type breakage struct {
 	asOverride  map[string]any    // members replaced in the AS metadata
 	prmHeaders  map[string]string // replaces the PRM handler's CORS
 	jwksBody    string            // served as the JWKS instead of the real one
+	serverJWKS  string            // where the MCP server fetches its keys, instead of the AS
 }
 
 func startFixture(t *testing.T, b breakage) *fixture {
@@ -86,7 +87,11 @@ func startFixture(t *testing.T, b breakage) *fixture {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	keys, err := auth.NewRemoteJWKS(ctx, f.ASURL+devserver.JWKSPath, auth.JWKSOptions{})
+	jwksURL := f.ASURL + devserver.JWKSPath
+	if b.serverJWKS != "" {
+		jwksURL = b.serverJWKS
+	}
+	keys, err := auth.NewRemoteJWKS(ctx, jwksURL, auth.JWKSOptions{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,6 +341,17 @@ func TestTokenMismatches(t *testing.T) {
 			}
 		})
 	}
+	t.Run("server cannot load its keys", func(t *testing.T) {
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		dead := "http://" + l.Addr().String() + "/jwks"
+		l.Close()
+		f := startFixture(t, breakage{serverJWKS: dead})
+		r := diagnose(t, f.MCPURL, Options{Token: f.token(t, f.ASURL, f.MCPURL, time.Minute, "usr:read")})
+		c, _ := r.Check("tools")
+		if got := ids(r.Failed()); len(got) != 1 || got[0] != "tools" || !strings.Contains(c.Detail, "503") || !strings.Contains(c.Fix, "AUTH_JWKS_URL") {
+			t.Errorf("failed %v, tools check %+v:\n%s", got, c, dump(r))
+		}
+	})
 	t.Run("missing scope", func(t *testing.T) {
 		r := diagnose(t, f.MCPURL, Options{Token: f.token(t, f.ASURL, f.MCPURL, time.Minute)})
 		if c, _ := r.Check("token-scope"); c.Status != StatusWarn || !strings.Contains(c.Fix, `scope="usr:read"`) {

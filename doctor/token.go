@@ -206,12 +206,14 @@ func (r *run) listTools() {
 		return
 	}
 	if _, err := c.Initialize(r.ctx, mcp.InitializeRequest{}); err != nil {
-		r.fail(id, title, "initialize: "+r.explain(err), "fix the token problems reported above; the server refused it")
+		detail, fix := r.explain(err)
+		r.fail(id, title, "initialize: "+detail, fix)
 		return
 	}
 	list, err := c.ListTools(r.ctx, mcp.ListToolsRequest{})
 	if err != nil {
-		r.fail(id, title, "tools/list: "+r.explain(err), "fix the token problems reported above; the server refused it")
+		detail, fix := r.explain(err)
+		r.fail(id, title, "tools/list: "+detail, fix)
 		return
 	}
 	for _, t := range list.Tools {
@@ -220,11 +222,22 @@ func (r *run) listTools() {
 	r.pass(id, title, fmt.Sprintf("%d tool(s): %s", len(list.Tools), strings.Join(r.report.Tools, ", ")))
 }
 
-// explain turns a client error into words, and makes sure the token is not among them.
-func (r *run) explain(err error) string {
+// explain turns a client error into words and a fix, and makes sure the token is not
+// among them.
+func (r *run) explain(err error) (detail, fix string) {
 	msg := err.Error()
-	if client.IsAuthorizationRequiredError(err) || errors.Is(err, transport.ErrUnauthorized) {
+	fix = "fix the token problems reported above; the server refused it"
+	switch {
+	case client.IsAuthorizationRequiredError(err) || errors.Is(err, transport.ErrUnauthorized):
 		msg = "the server answered 401: it does not accept this token"
+		if len(r.report.Failed()) == 0 {
+			fix = "the token looks right from outside: check that the server trusts this issuer and audience (mcpgen servers: AUTH_ISSUER, AUTH_AUDIENCE or MCP_RESOURCE_URL) and read its log for the reason"
+		}
+	case strings.Contains(msg, "status 503") || strings.Contains(msg, "temporarily_unavailable"):
+		msg = "the server answered 503: it has not loaded the keys to verify tokens"
+		fix = "the server cannot fetch its JWKS: check its JWKS URL (mcpgen servers: AUTH_JWKS_URL, or the issuer's jwks_uri) and that it is reachable from the server; /ready says when keys are loaded"
+	case strings.Contains(msg, "status 403"):
+		fix = "the token lacks a scope the server requires for this: request the scopes the challenge names"
 	}
-	return strings.ReplaceAll(msg, r.opts.Token, "[token]")
+	return strings.ReplaceAll(msg, r.opts.Token, "[token]"), fix
 }

@@ -170,6 +170,22 @@ func TestDevDefaults(t *testing.T) {
 		}
 	})
 
+	t.Run("doctor on a misconfigured server", func(t *testing.T) {
+		// The binary mcpgen dev built, advertising the authorization server with a
+		// trailing slash: its metadata names another issuer, which clients refuse.
+		p3 := harness.FreePort(t)
+		srv := exec.Command(filepath.Join(project, ".mcpgen", "dev", "server"))
+		srv.Dir = t.TempDir()
+		srv.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+strconv.Itoa(p3),
+			"MCP_RESOURCE_URL=http://localhost:"+strconv.Itoa(p3)+"/mcp",
+			"AUTH_ISSUER="+issuer, "AUTH_JWKS_URL="+issuer+"/jwks", "AUTH_AUTHORIZATION_SERVERS="+issuer+"/")
+		harness.Start(t, "misconfigured server", srv).WaitReady(t, "http://127.0.0.1:"+strconv.Itoa(p3)+"/ready")
+		text, err := exec.Command(cli, "doctor", "http://localhost:"+strconv.Itoa(p3)+"/mcp").Output()
+		if exitCode(err) != 1 || !strings.Contains(string(text), "✗ authorization server issuer matches") || !strings.Contains(string(text), "AUTH_ISSUER="+issuer) {
+			t.Errorf("doctor: %v\n%s", err, text)
+		}
+	})
+
 	// SIGTERM stops the server and the authorization server, and mcpgen dev exits 0
 	// (Stop fails the test otherwise).
 	proc.Stop(t)

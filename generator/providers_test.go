@@ -232,3 +232,34 @@ func TestPresetProblems(t *testing.T) {
 		t.Errorf("region = %q, want the user pool's us-east-1", s.Region)
 	}
 }
+
+// TestPresetManifestRoundTrip: mcpgen.yaml records a preset's values, so `add tool`
+// (which renders the project again from the manifest) reproduces the project exactly.
+func TestPresetManifestRoundTrip(t *testing.T) {
+	for _, p := range supportedPresets() {
+		s := presetSpec(p.Name)
+		data, err := NewManifest(s).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ParseManifest(data)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+		again := m.Spec(s.Runtime)
+		again.ApplyDefaults()
+		want, err := Render(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Render(again)
+		if err != nil {
+			t.Fatalf("%s: render from the manifest: %v", p.Name, err)
+		}
+		for k := range want {
+			if k >= len(got) || got[k].Path != want[k].Path || !bytes.Equal(got[k].Data, want[k].Data) {
+				t.Errorf("%s: %s differs when rendered from mcpgen.yaml", p.Name, want[k].Path)
+			}
+		}
+	}
+}

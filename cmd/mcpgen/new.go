@@ -606,6 +606,9 @@ func printNextSteps(w io.Writer, dir string, s generator.Spec, n int, replaced [
 	if s.Provider == generator.ProviderScalekit {
 		fmt.Fprintf(w, "and PROTECTED_RESOURCE_METADATA to the metadata JSON from your Scalekit dashboard\n")
 	}
+	if p, ok := generator.LookupPreset(s.Provider); ok {
+		fmt.Fprintf(w, "\nREADME.md, section \"Authorization server: %s\", lists the settings to make there\n", p.Title)
+	}
 }
 
 // printDevNextSteps explains the dev preset: the server trusts `mcpgen dev`, which runs

@@ -619,7 +619,7 @@ func printDevNextSteps(w io.Writer, dir string, s generator.Spec) {
 	fmt.Fprintf(w, "  go test ./...   # auth and tool tests against an in-process token issuer\n")
 	fmt.Fprintf(w, "\nthe server trusts the development authorization server of mcpgen dev (%s):\n", s.Issuer)
 	fmt.Fprintf(w, "for development only; before deploying, set AUTH_ISSUER, AUTH_JWKS_URL and\n")
-	fmt.Fprintf(w, "MCP_RESOURCE_URL to your provider's values (or generate with --provider scalekit|generic)\n")
+	fmt.Fprintf(w, "MCP_RESOURCE_URL to your provider's values (or generate with its --provider preset)\n")
 }
 
 // displayDir shows a relative directory as ./dir so it reads as a path in messages.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/mcpgen/mcpgen/devserver"
 	"github.com/mcpgen/mcpgen/generator"
+	"github.com/mcpgen/mcpgen/runtime/envconfig"
 )
 
 // devOptions holds the flags of `mcpgen dev`.
@@ -274,16 +275,22 @@ func devEnv(p devProject, all bool) []string {
 	if !all {
 		return env
 	}
-	origins := inspectorOrigins
-	if v := os.Getenv("ALLOWED_ORIGINS"); v != "" {
-		origins = append([]string{v}, origins...)
+	// Keep the origins the project allows (environment, else its .env) and add the
+	// Inspector's, so the browser UI can call the server directly.
+	var origins []string
+	if env, err := envconfig.Load(filepath.Join(p.dir, ".env")); err == nil {
+		origins = env.List("ALLOWED_ORIGINS", nil)
 	}
+	origins = append(origins, inspectorOrigins...)
 	return append(env,
 		"HOST=127.0.0.1",
 		"PORT="+strconv.Itoa(p.port),
 		"AUTH_AUDIENCE="+p.resource,
 		"AUTH_AUTHORIZATION_SERVERS="+p.issuer,
 		"ALLOWED_ORIGINS="+strings.Join(origins, ","),
+		// The dev server issues JWTs: a project set up for opaque tokens would
+		// introspect them elsewhere.
+		"AUTH_TOKEN_FORMAT=jwt",
 		"SK_ENV_URL=", "EXPECTED_AUDIENCE=", "PROTECTED_RESOURCE_METADATA=",
 	)
 }

@@ -18,6 +18,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,10 +203,12 @@ func measure(s server, iss *issuer, warm string, tokens []string, conc int, cfg 
 	if err != nil {
 		return result{}, err
 	}
-	if s.id != "b" {
-		if err := checkAuthEnforced(p, session); err != nil {
-			return result{}, err
-		}
+	want := http.StatusUnauthorized
+	if s.id == "b" {
+		want = http.StatusOK
+	}
+	if err := checkTokenless(p, session, want); err != nil {
+		return result{}, err
 	}
 	if cfg.warmup > 0 {
 		attack(p, session, []string{warm}, conc, cfg.warmup)

@@ -46,11 +46,9 @@ func buildServers(repo, benchDir, work string) (servers []server, mcpgenBin stri
 			return nil, "", err
 		}
 	}
-	// The ceiling: the very same server, whose chain keeps the origin policy and log
-	// annotation but no longer calls the bearer-token middleware.
-	mw := filepath.Join(noAuth, "internal", "middleware", "middleware.go")
-	if err := replaceOnce(mw, "return origins.Middleware(authenticate(annotate(next)))",
-		"_ = authenticate // bench (b): auth middleware removed\n\t\treturn origins.Middleware(annotate(next))"); err != nil {
+	// The ceiling: the very same server, whose chain keeps everything but the
+	// bearer-token middleware.
+	if err := removeAuth(filepath.Join(noAuth, "internal", "middleware", "middleware.go")); err != nil {
 		return nil, "", err
 	}
 
@@ -112,6 +110,31 @@ func copyProject(src, dst, repo string) error {
 		return fmt.Errorf("copy %s: %w", src, err)
 	}
 	return replaceOnce(filepath.Join(dst, "go.mod"), "=> ../../..", "=> "+repo)
+}
+
+// removeAuth makes the chain's authenticate step a pass-through, right after the
+// generated code builds it, so whatever else the chain does stays as generated.
+func removeAuth(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	src := string(data)
+	decl := strings.Index(src, "authenticate, err := auth.Middleware(")
+	check := -1
+	if decl >= 0 {
+		check = strings.Index(src[decl:], "set up authentication")
+	}
+	end := -1
+	if check >= 0 {
+		end = strings.Index(src[decl+check:], "\n\t}\n")
+	}
+	if end < 0 {
+		return fmt.Errorf("patch %s: cannot find where the chain builds authenticate (did the template change?)", path)
+	}
+	at := decl + check + end + len("\n\t}\n")
+	src = src[:at] + "\t// bench (b): the auth middleware removed.\n\tauthenticate = func(next http.Handler) http.Handler { return next }\n" + src[at:]
+	return os.WriteFile(path, []byte(src), 0o644)
 }
 
 func replaceOnce(path, old, new string) error {

@@ -118,9 +118,9 @@ func renderReport(cfg config, m *machineInfo, servers []server, results map[poin
 		return "**no**"
 	}
 	r, v := worst(mixes[0].name, func(r ratio) float64 { return r.ab })
-	w("| (a)/(b) ≥ 0.90, warm cache | %.2f (c=%d) | %s | %.2f |\n", v, r.conc, yes(v >= 0.90), r.cpuRatio)
+	w("| (a)/(b) ≥ 0.90, warm cache | %.3f (c=%d) | %s | %.2f |\n", v, r.conc, yes(v >= 0.90), r.cpuRatio)
 	r, v = worst(mixes[1].name, func(r ratio) float64 { return r.ab })
-	w("| (a)/(b) ≥ 0.60, distinct tokens | %.2f (c=%d) | %s | %.2f |\n", v, r.conc, yes(v >= 0.60), r.cpuRatio)
+	w("| (a)/(b) ≥ 0.60, distinct tokens | %.3f (c=%d) | %s | %.2f |\n", v, r.conc, yes(v >= 0.60), r.cpuRatio)
 	for _, mx := range mixes {
 		r, v = worst(mx.name, func(r ratio) float64 { return r.ac })
 		w("| (a) ≥ (c), %s | (a)/(c) = %.2f (c=%d) | %s | |\n", mx.name, v, r.conc, yes(v >= 1))

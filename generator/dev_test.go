@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -59,6 +60,12 @@ func TestDevPresetRender(t *testing.T) {
 	}
 	if strings.Contains(got[".env.example"], "SK_ENV_URL") {
 		t.Error(".env.example has Scalekit names")
+	}
+	// The dev key and client secret, like .env, never reach a Docker build context.
+	for _, line := range []string{".env", ".mcpgen/"} {
+		if !slices.Contains(strings.Split(got[".dockerignore"], "\n"), line) {
+			t.Errorf(".dockerignore lacks %s:\n%s", line, got[".dockerignore"])
+		}
 	}
 	if !strings.Contains(got["internal/config/config.go"], `defaultJWKSURL     = "http://127.0.0.1:3003/jwks"`) {
 		t.Error("config does not default to the dev JWKS")

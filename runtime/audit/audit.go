@@ -1,18 +1,19 @@
 // Package audit writes one log line per MCP tool call: who called which tool,
 // with what outcome, tied to the request's log line by its request id.
 //
-// It plugs into the MCP server itself (mcp-go's tool handler middleware),
-// because that is where a request becomes a tool call: the HTTP chain sees
-// bytes, and a batch or a 2026-07-28 request names the tool only inside. On
-// the way it labels the request for the HTTP log line (requestlog.Annotate)
-// and for metrics (metrics.SetTool). Arguments and results are never logged:
-// they are the user's data and may hold secrets.
+// It plugs into the MCP server itself (mcp-go's hooks), because that is where
+// a request becomes a tool call: the HTTP chain sees bytes, and a batch or a
+// 2026-07-28 request names the tool only inside. On the way it labels the
+// request for the HTTP log line (requestlog.Annotate) and for metrics
+// (metrics.SetTool). Only the server's own tools are labelled and audited, so
+// a client cannot fill logs or metric labels with names of its choosing.
+// Arguments and results are never logged: they are the user's data and may
+// hold secrets.
 package audit
 
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -28,43 +29,50 @@ const Message = "tool call"
 // Outcomes of a tool call.
 const (
 	OutcomeOK        = "ok"         // the tool returned a result
-	OutcomeToolError = "tool_error" // the tool returned a result flagged isError
+	OutcomeToolError = "tool_error" // a result flagged isError: the tool's own, or arguments that failed the input schema
 	OutcomeError     = "error"      // the tool failed; the client got a JSON-RPC error
 )
 
-// Tools returns mcp-go tool middleware (server.WithToolHandlerMiddleware)
-// that writes the audit line of each call through logger (slog.Default()
-// when nil) at Info, with tool, outcome, duration, subject, client_id and
-// request_id.
-func Tools(logger *slog.Logger) server.ToolHandlerMiddleware {
+// Hook adds the audit to hooks, which must be the hooks s was built with
+// (server.WithHooks): each call of one of s's tools writes an audit line
+// through logger (slog.Default() when nil) at Info, with tool, outcome,
+// subject, client_id and request_id. It also names the tool on the request's
+// log line and metrics. s is asked at call time whether a tool exists, so
+// tools may be registered after Hook.
+func Hook(hooks *server.Hooks, s *server.MCPServer, logger *slog.Logger) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
-		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			name := req.Params.Name
-			metrics.SetTool(ctx, name)
-			requestlog.Annotate(ctx, slog.String("tool", name))
-			start := time.Now()
-			res, err := next(ctx, req)
-			outcome := OutcomeOK
-			switch {
-			case err != nil:
-				outcome = OutcomeError
-			case res != nil && res.IsError:
-				outcome = OutcomeToolError
-			}
-			logger.LogAttrs(ctx, slog.LevelInfo, Message, lineAttrs(ctx, name, outcome, time.Since(start))...)
-			return res, err
+	known := func(req *mcp.CallToolRequest) bool { return req != nil && s.GetTool(req.Params.Name) != nil }
+	hooks.AddBeforeCallTool(func(ctx context.Context, _ any, req *mcp.CallToolRequest) {
+		if known(req) {
+			metrics.SetTool(ctx, req.Params.Name)
+			requestlog.Annotate(ctx, slog.String("tool", req.Params.Name))
 		}
-	}
+	})
+	hooks.AddAfterCallTool(func(ctx context.Context, _ any, req *mcp.CallToolRequest, result any) {
+		if !known(req) {
+			return
+		}
+		outcome := OutcomeOK
+		if r, ok := result.(*mcp.CallToolResult); ok && r != nil && r.IsError {
+			outcome = OutcomeToolError
+		}
+		logger.LogAttrs(ctx, slog.LevelInfo, Message, lineAttrs(ctx, req.Params.Name, outcome)...)
+	})
+	hooks.AddOnError(func(ctx context.Context, _ any, method mcp.MCPMethod, message any, _ error) {
+		req, ok := message.(*mcp.CallToolRequest)
+		if method != mcp.MethodToolsCall || !ok || !known(req) {
+			return
+		}
+		logger.LogAttrs(ctx, slog.LevelInfo, Message, lineAttrs(ctx, req.Params.Name, OutcomeError)...)
+	})
 }
 
-func lineAttrs(ctx context.Context, tool, outcome string, d time.Duration) []slog.Attr {
+func lineAttrs(ctx context.Context, tool, outcome string) []slog.Attr {
 	attrs := []slog.Attr{
 		slog.String("tool", tool),
 		slog.String("outcome", outcome),
-		slog.Duration("duration", d),
 	}
 	if p, ok := auth.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("subject", p.Subject), slog.String("client_id", p.ClientID))

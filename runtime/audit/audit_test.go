@@ -31,8 +31,10 @@ import (
 func TestAuditLines(t *testing.T) {
 	var logs logcapture.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	s := server.NewMCPServer("audit-test", "1", server.WithToolHandlerMiddleware(audit.Tools(logger)))
-	s.AddTool(mcp.NewTool("echo", mcp.WithString("text")), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	hooks := &server.Hooks{}
+	s := server.NewMCPServer("audit-test", "1", server.WithHooks(hooks), server.WithInputSchemaValidation())
+	audit.Hook(hooks, s, logger)
+	s.AddTool(mcp.NewTool("echo", mcp.WithString("text", mcp.Required())), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return mcp.NewToolResultText(req.GetString("text", "")), nil
 	})
 	s.AddTool(mcp.NewTool("refuse"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -65,9 +67,14 @@ func TestAuditLines(t *testing.T) {
 		if _, err := c.Initialize(ctx, mcp.InitializeRequest{}); err != nil {
 			t.Fatalf("%s: initialize: %v", version, err)
 		}
-		for _, name := range []string{"echo", "refuse", "broken"} {
+		// "nope" is not a tool: no audit line, so no client-chosen name reaches
+		// the tool label of metrics either.
+		for _, name := range []string{"echo", "refuse", "broken", "nope"} {
 			_, _ = c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: name, Arguments: map[string]any{"text": "private-argument"}}})
 		}
+		// Arguments failing the input schema never reach the tool, but the call
+		// is audited all the same.
+		_, _ = c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "echo", Arguments: map[string]any{}}})
 		cancel()
 		c.Close()
 	}
@@ -92,18 +99,21 @@ func TestAuditLines(t *testing.T) {
 			}
 		}
 	}
-	if auditLines != 6 {
-		t.Errorf("%d audit lines, want 6 (3 calls x 2 eras)", auditLines)
+	if auditLines != 8 {
+		t.Errorf("%d audit lines, want 8 (4 calls x 2 eras)", auditLines)
+	}
+	if outcomes["echo=tool_error"] != 2 {
+		t.Errorf("calls with invalid arguments audited %d times, want 2; all: %v", outcomes["echo=tool_error"], outcomes)
 	}
 	for _, want := range []string{"echo=ok", "refuse=tool_error", "broken=error"} {
 		if outcomes[want] != 2 {
 			t.Errorf("outcome %s seen %d times, want 2 (one per era); all: %v", want, outcomes[want], outcomes)
 		}
 	}
-	if toolRequestLines != 6 {
-		t.Errorf("%d request lines name a tool, want 6", toolRequestLines)
+	if toolRequestLines != 8 {
+		t.Errorf("%d request lines name a tool, want 8", toolRequestLines)
 	}
-	for _, leak := range []string{secret, "private-argument"} {
+	for _, leak := range []string{secret, "private-argument", `"nope"`} {
 		if strings.Contains(logs.String(), leak) {
 			t.Errorf("the log contains %q", leak)
 		}

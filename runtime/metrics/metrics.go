@@ -11,8 +11,9 @@
 // [Metrics.JWKSRefresh] for auth.JWKSOptions.OnRefresh, [Metrics.RateLimited]
 // for ratelimit.Config.OnLimited.
 //
-// Label values come from closed sets only (known tool names, HTTP status
-// codes, auth's stable reasons), so no client can grow the series count.
+// Label values come from closed sets only (the server's registered tools,
+// HTTP status codes, auth's stable reasons), so no client can grow the series
+// count: audit.Tools, which calls SetTool, runs only for registered tools.
 package metrics
 
 import (
@@ -26,11 +27,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Label values used when no tool applies.
-const (
-	NoTool      = "none"    // not a tool call, or turned away before the tool was known
-	UnknownTool = "unknown" // a tool name the server does not have
-)
+// NoTool is the tool label of requests that called no tool, or were turned
+// away before the tool was known.
+const NoTool = "none"
 
 // Metrics holds the collectors of one server. Create it once with [New].
 type Metrics struct {
@@ -41,12 +40,11 @@ type Metrics struct {
 	jwksRefresh  *prometheus.CounterVec
 	rateLimited  *prometheus.CounterVec
 	storeErrors  prometheus.Counter
-	tools        map[string]bool
 }
 
-// New returns the metrics of a server whose tools are named tools. The Go
-// runtime and process collectors are registered too.
-func New(tools []string) *Metrics {
+// New returns the metrics of a server. The Go runtime and process collectors
+// are registered too.
+func New() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -75,10 +73,6 @@ func New(tools []string) *Metrics {
 			Name: "mcp_rate_limit_store_errors_total",
 			Help: "Failed calls to the shared rate limit store (Redis); each makes the replica limit on its own for a while.",
 		}),
-		tools: make(map[string]bool, len(tools)),
-	}
-	for _, t := range tools {
-		m.tools[t] = true
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.authFailures, m.jwksRefresh, m.rateLimited, m.storeErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -131,7 +125,9 @@ type call struct{ tool string }
 
 // SetTool records which tool the current request calls, for the request's
 // labels. The MCP server knows the name only after parsing the body, deep
-// inside the handler; outside [Metrics.Middleware] it does nothing.
+// inside the handler; outside [Metrics.Middleware] it does nothing. name must
+// be one of the server's tools, never a name taken from the request before
+// the tool was found.
 func SetTool(ctx context.Context, name string) {
 	if c, ok := ctx.Value(ctxKey{}).(*call); ok {
 		c.tool = name
@@ -145,12 +141,9 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		c := &call{}
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
-		tool := NoTool
-		if c.tool != "" {
-			tool = UnknownTool
-			if m.tools[c.tool] {
-				tool = c.tool
-			}
+		tool := c.tool
+		if tool == "" {
+			tool = NoTool
 		}
 		status := rec.status
 		if status == 0 {

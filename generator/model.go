@@ -126,7 +126,7 @@ func newProject(s Spec, deps moduleInfo) project {
 		}
 	}
 	p.ScopesSupported = s.ScopesSupported()
-	p.Env = envVars(p)
+	p.Env = append(envVars(p), operationsEnvVars()...)
 	return p
 }
 
@@ -269,6 +269,23 @@ func (s Spec) ScopesSupported() []string {
 		all = append(all, t.Scopes...)
 	}
 	return sortedUnique(all)
+}
+
+// operationsEnvVars are the production settings (internal/config/operations.go): TLS,
+// limits, logs, metrics, rate limits. Kept apart from the OAuth settings above.
+func operationsEnvVars() []envVar {
+	return []envVar{
+		{"LOG_FORMAT", "json", "json or text (one line per request, one audit line per tool call)"},
+		{"TLS_CERT_FILE", "", "PEM certificate chain: with TLS_KEY_FILE, serve HTTPS (else plain HTTP, e.g. behind a TLS-terminating proxy)"},
+		{"TLS_KEY_FILE", "", "PEM private key of TLS_CERT_FILE"},
+		{"MAX_BODY_BYTES", "4194304", "largest request body accepted; larger ones get 413"},
+		{"SHUTDOWN_TIMEOUT", "10s", "how long in-flight requests may finish after SIGTERM before they are cut off"},
+		{"METRICS_ADDR", "", "listen address of the Prometheus /metrics endpoint, e.g. 127.0.0.1:9090 (:9090 in a container); unset: no metrics listener"},
+		{"RATE_LIMIT_PER_MINUTE", "600", "requests a minute per caller (token subject + client id), in bursts of as many; 0 turns it off"},
+		{"AUTH_FAILURES_PER_MINUTE", "30", "failed authentications a minute per client address before it gets 429 for a while; 0 turns it off"},
+		{"REDIS_URL", "", "redis:// or rediss:// URL: replicas share rate limits there; unset: limits per process (in memory)"},
+		{"TRUSTED_PROXIES", "", "IPs or CIDRs of your load balancers, comma-separated: only their X-Forwarded-For is believed (default: nobody's)"},
+	}
 }
 
 func sortedUnique(in []string) []string {

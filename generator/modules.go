@@ -25,6 +25,18 @@ var projectModules = []struct {
 	Indirect bool
 }{
 	{"github.com/mark3labs/mcp-go", false},
+	{"github.com/redis/go-redis/v9", false},
+	{"github.com/beorn7/perks", true},
+	{"github.com/cespare/xxhash/v2", true},
+	{"github.com/go-redis/redis_rate/v10", true},
+	{"github.com/munnerz/goautoneg", true},
+	{"github.com/prometheus/client_golang", true},
+	{"github.com/prometheus/client_model", true},
+	{"github.com/prometheus/common", true},
+	{"github.com/prometheus/procfs", true},
+	{"go.uber.org/atomic", true},
+	{"golang.org/x/sys", true},
+	{"google.golang.org/protobuf", true},
 	{"github.com/MicahParks/jwkset", true},
 	{"github.com/golang-jwt/jwt/v5", true},
 	{"github.com/google/jsonschema-go", true},

@@ -36,7 +36,8 @@ type Config struct {
 	Logger    *slog.Logger // default slog.Default()
 }
 
-// Limiter applies the limits of a Config. It is safe for concurrent use.
+// Limiter applies the limits of a Config. It is safe for concurrent use. A nil
+// *Limiter limits nothing, so a chain built without one still works.
 type Limiter struct {
 	store      Store
 	principal  Limit
@@ -82,7 +83,7 @@ func New(cfg Config) (*Limiter, error) {
 // untouched. Every answer carries the caller's RateLimit fields; a refused
 // request gets 429 and next never runs.
 func (l *Limiter) PerPrincipal(next http.Handler) http.Handler {
-	if !l.principal.Enabled() {
+	if l == nil || !l.principal.Enabled() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +114,7 @@ func (l *Limiter) PerPrincipal(next http.Handler) http.Handler {
 // the token is looked at. Place it right before the auth middleware, whose
 // OnReject calls [Limiter.AuthFailed].
 func (l *Limiter) GuardFailedAuth(next http.Handler) http.Handler {
-	if !l.failedAuth.Enabled() {
+	if l == nil || !l.failedAuth.Enabled() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +133,7 @@ func (l *Limiter) GuardFailedAuth(next http.Handler) http.Handler {
 // without a token (the first step of every OAuth flow), a valid token
 // lacking a scope, and a server-side outage do not count.
 func (l *Limiter) AuthFailed(r *http.Request, e *auth.Error) {
-	if !l.failedAuth.Enabled() || e == nil {
+	if l == nil || !l.failedAuth.Enabled() || e == nil {
 		return
 	}
 	if e.Code != auth.CodeInvalidToken && e.Code != auth.CodeInvalidRequest {

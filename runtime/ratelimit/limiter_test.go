@@ -155,6 +155,19 @@ func TestFailedAuthIgnoresSpoofedXFF(t *testing.T) {
 	want429(t, res, ratelimit.PolicyFailedAuth, 2, 3600)
 }
 
+func TestNilLimiterLimitsNothing(t *testing.T) {
+	var l *ratelimit.Limiter
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	for _, h := range []http.Handler{l.PerPrincipal(ok), l.GuardFailedAuth(ok)} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if rec.Code != http.StatusNoContent {
+			t.Errorf("status %d through a nil limiter", rec.Code)
+		}
+	}
+	l.AuthFailed(httptest.NewRequest(http.MethodGet, "/", nil), &auth.Error{Code: auth.CodeInvalidToken})
+}
+
 func TestNewRejectsBadLimits(t *testing.T) {
 	_, err := ratelimit.New(ratelimit.Config{PerPrincipal: ratelimit.Limit{Rate: 5}})
 	if err == nil || !strings.Contains(err.Error(), "per-principal") {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/auth"
 	"github.com/mcpgen/mcpgen/runtime/authtest"
 	"github.com/mcpgen/mcpgen/runtime/envconfig"
+	"github.com/mcpgen/mcpgen/runtime/metrics"
 
 	"example.com/greeting-server/internal/config"
 	"example.com/greeting-server/internal/middleware"
@@ -38,28 +40,49 @@ type testServer struct {
 // newTestServer starts the server on a loopback port, configured through the same
 // environment variables as in production.
 func newTestServer(t *testing.T) *testServer {
+	return startTestServer(t, testOptions{})
+}
+
+// testOptions vary the server under test; the zero value is the default server.
+type testOptions struct {
+	env     map[string]string                  // more settings, as in the environment
+	keys    func(*authtest.Issuer) auth.KeySet // default: the issuer's keys, loaded
+	metrics *metrics.Metrics                   // default: metrics off
+	logs    io.Writer                          // default: discarded
+}
+
+func startTestServer(t *testing.T, opts testOptions) *testServer {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
 	ts := &testServer{URL: base, MCPURL: base + "/mcp"}
 	ts.Issuer = authtest.NewIssuer(t, authtest.WithAudience(ts.MCPURL))
 
-	cfg := loadConfig(t, map[string]string{
+	env := map[string]string{
 		"MCP_RESOURCE_URL": ts.MCPURL,
 		"AUTH_ISSUER":      ts.Issuer.URL,
 		"AUTH_JWKS_URL":    ts.Issuer.JWKSURL,
 		"AUTH_AUDIENCE":    ts.MCPURL,
-	})
+	}
+	maps.Copy(env, opts.env)
+	cfg := loadConfig(t, env)
 	keys := ts.Issuer.KeySet()
+	if opts.keys != nil {
+		keys = opts.keys(ts.Issuer)
+	}
 	validator, err := jwtValidator(cfg, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err := newHandler(cfg, validator, keys.Ready, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("newHandler: %v", err)
+	logger := slog.New(slog.DiscardHandler)
+	if opts.logs != nil {
+		logger = slog.New(slog.NewJSONHandler(opts.logs, nil))
 	}
-	srv.Config.Handler = handler
+	a, err := newApp(cfg, validator, keys.Ready, opts.metrics, logger)
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	srv.Config.Handler = a.handler
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return ts

@@ -52,6 +52,9 @@ type Config struct {
 	// AuthorizationServers are advertised in the protected resource metadata.
 	AuthorizationServers []string
 
+	// Ops are the production settings (TLS, limits, logs, metrics): see operations.go.
+	Ops Operations
+
 	// ProvidedMetadata is the protected resource metadata given as JSON in
 	// PROTECTED_RESOURCE_METADATA, served as given; nil when the server builds its own.
 	ProvidedMetadata *auth.ProtectedResourceMetadata
@@ -107,6 +110,7 @@ func FromEnv(env *envconfig.Env) (Config, error) {
 		cfg.ProvidedMetadata.AuthorizationServers = cfg.AuthorizationServers
 	}
 	cfg.Issuers = scalekitIssuers(issuer, cfg.AuthorizationServers)
+	cfg.Ops = operations(env)
 	if err := env.Err(); err != nil {
 		return Config{}, err
 	}

@@ -1,12 +1,14 @@
 // Package middleware builds the HTTP chain in front of the MCP endpoint. It is the place
-// for your own middleware (rate limits, tenant checks, ...): the security decisions
-// themselves live in the mcpgen runtime packages, so fixes reach this server with
-// `go get -u`.
+// for your own middleware (tenant checks, ...): the security decisions themselves live in
+// the mcpgen runtime packages, so fixes reach this server with `go get -u`.
 //
-// Order matters. Every request is logged (without its token); on /mcp the Origin check
-// runs next, so a foreign web page is refused and CORS preflights are answered before
-// any token is looked at; then the bearer token and the scopes of the called tool are
-// checked; finally the caller's identity is added to the log line.
+// Order matters. Every request is logged (without its token) and oversized bodies are
+// refused with 413 first. On /mcp, metrics count what happens next; the Origin check runs
+// before anything else, so a foreign web page is refused and CORS preflights are answered
+// before any token is looked at; a client address that failed authentication too often
+// gets 429 before its token is checked; then the bearer token and the scopes of the
+// called tool are checked; the caller's identity is added to the log line; finally each
+// caller is held to its rate limit.
 package middleware
 
 import (
@@ -15,7 +17,10 @@ import (
 	"net/http"
 
 	"github.com/mcpgen/mcpgen/runtime/auth"
+	"github.com/mcpgen/mcpgen/runtime/httpserver"
+	"github.com/mcpgen/mcpgen/runtime/metrics"
 	"github.com/mcpgen/mcpgen/runtime/origin"
+	"github.com/mcpgen/mcpgen/runtime/ratelimit"
 	"github.com/mcpgen/mcpgen/runtime/requestlog"
 )
 
@@ -26,16 +31,24 @@ type Config struct {
 	AllowedOrigins []string            // more browser origins to allow
 	Validator      auth.TokenValidator // turns a bearer token into the caller's principal
 	Scopes         auth.ScopePolicy    // scopes required, per tool
+	MaxBodyBytes   int64               // largest request body read
+	Limiter        *ratelimit.Limiter  // per-caller and failed-authentication limits
+	Metrics        *metrics.Metrics    // nil when metrics are off
 }
 
-// Log wraps the whole server so that every request, public or protected, gets one log
-// line. It must be outermost: Protect annotates the line it starts.
-func Log(logger *slog.Logger) func(http.Handler) http.Handler {
-	return requestlog.Middleware(logger)
+// Outer wraps the whole server, public endpoints included: one log line per request
+// (Protect annotates it, so this must be outermost), then the request body limit.
+func Outer(logger *slog.Logger, maxBodyBytes int64) func(http.Handler) http.Handler {
+	logRequests := requestlog.Middleware(logger)
+	limitBody := httpserver.LimitBody(maxBodyBytes)
+	return func(next http.Handler) http.Handler {
+		return logRequests(limitBody(next))
+	}
 }
 
-// Protect returns the chain for the MCP endpoint: origin policy, then authentication and
-// per-tool scopes, then log annotation.
+// Protect returns the chain for the MCP endpoint: metrics, origin policy, the
+// failed-authentication guard, authentication and per-tool scopes, log annotation and
+// the per-caller rate limit.
 func Protect(cfg Config) (func(http.Handler) http.Handler, error) {
 	origins, err := origin.NewPolicy(cfg.ResourceURL, cfg.AllowedOrigins)
 	if err != nil {
@@ -49,13 +62,24 @@ func Protect(cfg Config) (func(http.Handler) http.Handler, error) {
 		Validator:           cfg.Validator,
 		ResourceMetadataURL: metadataURL,
 		Scopes:              cfg.Scopes,
+		MaxBodyBytes:        cfg.MaxBodyBytes,
 		Logger:              cfg.Logger,
+		OnReject: func(r *http.Request, e *auth.Error) {
+			cfg.Limiter.AuthFailed(r, e)
+			if cfg.Metrics != nil {
+				cfg.Metrics.AuthFailure(e.Reason)
+			}
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up authentication: %w", err)
 	}
 	return func(next http.Handler) http.Handler {
-		return origins.Middleware(authenticate(annotate(next)))
+		h := origins.Middleware(cfg.Limiter.GuardFailedAuth(authenticate(annotate(cfg.Limiter.PerPrincipal(next)))))
+		if cfg.Metrics != nil {
+			h = cfg.Metrics.Middleware(h)
+		}
+		return h
 	}, nil
 }
 

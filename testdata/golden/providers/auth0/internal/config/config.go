@@ -47,6 +47,9 @@ type Config struct {
 
 	// AuthorizationServers are advertised in the protected resource metadata.
 	AuthorizationServers []string
+
+	// Ops are the production settings (TLS, limits, logs, metrics): see operations.go.
+	Ops Operations
 }
 
 // ValidatorConfig says which JWT access tokens the server accepts.
@@ -90,6 +93,7 @@ func FromEnv(env *envconfig.Env) (Config, error) {
 	cfg.JWKSURL = jwksURL(env, issuer)
 	cfg.Audiences = env.List("AUTH_AUDIENCE", []string{cfg.ResourceURL})
 	cfg.AuthorizationServers = urlList(env, "AUTH_AUTHORIZATION_SERVERS", []string{issuer})
+	cfg.Ops = operations(env)
 	if err := env.Err(); err != nil {
 		return Config{}, err
 	}

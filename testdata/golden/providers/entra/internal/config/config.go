@@ -48,6 +48,9 @@ type Config struct {
 
 	// AuthorizationServers are advertised in the protected resource metadata.
 	AuthorizationServers []string
+
+	// Ops are the production settings (TLS, limits, logs, metrics): see operations.go.
+	Ops Operations
 }
 
 // ValidatorConfig says which JWT access tokens the server accepts.
@@ -91,6 +94,7 @@ func FromEnv(env *envconfig.Env) (Config, error) {
 	cfg.JWKSURL = jwksURL(env, issuer)
 	cfg.Audiences = env.List("AUTH_AUDIENCE", []string{"6e74172b-be56-4843-9ff4-e66a39bb12e3", "api://6e74172b-be56-4843-9ff4-e66a39bb12e3"})
 	cfg.AuthorizationServers = urlList(env, "AUTH_AUTHORIZATION_SERVERS", []string{issuer})
+	cfg.Ops = operations(env)
 	if err := env.Err(); err != nil {
 		return Config{}, err
 	}

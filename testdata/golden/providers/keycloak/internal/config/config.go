@@ -51,6 +51,9 @@ type Config struct {
 	// Introspection is set when AUTH_TOKEN_FORMAT=opaque: tokens are then checked by
 	// asking the authorization server (RFC 7662) instead of as JWTs.
 	Introspection *Introspection
+
+	// Ops are the production settings (TLS, limits, logs, metrics): see operations.go.
+	Ops Operations
 }
 
 // Introspection is how to reach the token introspection endpoint.
@@ -122,6 +125,7 @@ func FromEnv(env *envconfig.Env) (Config, error) {
 			ClientSecret: env.Required("AUTH_INTROSPECTION_CLIENT_SECRET", "the secret of AUTH_INTROSPECTION_CLIENT_ID"),
 		}
 	}
+	cfg.Ops = operations(env)
 	if err := env.Err(); err != nil {
 		return Config{}, err
 	}

@@ -20,6 +20,27 @@ type Server struct {
 	Addr string // 127.0.0.1:port
 	URL  string // redis://127.0.0.1:port/0
 	cmd  *exec.Cmd
+	bin  string
+	port int
+}
+
+func (s *Server) start() error {
+	s.cmd = exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning")
+	return s.cmd.Start()
+}
+
+// Restart starts a stopped server again on the same port, empty: what clients see
+// when Redis comes back after an outage.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	if err := s.start(); err != nil {
+		t.Fatalf("restart redis-server: %v", err)
+	}
+	if err := s.waitReady(5 * time.Second); err != nil {
+		t.Fatalf("restarted redis-server did not answer PING: %v", err)
+	}
 }
 
 // Start runs redis-server on a free loopback port and waits until it answers
@@ -38,9 +59,8 @@ func Start(t testing.TB) *Server {
 		}
 		s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port)}
 		s.URL = "redis://" + s.Addr + "/0"
-		s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning")
-		if err := s.cmd.Start(); err != nil {
+		s.bin, s.port = bin, port
+		if err := s.start(); err != nil {
 			t.Fatalf("start redis-server: %v", err)
 		}
 		if last = s.waitReady(5 * time.Second); last == nil {

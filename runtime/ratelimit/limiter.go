@@ -129,14 +129,21 @@ func (l *Limiter) GuardFailedAuth(next http.Handler) http.Handler {
 }
 
 // AuthFailed records a failed authentication by r's client, if e is one: a
-// token or Authorization header that was presented and refused. A request
-// without a token (the first step of every OAuth flow), a valid token
-// lacking a scope, and a server-side outage do not count.
+// token or Authorization header that was presented and refused as forged,
+// malformed or not meant for this server. A request without a token (the
+// first step of every OAuth flow), a valid token lacking a scope, a genuine
+// token that has expired or is not valid yet (clients refresh on that 401;
+// counting it would lock out busy clients, or everyone behind one proxy),
+// and a server-side outage do not count.
 func (l *Limiter) AuthFailed(r *http.Request, e *auth.Error) {
 	if l == nil || !l.failedAuth.Enabled() || e == nil {
 		return
 	}
 	if e.Code != auth.CodeInvalidToken && e.Code != auth.CodeInvalidRequest {
+		return
+	}
+	switch e.Reason {
+	case "expired", "not_yet_valid", "iat_in_future":
 		return
 	}
 	_, _ = l.store.Allow(r.Context(), l.failedAuthKey(r), l.failedAuth)

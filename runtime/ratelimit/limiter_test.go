@@ -130,6 +130,13 @@ func TestFailedAuthLimitPerIP(t *testing.T) {
 			t.Fatalf("no token: status %d, want 401", res.StatusCode)
 		}
 	}
+	// Expired tokens are genuine: clients refresh on that 401, it is not guessing.
+	expired := s.iss.Mint(authtest.Claims{"exp": time.Now().Add(-time.Hour).Unix()})
+	for range 5 {
+		if res := s.get(t, expired, fwd("198.51.100.1")...); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("expired token: status %d, want 401", res.StatusCode)
+		}
+	}
 	for i := range 3 {
 		if res := s.get(t, good+"x", fwd("198.51.100.1")...); res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("bad token %d: status %d, want 401", i, res.StatusCode)

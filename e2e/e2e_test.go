@@ -23,6 +23,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mcpgen/mcpgen/internal/harness"
+	"github.com/mcpgen/mcpgen/internal/logcapture"
 	"github.com/mcpgen/mcpgen/runtime/authtest"
 
 	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
@@ -35,7 +36,7 @@ type server struct {
 	URL    string // http://127.0.0.1:port
 	MCPURL string
 	Issuer *authtest.Issuer
-	log    *harness.Log
+	log    *logcapture.Buffer
 }
 
 func TestGeneratedServer(t *testing.T) {

@@ -6,7 +6,6 @@
 package harness
 
 import (
-	"bytes"
 	"io/fs"
 	"net"
 	"net/http"
@@ -14,10 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcpgen/mcpgen/internal/logcapture"
 )
 
 // GenerateServer builds the mcpgen CLI from the module at root, runs
@@ -93,7 +93,7 @@ func Run(t testing.TB, dir string, env []string, name string, args ...string) {
 // Process is a child process started by Start. Its stdout and stderr go to Log.
 type Process struct {
 	Name string
-	Log  *Log
+	Log  *logcapture.Buffer
 	cmd  *exec.Cmd
 	done chan struct{} // closed once the process has exited
 	err  error         // the exit status; read after done is closed
@@ -103,7 +103,7 @@ type Process struct {
 // when the test ends (see Stop). name is how failures refer to it.
 func Start(t testing.TB, name string, cmd *exec.Cmd) *Process {
 	t.Helper()
-	p := &Process{Name: name, Log: &Log{}, cmd: cmd, done: make(chan struct{})}
+	p := &Process{Name: name, Log: &logcapture.Buffer{}, cmd: cmd, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.Log, p.Log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
@@ -190,24 +190,4 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// Log collects a child process's output: the process writes while tests read.
-type Log struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write appends p; it is safe to call while others read.
-func (l *Log) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// String returns everything written so far.
-func (l *Log) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

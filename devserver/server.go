@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -149,8 +151,22 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Handler serves every endpoint of the server.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler serves every endpoint of the server, to requests addressed to a loopback host
+// only: a page on a name that an attacker re-points at 127.0.0.1 (DNS rebinding) would
+// otherwise be same-origin with the server and could read its consent page.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
+		}
+		if !isLoopbackHost(host) {
+			writeOAuthError(w, http.StatusForbidden, "access_denied", "the dev authorization server answers only requests addressed to 127.0.0.1, [::1] or localhost")
+			return
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+}
 
 // Issuer is the server's issuer identifier.
 func (s *Server) Issuer() string { return s.cfg.Issuer }
@@ -193,8 +209,21 @@ func (s *Server) public(h http.HandlerFunc) http.HandlerFunc {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		// Reading metadata is harmless, but registering a client or getting a token is
+		// not: consent is automatic, so a page from the web must not do either.
+		if r.Method == http.MethodPost && r.Header.Get("Origin") != "" && !isLoopbackOrigin(r.Header.Get("Origin")) {
+			writeOAuthError(w, http.StatusForbidden, "access_denied", "browser origin "+strconvQuote(r.Header.Get("Origin"))+" is not on this machine: the dev authorization server serves only pages on 127.0.0.1, [::1] or localhost")
+			return
+		}
 		h(w, r)
 	}
+}
+
+// isLoopbackOrigin reports whether a browser Origin header names a page served from
+// this machine, such as the MCP Inspector at http://localhost:6274.
+func isLoopbackOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && isLoopbackHost(u.Hostname())
 }
 
 func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {

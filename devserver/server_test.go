@@ -590,3 +590,59 @@ func TestPendingRequestsAreBounded(t *testing.T) {
 		t.Errorf("redirect %s, want temporarily_unavailable", loc)
 	}
 }
+
+// A web page the developer happens to visit can reach the dev server (it is on their
+// machine) but must not get a token from it: consent is automatic, and a confidential
+// client registered by the page needs no consent at all for client_credentials.
+func TestBrowserPagesOffLoopbackGetNoToken(t *testing.T) {
+	a := startAS(t)
+	send := func(method, path, origin, host string, body string, user, pass string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, a.URL+path, strings.NewReader(body))
+		if strings.HasPrefix(body, "{") {
+			req.Header.Set("Content-Type", "application/json")
+		} else {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	cc := url.Values{"grant_type": {"client_credentials"}}.Encode()
+	for _, origin := range []string{"https://attacker.example", "null", "http://localhost.attacker.example:6274"} {
+		if resp := send("POST", RegisterPath, origin, "", `{"grant_types":["client_credentials"]}`, "", ""); resp.StatusCode != 403 {
+			t.Errorf("register from %s: %d, want 403", origin, resp.StatusCode)
+		}
+		if resp := send("POST", TokenPath, origin, "", cc, "mcpgen-dev", "s3cret"); resp.StatusCode != 403 {
+			t.Errorf("token from %s: %d, want 403", origin, resp.StatusCode)
+		}
+	}
+	// DNS rebinding: a page whose host name now resolves to 127.0.0.1 is same-origin
+	// with the server, so it could read the consent page; its Host header gives it away.
+	for _, path := range []string{TokenPath, AuthorizePath + "?client_id=mcpgen-dev", ApprovePath + "?request=x", RegisterPath} {
+		if resp := send("POST", path, "", "attacker.example:"+strings.Split(a.URL, ":")[2], cc, "mcpgen-dev", "s3cret"); resp.StatusCode != 403 {
+			t.Errorf("%s with a foreign Host: %d, want 403", path, resp.StatusCode)
+		}
+	}
+	// Loopback pages (the MCP Inspector) and clients without a browser keep working.
+	for _, origin := range []string{"http://localhost:6274", "http://127.0.0.1:6274", "http://[::1]:6274", ""} {
+		if resp := send("POST", TokenPath, origin, "", cc, "mcpgen-dev", "s3cret"); resp.StatusCode != 200 {
+			t.Errorf("token from %q: %d, want 200", origin, resp.StatusCode)
+		}
+	}
+	if resp := send("POST", TokenPath, "", "localhost:"+strings.Split(a.URL, ":")[2], cc, "mcpgen-dev", "s3cret"); resp.StatusCode != 200 {
+		t.Errorf("token with Host localhost: %d, want 200", resp.StatusCode)
+	}
+}

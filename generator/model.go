@@ -175,6 +175,9 @@ func fileStem(name string) string {
 	if strings.HasSuffix(stem, "_test") || isGOOSOrArchSuffix(stem) {
 		stem += "_tool" // keep the go tool from treating it as a test or build-constrained file
 	}
+	if strings.HasPrefix(stem, "_") {
+		stem = "tool" + stem // the go tool ignores files whose names start with _ or .
+	}
 	return stem
 }
 

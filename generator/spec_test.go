@@ -162,7 +162,7 @@ func TestGoNames(t *testing.T) {
 			t.Errorf("fieldName(%q) = %q, want %q", in, got, want)
 		}
 	}
-	for in, want := range map[string]string{"greet_user": "greet_user", "a-b.c": "a_b_c", "run_test": "run_test_tool", "x_linux": "x_linux_tool"} {
+	for in, want := range map[string]string{"greet_user": "greet_user", "a-b.c": "a_b_c", "run_test": "run_test_tool", "x_linux": "x_linux_tool", "_x": "tool_x", ".x-y": "tool_x_y"} {
 		if got := fileStem(in); got != want {
 			t.Errorf("fileStem(%q) = %q, want %q", in, got, want)
 		}

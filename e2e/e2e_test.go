@@ -163,23 +163,7 @@ func testMCPClient(t *testing.T, srv *server, version string) {
 	if init.ServerInfo.Name != serverName {
 		t.Errorf("server name = %q, want %q", init.ServerInfo.Name, serverName)
 	}
-	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
-	if err != nil {
-		t.Fatalf("tools/list: %v", err)
-	}
-	if len(list.Tools) != 1 || list.Tools[0].Name != "greet_user" {
-		t.Errorf("tools/list = %+v, want greet_user only", list.Tools)
-	}
-	res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{
-		Name:      "greet_user",
-		Arguments: map[string]any{"name": "Ada"},
-	}})
-	if err != nil {
-		t.Fatalf("tools/call: %v", err)
-	}
-	if len(res.Content) != 1 || mcp.GetTextFromContent(res.Content[0]) != "Hi Ada, welcome to "+serverName+"!" {
-		t.Errorf("tools/call greet_user = %+v", res.Content)
-	}
+	harness.CheckGreeting(ctx, t, c, serverName)
 }
 
 func testMetadata(t *testing.T, srv *server, path string) {

@@ -9,6 +9,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mcpgen/mcpgen/internal/harness"
 )
 
 // testMCPGo runs mcp-go's client with a token from the real authorization server, in the
@@ -41,26 +43,8 @@ func testMCPGo(t *testing.T, w *world) {
 			if init.ProtocolVersion != version {
 				t.Fatalf("negotiated %s, want %s", init.ProtocolVersion, version)
 			}
-			list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
-			if err != nil {
-				t.Fatalf("tools/list: %v", err)
-			}
-			if len(list.Tools) != 1 || list.Tools[0].Name != "greet_user" {
-				t.Errorf("tools/list = %+v, want greet_user only", list.Tools)
-			}
-			res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{
-				Name:      "greet_user",
-				Arguments: map[string]any{"name": "Ada"},
-			}})
-			if err != nil {
-				t.Fatalf("tools/call: %v", err)
-			}
-			want := "Hi Ada, welcome to " + serverName + "!"
-			if res.IsError || len(res.Content) != 1 || mcp.GetTextFromContent(res.Content[0]) != want {
-				t.Errorf("tools/call greet_user = %+v, want %q", res.Content, want)
-			} else {
-				t.Logf("mcp-go %s: tools/call greet_user → %q", version, want)
-			}
+			got := harness.CheckGreeting(ctx, t, c, serverName)
+			t.Logf("mcp-go %s: tools/call greet_user → %q", version, got)
 			versions := w.recorder.protocolVersions()
 			if len(versions) == 0 || slices.ContainsFunc(versions, func(v string) bool { return v != version }) {
 				t.Errorf("MCP-Protocol-Version on the wire = %v, want only %s", versions, version)

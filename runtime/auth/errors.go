@@ -24,6 +24,16 @@ var ErrNoToken = errors.New("no bearer token")
 // ever been loaded: the fault is on the server side, not in the token.
 var ErrKeysUnavailable = errors.New("verification keys not loaded")
 
+// Reasons (Error.Reason) that other packages act on: a genuine token outside
+// its validity window. Clients refresh on them, so the failed-authentication
+// limit of runtime/ratelimit does not count them; naming them here makes a
+// rename a compile error there instead of a silent change of policy.
+const (
+	ReasonExpired     = "expired"       // exp has passed (beyond the leeway)
+	ReasonNotYetValid = "not_yet_valid" // nbf is ahead (beyond the leeway)
+	ReasonIATInFuture = "iat_in_future" // iat is ahead (beyond the leeway)
+)
+
 // Error is every rejection this package produces. Status, Code and
 // Description are safe to send to clients; Description is written for the
 // developer of the client and never contains the token, key material or

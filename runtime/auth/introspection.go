@@ -209,14 +209,14 @@ func (i *Introspector) checkTimes(claims jwt.MapClaims) error {
 		return invalidToken("claim_type", "the introspection response exp must be a number", err)
 	}
 	if exp != nil && !now.Before(exp.Add(i.leeway)) {
-		return invalidToken("expired", "the access token has expired", nil)
+		return invalidToken(ReasonExpired, "the access token has expired", nil)
 	}
 	nbf, err := claims.GetNotBefore()
 	if err != nil {
 		return invalidToken("claim_type", "the introspection response nbf must be a number", err)
 	}
 	if nbf != nil && now.Add(i.leeway).Before(nbf.Time) {
-		return invalidToken("not_yet_valid", "the access token is not valid yet (nbf)", nil)
+		return invalidToken(ReasonNotYetValid, "the access token is not valid yet (nbf)", nil)
 	}
 	return nil
 }

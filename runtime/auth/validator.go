@@ -254,11 +254,11 @@ func jwtError(err error) *Error {
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
 		return invalidToken("missing_exp", "the access token has no exp claim", err)
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return invalidToken("expired", "the access token has expired", err)
+		return invalidToken(ReasonExpired, "the access token has expired", err)
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return invalidToken("not_yet_valid", "the access token is not valid yet (nbf)", err)
+		return invalidToken(ReasonNotYetValid, "the access token is not valid yet (nbf)", err)
 	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return invalidToken("iat_in_future", "the access token was issued in the future (iat)", err)
+		return invalidToken(ReasonIATInFuture, "the access token was issued in the future (iat)", err)
 	default:
 		return invalidToken("invalid", "the access token is invalid", err)
 	}

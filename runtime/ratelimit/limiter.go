@@ -143,7 +143,7 @@ func (l *Limiter) AuthFailed(r *http.Request, e *auth.Error) {
 		return
 	}
 	switch e.Reason {
-	case "expired", "not_yet_valid", "iat_in_future":
+	case auth.ReasonExpired, auth.ReasonNotYetValid, auth.ReasonIATInFuture:
 		return
 	}
 	_, _ = l.store.Allow(r.Context(), l.failedAuthKey(r), l.failedAuth)

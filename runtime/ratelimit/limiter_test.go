@@ -1,6 +1,9 @@
 package ratelimit_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -149,6 +152,42 @@ func TestFailedAuthLimitPerIP(t *testing.T) {
 	if res := s.get(t, good, fwd("198.51.100.2")...); res.StatusCode != http.StatusOK {
 		t.Errorf("other client: status %d, want 200", res.StatusCode)
 	}
+}
+
+// TestFailedAuthSkipsGenuineTimeFailures: the real validator's reasons for a
+// genuine token outside its validity window are the exported auth.Reason*
+// constants the limiter skips, so renaming one in auth cannot silently turn
+// refreshing clients into failed authentications.
+func TestFailedAuthSkipsGenuineTimeFailures(t *testing.T) {
+	s := newStack(t, ratelimit.Config{FailedAuthPerIP: ratelimit.Limit{Rate: 1, Period: time.Hour}}, nil)
+	now := time.Now()
+	for reason, claims := range map[string]authtest.Claims{
+		auth.ReasonExpired:     {"exp": now.Add(-time.Hour).Unix()},
+		auth.ReasonNotYetValid: {"nbf": now.Add(time.Hour).Unix()},
+		auth.ReasonIATInFuture: {"iat": now.Add(time.Hour).Unix()},
+	} {
+		tok := s.iss.Mint(claims)
+		if got := validationReason(s.iss.Validator(), tok); got != reason {
+			t.Fatalf("validator reason for %v = %q, want %q", claims, got, reason)
+		}
+		for range 3 {
+			if res := s.get(t, tok); res.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("%s token: status %d, want 401 (not counted, so never 429)", reason, res.StatusCode)
+			}
+		}
+	}
+	if len(s.limited) != 0 {
+		t.Errorf("OnLimited calls %v, want none", s.limited)
+	}
+}
+
+func validationReason(v auth.TokenValidator, token string) string {
+	_, err := v.Validate(context.Background(), token)
+	var e *auth.Error
+	if !errors.As(err, &e) {
+		return fmt.Sprintf("no *auth.Error: %v", err)
+	}
+	return e.Reason
 }
 
 // TestFailedAuthIgnoresSpoofedXFF: with no trusted proxy, rotating

@@ -73,11 +73,12 @@ func (p *Proxies) ClientIP(r *http.Request) string {
 	if p.trusted(peer) {
 		hops := forwardedFor(r.Header)
 		for i := len(hops) - 1; i >= 0; i-- {
-			ip, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-			if err != nil {
+			// An address, or address:port as some load balancers write it.
+			ip, ok := parseHostPort(strings.TrimSpace(hops[i]))
+			if !ok {
 				break // a trusted proxy never writes this: stop at the last good hop
 			}
-			client = ip.Unmap()
+			client = ip
 			if !p.trusted(client) {
 				break
 			}

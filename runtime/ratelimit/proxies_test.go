@@ -25,6 +25,11 @@ func TestClientIP(t *testing.T) {
 		{"chain of trusted proxies", proxies, "10.1.2.3:4000", []string{"198.51.100.9, 192.0.2.7", "10.9.9.9"}, "198.51.100.9"},
 		{"all hops trusted: leftmost", proxies, "10.1.2.3:4000", []string{"10.0.0.1"}, "10.0.0.1"},
 		{"trusted peer without XFF", proxies, "10.1.2.3:4000", nil, "10.1.2.3"},
+		// Some load balancers (Azure Application Gateway) append address:port;
+		// read as garbage, every client behind them would share one budget.
+		{"hop with port", proxies, "10.1.2.3:4000", []string{"6.6.6.6, 198.51.100.9:51234"}, "198.51.100.9"},
+		{"IPv6 hop with port", proxies, "10.1.2.3:4000", []string{"[2001:db8::1]:443"}, "2001:db8::/64"},
+		{"trusted hop with port", proxies, "10.1.2.3:4000", []string{"198.51.100.9, 10.0.0.1:80"}, "198.51.100.9"},
 		{"garbage hop: last good one", proxies, "10.1.2.3:4000", []string{"198.51.100.9, junk"}, "10.1.2.3"},
 		{"IPv6 reduced to /64", nil, "[2001:db8:1:2:3:4:5:6]:443", nil, "2001:db8:1:2::/64"},
 		{"IPv4-mapped IPv6 is IPv4", nil, "[::ffff:203.0.113.5]:443", nil, "203.0.113.5"},

@@ -224,7 +224,11 @@ func (i *Introspector) checkTimes(claims jwt.MapClaims) error {
 // introspectShared runs one introspection per token at a time: a client that opens a
 // session sends several requests with a new token at once, and they all wait for the
 // same answer. The request runs detached from any one caller's context (bounded by the
-// HTTP timeout), so a caller giving up does not fail the others.
+// HTTP timeout), so a caller giving up does not fail the others. A caller whose client
+// has gone waits for the answer all the same: its token is judged like any other, so a
+// made-up one is a 401 the failed-authentication limit counts, not a 503 it ignores
+// (which would let a client that hangs up at once have made-up tokens introspected
+// without limit).
 func (i *Introspector) introspectShared(ctx context.Context, sum *[sha256.Size]byte, token string) (jwt.MapClaims, error) {
 	i.mu.Lock()
 	call, joined := i.inflight[*sum]
@@ -246,12 +250,8 @@ func (i *Introspector) introspectShared(ctx context.Context, sum *[sha256.Size]b
 			close(call.done)
 		}()
 	}
-	select {
-	case <-call.done:
-		return call.claims, call.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("introspect: %w", ctx.Err())
-	}
+	<-call.done
+	return call.claims, call.err
 }
 
 // errIntrospectionAuth marks the endpoint refusing this server's own

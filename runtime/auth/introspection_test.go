@@ -478,3 +478,30 @@ func BenchmarkIntrospector(b *testing.B) {
 		})
 	}
 }
+
+// TestIntrospectionAbandonedRequestIsJudged: a client that hangs up before the
+// authorization server answers still gets its token judged, so a made-up token is a
+// 401 the failed-authentication limit counts. Were it a 503 (not counted), hanging up
+// at once would let a client make the server introspect made-up tokens without limit.
+func TestIntrospectionAbandonedRequestIsJudged(t *testing.T) {
+	s := newIntrospectionServer(t)
+	s.set("good", activeAnswer(s, time.Now().Add(time.Hour)))
+	inner := s.Config.Handler
+	s.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond)
+		inner.ServeHTTP(w, r)
+	})
+	i := newIntrospector(t, s, func(c *auth.IntrospectionConfig) { c.CacheEntries = -1 })
+	for token, want := range map[string]int{"made-up": http.StatusUnauthorized, "good": 0} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		_, err := i.Validate(ctx, token)
+		cancel()
+		if want == 0 {
+			if err != nil {
+				t.Errorf("good token, client gone: %v, want its principal", err)
+			}
+			continue
+		}
+		wantAuthError(t, err, want, "inactive")
+	}
+}

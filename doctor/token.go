@@ -34,7 +34,13 @@ func (r *run) checkToken() {
 	if err != nil {
 		// An opaque token is legitimate for a server that introspects (RFC 7662): say
 		// what cannot be checked, and let the tools listing below give the verdict.
-		r.warn(id, title, "not a JWT ("+errors.Unwrap(err).Error()+"): its claims cannot be checked here",
+		// The reason is named from the error's kind, never its text: jwt wraps one or
+		// several errors, and a message could quote part of the token.
+		reason := "it cannot be decoded"
+		if errors.Is(err, jwt.ErrTokenMalformed) {
+			reason = jwt.ErrTokenMalformed.Error()
+		}
+		r.warn(id, title, "not a JWT ("+reason+"): its claims cannot be checked here",
 			"if this is meant to be a JWT access token, pass the token itself (three dot-separated parts); an opaque token works only with a server that introspects it (mcpgen servers: AUTH_TOKEN_FORMAT=opaque)")
 		for _, c := range []struct{ id, title string }{
 			{"token-signature", titleSignature}, {"token-iss", titleIssuer}, {"token-aud", titleAudience},

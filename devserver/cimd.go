@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -19,6 +22,35 @@ const cimdCacheTTL = time.Minute
 type cachedClient struct {
 	client  Client
 	expires time.Time
+}
+
+// cimdTransport fetches client ID metadata documents from loopback or public addresses
+// only. Any page can send the developer's browser to /authorize with a client_id URL of
+// its choice, so without this check the dev server would request hosts on the
+// developer's private network or a cloud metadata address (SSRF). The address is
+// checked after name resolution, at dial time, and no proxy is used so the check sees
+// the real peer.
+func cimdTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	d := &net.Dialer{Timeout: 5 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil {
+			return err
+		}
+		ip = ip.Unmap()
+		if !ip.IsLoopback() && (ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+			ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() || !ip.IsGlobalUnicast()) {
+			return fmt.Errorf("client ID metadata documents are not fetched from private, link-local or unspecified addresses (%s): serve the document on loopback or a public host", ip)
+		}
+		return nil
+	}}
+	t.DialContext = d.DialContext
+	return t
 }
 
 // isMetadataDocumentID reports whether a client_id is a URL naming a client ID metadata

@@ -646,3 +646,22 @@ func TestBrowserPagesOffLoopbackGetNoToken(t *testing.T) {
 		t.Errorf("token with Host localhost: %d, want 200", resp.StatusCode)
 	}
 }
+
+// A page can send the developer's browser to /authorize with any client_id URL, making
+// the dev server fetch it from the developer's machine: hosts on private networks and
+// cloud metadata addresses are never fetched (loopback stays allowed for local clients).
+func TestClientIDMetadataDocumentOffPrivateNetworks(t *testing.T) {
+	a := startAS(t)
+	for _, id := range []string{"https://10.0.0.1/c.json", "https://169.254.169.254/latest/c.json", "https://[fe80::1]/c.json", "https://192.168.1.1/c.json", "https://0.0.0.0/c.json"} {
+		q := url.Values{"response_type": {"code"}, "client_id": {id}, "code_challenge": {pkce(strings.Repeat("c", 43))}, "code_challenge_method": {"S256"}}
+		resp, err := noRedirect.Get(a.URL + AuthorizePath + "?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(body), "not fetched from private") {
+			t.Errorf("%s: %d %s", id, resp.StatusCode, body)
+		}
+	}
+}

@@ -173,7 +173,7 @@ func (o *devOptions) run(a *app, cmd *cobra.Command) error {
 	out := cmd.OutOrStdout()
 	if o.noServer {
 		fmt.Fprintf(out, "mcpgen dev: authorization server on %s (development only)\n\n", p.issuer)
-		fmt.Fprintf(out, "run the server with:\n  %s go run .\n\n", strings.Join(devEnv(p, false), " "))
+		fmt.Fprintf(out, "run the server with:\n  %s\n\n", noServerCommand(p))
 		if err := printDevBanner(out, p, as, client, o.ttl); err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func (o *devOptions) run(a *app, cmd *cobra.Command) error {
 	}
 	srv := exec.Command(bin)
 	srv.Dir = p.dir
-	srv.Env = append(os.Environ(), devEnv(p, true)...)
+	srv.Env = append(os.Environ(), devEnv(p)...)
 	srv.Stdout, srv.Stderr = a.stderr, a.stderr
 	if err := srv.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", bin, err)
@@ -266,14 +266,11 @@ func startDevAS(p devProject) (*devAS, devserver.Client, error) {
 // devEnv is the environment that makes the generated server trust the dev server. The
 // real environment wins over .env in generated servers, so these override the project's
 // .env; provider-specific names are blanked so they cannot point elsewhere.
-func devEnv(p devProject, all bool) []string {
+func devEnv(p devProject) []string {
 	env := []string{
 		"MCP_RESOURCE_URL=" + p.resource,
 		"AUTH_ISSUER=" + p.issuer,
 		"AUTH_JWKS_URL=" + p.issuer + devserver.JWKSPath,
-	}
-	if !all {
-		return env
 	}
 	// Keep the origins the project allows (environment, else its .env) and add the
 	// Inspector's, so the browser UI can call the server directly.
@@ -293,6 +290,13 @@ func devEnv(p devProject, all bool) []string {
 		"AUTH_TOKEN_FORMAT=jwt",
 		"SK_ENV_URL=", "EXPECTED_AUDIENCE=", "PROTECTED_RESOURCE_METADATA=",
 	)
+}
+
+// noServerCommand is the command --no-server prints to run the server by hand, with the
+// whole environment mcpgen dev would give it: with less, a .env set up for the real
+// provider would still apply (another audience, opaque tokens, another address).
+func noServerCommand(p devProject) string {
+	return strings.Join(devEnv(p), " ") + " go run ."
 }
 
 // buildServer builds the project into the state directory: running the binary itself

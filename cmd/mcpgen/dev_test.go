@@ -19,7 +19,7 @@ func TestDevEnvOverridesProviderSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := devProject{dir: dir, port: 4100, resource: "http://localhost:4100/mcp", issuer: "http://127.0.0.1:4101"}
-	env := devEnv(p, true)
+	env := devEnv(p)
 	for _, want := range []string{
 		"HOST=127.0.0.1", "PORT=4100",
 		"MCP_RESOURCE_URL=http://localhost:4100/mcp", "AUTH_AUDIENCE=http://localhost:4100/mcp",
@@ -32,8 +32,16 @@ func TestDevEnvOverridesProviderSettings(t *testing.T) {
 			t.Errorf("dev env lacks %s:\n%s", want, strings.Join(env, "\n"))
 		}
 	}
-	// --no-server prints only what points the server at the dev authorization server.
-	if short := devEnv(p, false); len(short) != 3 || slices.ContainsFunc(short, func(v string) bool { return strings.HasPrefix(v, "HOST=") }) {
-		t.Errorf("printed env = %v", short)
+	// --no-server prints the command to run the server: it needs the same overrides, or a
+	// project whose .env is set up for its real provider (AUTH_AUDIENCE, opaque tokens,
+	// another HOST or PORT) refuses the dev tokens or advertises the wrong server.
+	line := noServerCommand(p)
+	for _, v := range env {
+		if !strings.Contains(line, v+" ") {
+			t.Errorf("--no-server command lacks %s:\n%s", v, line)
+		}
+	}
+	if !strings.HasSuffix(line, " go run .") {
+		t.Errorf("--no-server command = %s", line)
 	}
 }

@@ -406,3 +406,30 @@ func TestParseChallenges(t *testing.T) {
 		}
 	}
 }
+
+// A token sent over plain http off loopback can be read by anyone on the path: doctor
+// says so instead of sending it. The "remote" host is dialed on loopback here.
+func TestTokenNotSentInClearText(t *testing.T) {
+	var withToken int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			withToken++
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="http://mcp.example.test/.well-known/oauth-protected-resource/mcp"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	dialer := &net.Dialer{}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, srv.Listener.Addr().String())
+		},
+	}}
+	r := diagnose(t, "http://mcp.example.test/mcp", Options{Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", HTTPClient: hc})
+	if withToken != 0 {
+		t.Errorf("the token was sent over plain http %d time(s)", withToken)
+	}
+	if c, _ := r.Check("tools"); c.Status != StatusFail || !strings.Contains(c.Fix, "https") {
+		t.Errorf("tools check = %+v:\n%s", c, dump(r))
+	}
+}

@@ -3,6 +3,7 @@ package doctor
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -201,6 +202,11 @@ func (r *run) checkTokenScopes(claims jwt.MapClaims) {
 // listTools connects with a real MCP client and the token, as a client would.
 func (r *run) listTools() {
 	const id, title = "tools", "tools listed with the token"
+	if u, err := url.Parse(r.target); err == nil && insecure(u) {
+		r.fail(id, title, "the token was not sent: "+r.target+" is plain http off loopback, where anyone on the path can read it",
+			"use the server's https URL (plain http is fine only on loopback)")
+		return
+	}
 	c, err := client.NewStreamableHttpClient(r.target,
 		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + r.opts.Token}),
 		transport.WithHTTPBasicClient(r.opts.HTTPClient))

@@ -38,7 +38,8 @@ and report each step with ✓ or ✗ and how to fix it:
 
 With --token it also decodes the token without trusting it, explains every mismatch
 with what the server expects (iss, aud, exp, scopes), and lists the server's tools
-with it. The token is never printed. --token - reads it from stdin.
+with it. The token is never printed, nor sent over plain http off loopback. --token -
+reads it from stdin.
 
 Exit status: 0 when no check failed (warnings allowed), 1 when one did, 2 for a usage
 error. --json prints the report as JSON for CI.`,

@@ -34,6 +34,14 @@ type MiddlewareConfig struct {
 	// label) and for limiting failed attempts per client. e never holds the
 	// token; the hook must not read the Authorization header either.
 	OnReject func(r *http.Request, e *Error)
+	// OnAuthenticated, when set, runs as soon as the token is valid, before
+	// the body is read and the scopes are checked. It is the hook for limits
+	// per caller: run there, they count every request a valid token makes,
+	// including those then refused with 403 or 400, which would otherwise
+	// cost a body read and parse each without ever reaching a limiter behind
+	// this middleware. Returning false means the hook has written the
+	// response; the request goes no further.
+	OnAuthenticated func(w http.ResponseWriter, r *http.Request, p *Principal) bool
 }
 
 // DefaultMaxBodyBytes is the default MiddlewareConfig.MaxBodyBytes.
@@ -54,6 +62,7 @@ type middleware struct {
 	maxBody         int64
 	logger          *slog.Logger
 	onReject        func(*http.Request, *Error)
+	onAuthenticated func(http.ResponseWriter, *http.Request, *Principal) bool
 	next            http.Handler
 }
 
@@ -128,6 +137,7 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 			maxBody:         maxBody,
 			logger:          logger,
 			onReject:        cfg.OnReject,
+			onAuthenticated: cfg.OnAuthenticated,
 			next:            next,
 		}
 	}, nil
@@ -145,6 +155,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		m.reject(w, r, asAuthError(err))
+		return
+	}
+	if m.onAuthenticated != nil && !m.onAuthenticated(w, r, p) {
 		return
 	}
 	needed := m.required

@@ -453,3 +453,38 @@ func TestMiddlewareCustomValidatorNever500(t *testing.T) {
 		}
 	}
 }
+
+// TestMiddlewareOnAuthenticated: the hook sees the principal of every valid
+// token before the body is read and the scopes are checked, so a per-caller
+// limit counts requests later refused with 403; returning false ends the
+// request with the hook's answer; invalid tokens never reach it.
+func TestMiddlewareOnAuthenticated(t *testing.T) {
+	var seen []string
+	admit := true
+	e := newEnv(t, nil, nil, func(c *auth.MiddlewareConfig) {
+		c.OnAuthenticated = func(w http.ResponseWriter, r *http.Request, p *auth.Principal) bool {
+			seen = append(seen, p.Subject)
+			if !admit {
+				w.WriteHeader(http.StatusTooManyRequests)
+			}
+			return admit
+		}
+	})
+	lacking := e.iss.Mint(authtest.Claims{"sub": "alice", "scope": "mcp"})
+	if w := e.do(http.MethodPost, "/mcp", toolCall("greet_user"), bearer(lacking)); w.Code != http.StatusForbidden {
+		t.Fatalf("token without usr:read: status %d, want 403", w.Code)
+	}
+	if w := e.do(http.MethodPost, "/mcp", toolCall("greet_user"), bearer("not-a-jwt")); w.Code != http.StatusUnauthorized {
+		t.Fatalf("invalid token: status %d, want 401", w.Code)
+	}
+	if len(seen) != 1 || seen[0] != "alice" {
+		t.Fatalf("hook saw %v, want [alice] (the 403 request only)", seen)
+	}
+
+	admit = false
+	full := e.iss.Mint(authtest.Claims{"sub": "bob", "scope": "mcp usr:read"})
+	w := e.do(http.MethodPost, "/mcp", toolCall("greet_user"), bearer(full))
+	if w.Code != http.StatusTooManyRequests || e.seen != nil || e.body != "" {
+		t.Errorf("refused by the hook: status %d, handler saw %v, body %q; want 429 and no handler call", w.Code, e.seen, e.body)
+	}
+}

@@ -45,6 +45,10 @@ func BenchmarkFullChain(b *testing.B) {
 		Validator: v, ResourceMetadataURL: "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
 		Scopes: auth.ScopePolicy{Tools: map[string][]string{"greet_user": {"usr:read"}}}, Logger: logger,
 		OnReject: func(r *http.Request, e *auth.Error) { lim.AuthFailed(r, e); m.AuthFailure(e.Reason) },
+		OnAuthenticated: func(w http.ResponseWriter, r *http.Request, p *auth.Principal) bool {
+			requestlog.Annotate(r.Context(), slog.String("subject", p.Subject), slog.String("client_id", p.ClientID))
+			return lim.Admit(w, r, p)
+		},
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -53,20 +57,12 @@ func BenchmarkFullChain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	annotate := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if p, ok := auth.FromContext(r.Context()); ok {
-				requestlog.Annotate(r.Context(), slog.String("subject", p.Subject), slog.String("client_id", p.ClientID))
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		metrics.SetTool(r.Context(), "greet_user")
 		w.WriteHeader(http.StatusNoContent)
 	})
 	chain := requestlog.Middleware(logger)(httpserver.LimitBody(httpserver.DefaultMaxBodyBytes)(
-		m.Middleware(origins.Middleware(lim.GuardFailedAuth(authenticate(annotate(lim.PerPrincipal(handler))))))))
+		m.Middleware(origins.Middleware(lim.GuardFailedAuth(authenticate(handler))))))
 
 	header := "Bearer " + iss.Mint(authtest.Claims{"scope": "usr:read", "client_id": "bench"})
 	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet_user","arguments":{"name":"Ada"}}}`

@@ -80,33 +80,43 @@ func New(cfg Config) (*Limiter, error) {
 
 // PerPrincipal returns middleware limiting each authenticated caller. It
 // belongs after the auth middleware: requests without a principal pass
-// untouched. Every answer carries the caller's RateLimit fields; a refused
-// request gets 429 and next never runs.
+// untouched. Prefer [Limiter.Admit] as the auth middleware's
+// OnAuthenticated hook, which also counts requests the auth middleware
+// then refuses for their scopes or body.
 func (l *Limiter) PerPrincipal(next http.Handler) http.Handler {
 	if l == nil || !l.principal.Enabled() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := auth.FromContext(r.Context())
-		if !ok {
-			next.ServeHTTP(w, r)
-			return
-		}
-		res, err := l.store.Allow(r.Context(), PrincipalKey(p), l.principal)
-		if err != nil {
-			// Stores fall back on their own; an error here is a bug, and a
-			// limiter bug must not take the server down.
-			l.logger.Error("rate limit: store failed; request let through", slog.String("err", err.Error()))
-			next.ServeHTTP(w, r)
-			return
-		}
-		setFields(w.Header(), PolicyPrincipal, l.principalPolicy, res)
-		if !res.Allowed {
-			l.refuse(w, PolicyPrincipal, res)
+		if p, ok := auth.FromContext(r.Context()); ok && !l.Admit(w, r, p) {
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Admit spends one request of caller p's budget. Every answer carries the
+// caller's RateLimit fields; when the budget is spent it answers 429 and
+// returns false. It fits auth.MiddlewareConfig.OnAuthenticated, which runs
+// it once the token is valid and before the body is read. A nil Limiter, or
+// one without a per-caller limit, admits everything.
+func (l *Limiter) Admit(w http.ResponseWriter, r *http.Request, p *auth.Principal) bool {
+	if l == nil || !l.principal.Enabled() || p == nil {
+		return true
+	}
+	res, err := l.store.Allow(r.Context(), PrincipalKey(p), l.principal)
+	if err != nil {
+		// Stores fall back on their own; an error here is a bug, and a
+		// limiter bug must not take the server down.
+		l.logger.Error("rate limit: store failed; request let through", slog.String("err", err.Error()))
+		return true
+	}
+	setFields(w.Header(), PolicyPrincipal, l.principalPolicy, res)
+	if !res.Allowed {
+		l.refuse(w, PolicyPrincipal, res)
+		return false
+	}
+	return true
 }
 
 // GuardFailedAuth returns middleware that refuses, with 429, every request

@@ -19,8 +19,10 @@ import (
 
 const resource = "https://mcp.example.com/mcp"
 
-// stack is the limiter in the order the generated chain uses, around the
-// real auth middleware, served over loopback HTTP.
+// stack is the limiter wired the way the generated chain wires it around the
+// real auth middleware (failed-auth guard before it, the per-caller limit as
+// its OnAuthenticated hook), served over loopback HTTP. Tool "greet" needs
+// scope usr:read.
 type stack struct {
 	URL     string
 	iss     *authtest.Issuer
@@ -41,13 +43,15 @@ func newStack(t *testing.T, cfg ratelimit.Config, iss *authtest.Issuer) *stack {
 	authenticate, err := auth.Middleware(auth.MiddlewareConfig{
 		Validator:           s.iss.Validator(),
 		ResourceMetadataURL: "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+		Scopes:              auth.ScopePolicy{Tools: map[string][]string{"greet": {"usr:read"}}},
 		OnReject:            lim.AuthFailed,
+		OnAuthenticated:     lim.Admit,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
-	srv := httptest.NewServer(lim.GuardFailedAuth(authenticate(lim.PerPrincipal(ok))))
+	srv := httptest.NewServer(lim.GuardFailedAuth(authenticate(ok)))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	return s
@@ -116,6 +120,59 @@ func TestPerPrincipalLimit(t *testing.T) {
 	if len(s.limited) != 2 || s.limited[0] != ratelimit.PolicyPrincipal {
 		t.Errorf("OnLimited calls %v, want 2 x principal", s.limited)
 	}
+}
+
+// TestPerPrincipalCountsRefusedRequests: a valid token refused for its scopes
+// still spends its caller's budget, so a token lacking a scope cannot make the
+// server read and parse bodies without limit.
+func TestPerPrincipalCountsRefusedRequests(t *testing.T) {
+	s := newStack(t, ratelimit.Config{PerPrincipal: ratelimit.PerMinute(2)}, nil)
+	token := s.iss.Mint(authtest.Claims{"sub": "mallory", "client_id": "app", "scope": "other"})
+	call := func() *http.Response {
+		body := strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet","arguments":{}}}`)
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/mcp", body)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	for i := range 2 {
+		if res := call(); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("request %d: status %d, want 403 insufficient_scope", i, res.StatusCode)
+		}
+	}
+	want429(t, call(), ratelimit.PolicyPrincipal, 2, 60)
+}
+
+// TestPerPrincipalMiddleware covers the middleware form, for chains that put
+// the limit after the auth middleware instead of in its hook.
+func TestPerPrincipalMiddleware(t *testing.T) {
+	iss := authtest.NewIssuer(t, authtest.WithAudience(resource))
+	lim, err := ratelimit.New(ratelimit.Config{PerPrincipal: ratelimit.PerMinute(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authenticate, err := auth.Middleware(auth.MiddlewareConfig{
+		Validator:           iss.Validator(),
+		ResourceMetadataURL: "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	srv := httptest.NewServer(authenticate(lim.PerPrincipal(ok)))
+	t.Cleanup(srv.Close)
+	s := &stack{URL: srv.URL, iss: iss}
+	token := iss.Mint(authtest.Claims{"sub": "alice", "client_id": "app"})
+	if res := s.get(t, token); res.StatusCode != http.StatusOK {
+		t.Fatalf("first request: status %d, want 200", res.StatusCode)
+	}
+	want429(t, s.get(t, token), ratelimit.PolicyPrincipal, 1, 60)
 }
 
 func TestFailedAuthLimitPerIP(t *testing.T) {

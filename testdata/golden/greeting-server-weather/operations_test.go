@@ -75,6 +75,23 @@ func TestRateLimitPerCaller(t *testing.T) {
 	}
 }
 
+// TestRateLimitCountsRefusedRequests: requests of a valid token that the auth chain then
+// refuses (here for an unreadable body; 403 for missing scopes works the same way) spend
+// the caller's budget too, so a token cannot make the server read and parse bodies
+// without limit.
+func TestRateLimitCountsRefusedRequests(t *testing.T) {
+	ts := startTestServer(t, testOptions{env: map[string]string{"RATE_LIMIT_PER_MINUTE": "2"}})
+	token := ts.token(toolScopes()...)
+	for i := range 2 {
+		if res := do(t, ts.mcpRequest(t, token, `{"jsonrpc":`)); res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("request %d with a broken body: status %d, want 400", i+1, res.StatusCode)
+		}
+	}
+	if res := do(t, ts.mcpRequest(t, token, `{"jsonrpc":`)); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("third request: status %d, want 429", res.StatusCode)
+	}
+}
+
 func TestFailedAuthenticationLimit(t *testing.T) {
 	ts := startTestServer(t, testOptions{env: map[string]string{"AUTH_FAILURES_PER_MINUTE": "2"}})
 	for range 2 {

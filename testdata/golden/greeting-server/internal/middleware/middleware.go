@@ -6,9 +6,9 @@
 // refused with 413 first. On /mcp, metrics count what happens next; the Origin check runs
 // before anything else, so a foreign web page is refused and CORS preflights are answered
 // before any token is looked at; a client address that failed authentication too often
-// gets 429 before its token is checked; then the bearer token and the scopes of the
-// called tool are checked; the caller's identity is added to the log line; finally each
-// caller is held to its rate limit.
+// gets 429 before its token is checked; then the bearer token is checked, and as soon as
+// it is valid the caller's identity goes on the log line and the caller is held to its
+// rate limit, before the body is read and the scopes of the called tool are checked.
 package middleware
 
 import (
@@ -47,8 +47,8 @@ func Outer(logger *slog.Logger, maxBodyBytes int64) func(http.Handler) http.Hand
 }
 
 // Protect returns the chain for the MCP endpoint: metrics, origin policy, the
-// failed-authentication guard, authentication and per-tool scopes, log annotation and
-// the per-caller rate limit.
+// failed-authentication guard, then authentication with, in its hook, log annotation
+// and the per-caller rate limit, then per-tool scopes.
 func Protect(cfg Config) (func(http.Handler) http.Handler, error) {
 	origins, err := origin.NewPolicy(cfg.ResourceURL, cfg.AllowedOrigins)
 	if err != nil {
@@ -70,29 +70,24 @@ func Protect(cfg Config) (func(http.Handler) http.Handler, error) {
 				cfg.Metrics.AuthFailure(e.Reason)
 			}
 		},
+		// Runs once the token is valid, before the body is read: every request of a
+		// valid token, even one then refused for its scopes, spends the caller's budget.
+		OnAuthenticated: func(w http.ResponseWriter, r *http.Request, p *auth.Principal) bool {
+			requestlog.Annotate(r.Context(),
+				slog.String("subject", p.Subject),
+				slog.String("client_id", p.ClientID),
+			)
+			return cfg.Limiter.Admit(w, r, p)
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up authentication: %w", err)
 	}
 	return func(next http.Handler) http.Handler {
-		h := origins.Middleware(cfg.Limiter.GuardFailedAuth(authenticate(annotate(cfg.Limiter.PerPrincipal(next)))))
+		h := origins.Middleware(cfg.Limiter.GuardFailedAuth(authenticate(next)))
 		if cfg.Metrics != nil {
 			h = cfg.Metrics.Middleware(h)
 		}
 		return h
 	}, nil
-}
-
-// annotate adds who is calling to the request's log line. It runs after authentication,
-// so every request reaching it carries a principal.
-func annotate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p, ok := auth.FromContext(r.Context()); ok {
-			requestlog.Annotate(r.Context(),
-				slog.String("subject", p.Subject),
-				slog.String("client_id", p.ClientID),
-			)
-		}
-		next.ServeHTTP(w, r)
-	})
 }

@@ -59,7 +59,13 @@ func newStack(t *testing.T, cfg ratelimit.Config, iss *authtest.Issuer) *stack {
 
 func (s *stack) get(t *testing.T, token string, header ...string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.URL+"/mcp", nil)
+	return s.send(t, http.MethodGet, "", token, header...)
+}
+
+// send makes a request to the stack's /mcp and drains the answer.
+func (s *stack) send(t *testing.T, method, body, token string, header ...string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.URL+"/mcp", strings.NewReader(body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -129,17 +135,8 @@ func TestPerPrincipalCountsRefusedRequests(t *testing.T) {
 	s := newStack(t, ratelimit.Config{PerPrincipal: ratelimit.PerMinute(2)}, nil)
 	token := s.iss.Mint(authtest.Claims{"sub": "mallory", "client_id": "app", "scope": "other"})
 	call := func() *http.Response {
-		body := strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet","arguments":{}}}`)
-		req, _ := http.NewRequest(http.MethodPost, s.URL+"/mcp", body)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		return res
+		return s.send(t, http.MethodPost, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet","arguments":{}}}`,
+			token, "Content-Type", "application/json")
 	}
 	for i := range 2 {
 		if res := call(); res.StatusCode != http.StatusForbidden {

@@ -126,7 +126,7 @@ func (s *Server) serveApprove(w http.ResponseWriter, r *http.Request) {
 		code = randomToken(32)
 		s.codes[code] = &grant{
 			clientID: req.client.ID, redirectURI: req.redirectURI, codeChallenge: req.codeChallenge,
-			scopes: req.scopes, subject: DevSubject, expires: now.Add(codeTTL),
+			scopes: req.scopes, subject: DevSubject, expires: now.Add(codeTTL), family: randomToken(16),
 		}
 	}
 	s.mu.Unlock()

@@ -33,6 +33,7 @@ const (
 	codeTTL         = time.Minute
 	pendingTTL      = 10 * time.Minute
 	refreshTTL      = 24 * time.Hour
+	maxSpent        = 10000
 )
 
 // DevSubject is the sub of tokens issued through the consent page: there is no login,
@@ -76,6 +77,7 @@ type Server struct {
 	pending map[string]*authRequest
 	codes   map[string]*grant
 	refresh map[string]*grant
+	spent   map[string]*grant // used codes and rotated refresh tokens, to spot a replay
 	cimd    map[string]cachedClient
 }
 
@@ -87,6 +89,9 @@ type grant struct {
 	scopes        []string
 	expires       time.Time
 	subject       string
+	// family names the authorization a code started: the refresh tokens issued from it
+	// share it, so a replay can revoke them all.
+	family string
 }
 
 // New checks cfg and builds the server. It does not listen: serve Handler() on a
@@ -128,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 		pending: map[string]*authRequest{},
 		codes:   map[string]*grant{},
 		refresh: map[string]*grant{},
+		spent:   map[string]*grant{},
 		cimd:    map[string]cachedClient{},
 	}
 	var err error
@@ -308,4 +314,32 @@ func (s *Server) expire(now time.Time) {
 			delete(s.refresh, k)
 		}
 	}
+	for k, g := range s.spent {
+		if now.After(g.expires) {
+			delete(s.spent, k)
+		}
+	}
+}
+
+// spend takes the code or refresh token t out of m for its one use. A t already spent
+// is a replay: one copy leaked, so every refresh token of its family is revoked.
+// Called with s.mu held.
+func (s *Server) spend(m map[string]*grant, t string, now time.Time) (*grant, bool) {
+	g, ok := m[t]
+	delete(m, t)
+	if ok {
+		// Remembered as long as a refresh token lives, within the bound on state.
+		if len(s.spent) < maxSpent {
+			s.spent[t] = &grant{family: g.family, expires: now.Add(refreshTTL)}
+		}
+		return g, true
+	}
+	if old, replay := s.spent[t]; replay && old.family != "" {
+		for k, r := range s.refresh {
+			if r.family == old.family {
+				delete(s.refresh, k)
+			}
+		}
+	}
+	return nil, false
 }

@@ -665,3 +665,53 @@ func TestClientIDMetadataDocumentOffPrivateNetworks(t *testing.T) {
 		}
 	}
 }
+
+// A code or refresh token presented twice means one copy leaked: the refresh tokens
+// that grant issued stop working, so the thief's copy is not usable either (OAuth 2.1
+// §4.1.3, RFC 9700 §4.14.2).
+func TestReplayRevokesTheGrant(t *testing.T) {
+	a := startAS(t)
+	_, reg := register(t, a.URL, map[string]any{"redirect_uris": []string{"http://127.0.0.1:9999/cb"}, "token_endpoint_auth_method": "none"})
+	clientID := reg["client_id"].(string)
+	verifier := strings.Repeat("r", 43)
+	start := func() map[string]any {
+		t.Helper()
+		loc := authorize(t, a.URL, url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {"http://127.0.0.1:9999/cb"},
+			"code_challenge": {pkce(verifier)}, "code_challenge_method": {"S256"}})
+		exchange := url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "client_id": {clientID}, "code_verifier": {verifier}}
+		status, tok := postForm(t, a.URL+TokenPath, exchange, "", "")
+		if status != 200 {
+			t.Fatalf("exchange: %d %v", status, tok)
+		}
+		if status, body := postForm(t, a.URL+TokenPath, exchange, "", ""); status != 400 || body["error"] != "invalid_grant" {
+			t.Fatalf("code replay: %d %v", status, body)
+		}
+		return tok
+	}
+	refresh := func(rt string) (int, map[string]any) {
+		return postForm(t, a.URL+TokenPath, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {clientID}}, "", "")
+	}
+	// The code was replayed: the refresh token it gave is revoked.
+	tok := start()
+	if status, body := refresh(tok["refresh_token"].(string)); status != 400 {
+		t.Errorf("refresh token of a replayed code: %d %v", status, body)
+	}
+	// The refresh token was replayed after rotation: its successor is revoked.
+	loc := authorize(t, a.URL, url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {"http://127.0.0.1:9999/cb"},
+		"code_challenge": {pkce(verifier)}, "code_challenge_method": {"S256"}})
+	status, tok := postForm(t, a.URL+TokenPath, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "client_id": {clientID}, "code_verifier": {verifier}}, "", "")
+	if status != 200 {
+		t.Fatalf("exchange: %d %v", status, tok)
+	}
+	first := tok["refresh_token"].(string)
+	status, next := refresh(first)
+	if status != 200 {
+		t.Fatalf("refresh: %d %v", status, next)
+	}
+	if status, body := refresh(first); status != 400 {
+		t.Fatalf("refresh replay: %d %v", status, body)
+	}
+	if status, body := refresh(next["refresh_token"].(string)); status != 400 {
+		t.Errorf("successor of a replayed refresh token: %d %v", status, body)
+	}
+}

@@ -126,8 +126,7 @@ func (s *Server) clientCredentials(w http.ResponseWriter, c Client, scope string
 func (s *Server) authorizationCode(w http.ResponseWriter, c Client, code, redirectURI, verifier string) {
 	now := s.cfg.Now()
 	s.mu.Lock()
-	g, ok := s.codes[code]
-	delete(s.codes, code) // single use, even when the request below fails
+	g, ok := s.spend(s.codes, code, now) // single use, even when the request below fails
 	s.mu.Unlock()
 	switch {
 	case code == "" || !ok || now.After(g.expires):
@@ -155,8 +154,7 @@ func pkceMatches(verifier, challenge string) bool {
 func (s *Server) refreshToken(w http.ResponseWriter, c Client, token, scope string) {
 	now := s.cfg.Now()
 	s.mu.Lock()
-	g, ok := s.refresh[token]
-	delete(s.refresh, token) // rotated: a refresh token works once
+	g, ok := s.spend(s.refresh, token, now) // rotated: a refresh token works once
 	s.mu.Unlock()
 	if token == "" || !ok || now.After(g.expires) || g.clientID != c.ID {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token is unknown, used, expired or issued to another client")
@@ -170,7 +168,7 @@ func (s *Server) refreshToken(w http.ResponseWriter, c Client, token, scope stri
 				return
 			}
 		}
-		g = &grant{clientID: g.clientID, subject: g.subject, scopes: narrowed}
+		g = &grant{clientID: g.clientID, subject: g.subject, scopes: narrowed, family: g.family}
 	}
 	s.issue(w, g, true)
 }
@@ -192,7 +190,7 @@ func (s *Server) issue(w http.ResponseWriter, g *grant, withRefresh bool) {
 		now := s.cfg.Now()
 		s.mu.Lock()
 		s.expire(now)
-		s.refresh[resp.RefreshToken] = &grant{clientID: g.clientID, subject: g.subject, scopes: g.scopes, expires: now.Add(refreshTTL)}
+		s.refresh[resp.RefreshToken] = &grant{clientID: g.clientID, subject: g.subject, scopes: g.scopes, expires: now.Add(refreshTTL), family: g.family}
 		s.mu.Unlock()
 	}
 	writeJSON(w, http.StatusOK, resp)

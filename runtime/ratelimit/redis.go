@@ -51,6 +51,7 @@ type Redis struct {
 	now      func() time.Time
 	downTill atomic.Int64 // unix nanoseconds; Redis is not tried before then
 	onError  func(error)
+	prefix   string // redisKeyPrefix plus the namespace
 }
 
 // RedisOptions tunes [NewRedis]; the zero value is fine.
@@ -60,6 +61,11 @@ type RedisOptions struct {
 	MaxKeys int           // of the fallback store, default DefaultMaxKeys
 	// OnError, when set, is called for each failed Redis call (for metrics).
 	OnError func(error)
+	// Namespace separates the budgets of servers that share one Redis: keys are
+	// "mcpgen:<Namespace>:<key>". Replicas of one server must use the same
+	// value (generated servers use their resource URL); "" shares the keys
+	// with every other server that leaves it empty.
+	Namespace string
 }
 
 // ParseRedisURL checks a REDIS_URL (redis://[user:password@]host:port/db, or
@@ -111,7 +117,16 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 		timeout:  opts.Timeout,
 		now:      time.Now,
 		onError:  opts.OnError,
+		prefix:   redisKeyPrefix + namespace(opts.Namespace),
 	}
+}
+
+// namespace is the key segment for ns: empty for "", else ns and a colon.
+func namespace(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return ns + ":"
 }
 
 // Allow implements [Store].
@@ -144,9 +159,9 @@ func (s *Redis) decide(ctx context.Context, key string, l Limit, n int) (Result,
 	var res *redis_rate.Result
 	var err error
 	if n == 0 {
-		res, err = s.limiter.AllowAtMost(ctx, redisKeyPrefix+key, rl, 0)
+		res, err = s.limiter.AllowAtMost(ctx, s.prefix+key, rl, 0)
 	} else {
-		res, err = s.limiter.AllowN(ctx, redisKeyPrefix+key, rl, n)
+		res, err = s.limiter.AllowN(ctx, s.prefix+key, rl, n)
 	}
 	if err != nil {
 		s.failed(err)

@@ -16,13 +16,51 @@ import (
 
 func redisStore(t *testing.T, url string, logs *logcapture.Buffer) *ratelimit.Redis {
 	t.Helper()
+	return redisStoreIn(t, url, logs, "")
+}
+
+// redisStoreIn is redisStore with keys in namespace ns.
+func redisStoreIn(t *testing.T, url string, logs *logcapture.Buffer, ns string) *ratelimit.Redis {
+	t.Helper()
 	opt, err := ratelimit.ParseRedisURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	client := redis.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
-	return ratelimit.NewRedis(client, ratelimit.RedisOptions{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	return ratelimit.NewRedis(client, ratelimit.RedisOptions{Logger: slog.New(slog.NewTextHandler(logs, nil)), Namespace: ns})
+}
+
+// TestRedisNamespaces: two servers sharing one Redis keep separate budgets when
+// their namespaces differ, and replicas of one server (same namespace) share one.
+func TestRedisNamespaces(t *testing.T) {
+	rs := redistest.Start(t)
+	logs := &logcapture.Buffer{}
+	ctx := t.Context()
+	limit := ratelimit.PerMinute(1)
+	weather := redisStoreIn(t, rs.URL, logs, "https://weather.example.com/mcp")
+	weatherReplica := redisStoreIn(t, rs.URL, logs, "https://weather.example.com/mcp")
+	mail := redisStoreIn(t, rs.URL, logs, "https://mail.example.com/mcp")
+	allowed := func(s *ratelimit.Redis) bool {
+		t.Helper()
+		res, err := s.Allow(ctx, "caller", limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Allowed
+	}
+	if !allowed(weather) {
+		t.Fatal("first request to the weather server refused")
+	}
+	if allowed(weatherReplica) {
+		t.Error("a replica of the weather server allowed a second request: replicas must share one budget")
+	}
+	if !allowed(mail) {
+		t.Error("the mail server refused the caller's first request: it spent the weather server's budget")
+	}
+	if logs.String() != "" {
+		t.Errorf("unexpected logs (Redis failing?): %s", logs.String())
+	}
 }
 
 // TestRedisSharedAcrossReplicas runs two servers, each with its own limiter

@@ -202,7 +202,9 @@ func newLimiter(cfg config.Config, m *metrics.Metrics, logger *slog.Logger) (*ra
 		Proxies:         cfg.Ops.TrustedProxies,
 		Logger:          logger,
 	}
-	redisOpts := ratelimit.RedisOptions{Logger: logger}
+	// Keys are namespaced by the resource URL: replicas of this server share budgets, other
+	// servers using the same Redis do not.
+	redisOpts := ratelimit.RedisOptions{Logger: logger, Namespace: cfg.ResourceURL}
 	if m != nil {
 		rc.OnLimited = m.RateLimited
 		redisOpts.OnError = m.StoreError

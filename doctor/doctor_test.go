@@ -433,3 +433,36 @@ func TestTokenNotSentInClearText(t *testing.T) {
 		t.Errorf("tools check = %+v:\n%s", c, dump(r))
 	}
 }
+
+// Go's client keeps the Authorization header on a redirect to the same host, even from
+// https to http: a server (or whoever answers for it) must not be able to move the
+// token onto plain http that way.
+func TestTokenNotRedirectedToClearText(t *testing.T) {
+	var withToken int
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			withToken++
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer plain.Close()
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://example.com/mcp", http.StatusTemporaryRedirect)
+	}))
+	defer secure.Close()
+	tr := secure.Client().Transport.(*http.Transport).Clone()
+	dialer := &net.Dialer{}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if strings.HasSuffix(addr, ":443") {
+			return dialer.DialContext(ctx, network, secure.Listener.Addr().String())
+		}
+		return dialer.DialContext(ctx, network, plain.Listener.Addr().String())
+	}
+	r := diagnose(t, "https://example.com/mcp", Options{Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: tr}})
+	if withToken != 0 {
+		t.Errorf("the token followed a redirect to plain http %d time(s)", withToken)
+	}
+	if c, _ := r.Check("tools"); c.Status != StatusFail {
+		t.Errorf("tools check = %+v:\n%s", c, dump(r))
+	}
+}

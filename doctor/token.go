@@ -3,6 +3,7 @@ package doctor
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -207,9 +208,24 @@ func (r *run) listTools() {
 			"use the server's https URL (plain http is fine only on loopback)")
 		return
 	}
+	// Go keeps the Authorization header on a redirect to the same host, https to http
+	// included: refuse any redirect that would carry the token onto plain http.
+	hc := *r.opts.HTTPClient
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if insecure(req.URL) {
+			return fmt.Errorf("redirected to %s, plain http off loopback: the token is not sent there", req.URL.Redacted())
+		}
+		if r.opts.HTTPClient.CheckRedirect != nil {
+			return r.opts.HTTPClient.CheckRedirect(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 	c, err := client.NewStreamableHttpClient(r.target,
 		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + r.opts.Token}),
-		transport.WithHTTPBasicClient(r.opts.HTTPClient))
+		transport.WithHTTPBasicClient(&hc))
 	if err != nil {
 		r.fail(id, title, err.Error(), "check the URL")
 		return

@@ -326,6 +326,16 @@ func (p Preset) paramsForIssuerGiven(s Spec) bool {
 	return true
 }
 
+// helpClause turns a param's help sentence into the tail of an error message: lower
+// case, no trailing period (the help texts start with common words such as "The").
+func helpClause(help string) string {
+	help = strings.TrimSuffix(help, ".")
+	if help == "" {
+		return help
+	}
+	return strings.ToLower(help[:1]) + help[1:]
+}
+
 // validate reports the preset's problems with s: every param that is needed and
 // missing, and every param given with a bad value.
 func (p Preset) validate(s Spec) []Problem {
@@ -338,7 +348,7 @@ func (p Preset) validate(s Spec) []Problem {
 				probs = append(probs, Problem{Flag: "--" + q.Flag, Message: err.Error()})
 			}
 		case !q.ForIssuer || s.Issuer == "":
-			probs = append(probs, Problem{Flag: "--" + q.Flag, Message: fmt.Sprintf("is required for the %s provider: %s", p.Name, q.Help)})
+			probs = append(probs, Problem{Flag: "--" + q.Flag, Message: fmt.Sprintf("required by the %s provider: %s", p.Name, helpClause(q.Help))})
 		}
 	}
 	if s.Region != "" {

@@ -207,11 +207,11 @@ func TestPresetProblems(t *testing.T) {
 		spec  Spec
 		wants []string // every problem, by its text
 	}{
-		{"entra without values", Spec{Provider: ProviderEntra}, []string{"--tenant: is required for the entra provider", "--client-id: is required for the entra provider"}},
-		{"entra with --issuer still needs the client id", Spec{Provider: ProviderEntra, Issuer: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"}, []string{"--client-id: is required"}},
+		{"entra without values", Spec{Provider: ProviderEntra}, []string{"--tenant: required by the entra provider", "--client-id: required by the entra provider"}},
+		{"entra with --issuer still needs the client id", Spec{Provider: ProviderEntra, Issuer: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"}, []string{"--client-id: required by"}},
 		{"entra tenant domain", Spec{Provider: ProviderEntra, Tenant: "contoso.onmicrosoft.com", ClientID: "x"}, []string{"--tenant: \"contoso.onmicrosoft.com\" is not a tenant ID"}},
 		{"auth0 domain with scheme", Spec{Provider: ProviderAuth0, Domain: "https://acme.auth0.com"}, []string{"--domain: \"https://acme.auth0.com\" is not a Auth0 domain"}},
-		{"keycloak without realm", Spec{Provider: ProviderKeycloak, Domain: "sso.example.com"}, []string{"--realm: is required"}},
+		{"keycloak without realm", Spec{Provider: ProviderKeycloak, Domain: "sso.example.com"}, []string{"--realm: required by"}},
 		{"cognito bad pool", Spec{Provider: ProviderCognito, UserPool: "AbCdEf", ClientID: "c"}, []string{"--user-pool: \"AbCdEf\" is not a user pool ID"}},
 		{"cognito region mismatch", Spec{Provider: ProviderCognito, UserPool: "us-east-1_AbC", Region: "eu-west-1", ClientID: "c"}, []string{"--region: \"eu-west-1\" does not match"}},
 		{"google", Spec{Provider: ProviderGoogle, Issuer: "https://accounts.google.com"}, []string{"--provider: Google cannot be the authorization server"}},

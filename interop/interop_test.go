@@ -4,6 +4,9 @@
 // Inspector CLI, the MCP conformance suite and mcp-go's client in the 2026-07-28 era.
 // The server is generated with the generic provider and told only the issuer: it finds
 // the signing keys through the authorization server's metadata.
+// TestDevAuthorizationCode does the same for `mcpgen dev`: the TypeScript SDK's
+// authorization code flow (registration, consent, PKCE) against its local authorization
+// server and the generated default project.
 //
 // Everything runs as real processes on loopback: the Node side lives in
 // testdata/interop (package.json + lockfile, Node 22 from the npm package "node"), and

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -45,36 +46,50 @@ type tokenClaims struct {
 // runSDKClient runs sdk-client.mjs for one client and returns its lines; each is logged.
 func runSDKClient(t *testing.T, w *world, clientID, expect string) []sdkLine {
 	t.Helper()
+	return runNodeFlow(t, w.peers, "sdk-client.mjs", "ts-sdk "+clientID, w.server.Log.String, describe, []string{
+		"MCP_URL=" + w.MCPURL,
+		"AS_ISSUER=" + w.as.Issuer,
+		"CLIENT_ID=" + clientID,
+		"CLIENT_SECRET=" + w.secrets[clientID],
+		"SCOPE=usr:read", // what greet_user needs; the authorization server decides what is granted
+		"EXPECT=" + expect,
+	})
+}
+
+// runNodeFlow runs one of the Node clients with env added and returns the JSON lines it
+// printed; each is logged under label as describe renders it. On failure it shows
+// stderr and serverLog().
+func runNodeFlow[L any](t *testing.T, p *peers, script, label string, serverLog func() string, describe func(L) string, env []string) []L {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := w.peers.command(ctx, "sdk-client.mjs")
-	cmd.Env = append(cmd.Env,
-		"MCP_URL="+w.MCPURL,
-		"AS_ISSUER="+w.as.Issuer,
-		"CLIENT_ID="+clientID,
-		"CLIENT_SECRET="+w.secrets[clientID],
-		"SCOPE=usr:read", // what greet_user needs; the authorization server decides what is granted
-		"EXPECT="+expect,
-	)
+	cmd := p.command(ctx, script)
+	cmd.Env = append(cmd.Env, env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	var lines []sdkLine
+	if jwtLike.Match(out) {
+		t.Errorf("%s printed something shaped like a JWT: tokens must never be printed", script)
+	}
+	var lines []L
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
-		var l sdkLine
+		var l L
 		if json.Unmarshal(sc.Bytes(), &l) != nil {
-			t.Logf("ts-sdk %s: %s", clientID, sc.Text())
+			t.Logf("%s: %s", label, sc.Text())
 			continue
 		}
-		t.Logf("ts-sdk %s: %s", clientID, describe(l))
+		t.Logf("%s: %s", label, describe(l))
 		lines = append(lines, l)
 	}
 	if err != nil {
-		t.Errorf("sdk-client.mjs for %s (expecting %s): %v\nstderr:\n%s\nserver log:\n%s", clientID, expect, err, stderr.String(), w.server.Log)
+		t.Errorf("%s: %v\nstderr:\n%s\nserver log:\n%s", script, err, stderr.String(), serverLog())
 	}
 	return lines
 }
+
+// jwtLike matches a JWS compact serialisation (base64url of `{"` twice, dot-separated).
+var jwtLike = regexp.MustCompile(`eyJ[\w-]+\.eyJ[\w-]+`)
 
 // describe renders one line of the flow for the test log.
 func describe(l sdkLine) string {
@@ -90,7 +105,7 @@ func describe(l sdkLine) string {
 	if l.Challenge != "" {
 		s += " WWW-Authenticate: " + l.Challenge
 	}
-	if l.Resource != "" {
+	if l.Step == "resource metadata" && l.Resource != "" {
 		s += " resource=" + l.Resource + " authorization_servers=" + strings.Join(l.AuthorizationServers, ",")
 	}
 	if l.AccessToken != nil {
@@ -104,15 +119,18 @@ func describe(l sdkLine) string {
 	return s
 }
 
-// flowCheck is one expected step: the first line at or after the previous match for
-// which ok holds.
-type flowCheck struct {
+// check is one expected step of a flow of lines L: the first line at or after the
+// previous match for which ok holds.
+type check[L any] struct {
 	what string
-	ok   func(sdkLine) bool
+	ok   func(L) bool
 }
 
+// flowCheck is a step of the client credentials flows.
+type flowCheck = check[sdkLine]
+
 // wantFlow checks that lines contain the checks in order.
-func wantFlow(t *testing.T, lines []sdkLine, checks ...flowCheck) {
+func wantFlow[L any](t *testing.T, lines []L, checks ...check[L]) {
 	t.Helper()
 	i := 0
 	for _, c := range checks {

@@ -16,55 +16,26 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { claims, discoveryStep, env, exchangeLine, print } from './flowlog.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`sdk-client.mjs: set ${name}`);
-    process.exit(2);
-  }
-  return v;
-};
 const mcpURL = new URL(env('MCP_URL'));
 const issuer = env('AS_ISSUER');
 const expect = env('EXPECT');
 
-const print = (obj) => console.log(JSON.stringify(obj));
-
 /** step names one HTTP exchange of the flow by what the client asked for. */
 function step(url, init) {
+  const shared = discoveryStep(mcpURL, url, init);
+  if (shared) return shared;
   const u = new URL(url);
-  if (u.href === mcpURL.href) {
-    const body = typeof init?.body === 'string' ? safeJSON(init.body) : undefined;
-    return `mcp ${init?.method ?? 'GET'} ${body?.method ?? ''}`.trim();
-  }
-  if (u.pathname.startsWith('/.well-known/oauth-protected-resource')) return 'resource metadata';
-  if (u.pathname.startsWith('/.well-known/')) return 'authorization server metadata';
   if (u.origin === new URL(issuer).origin && init?.method === 'POST') return 'token';
   return 'other';
-}
-
-function safeJSON(s) {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
-}
-
-/** claims reads what an RFC 9068 access token says about itself, without printing it. */
-function claims(jwt) {
-  const [header, payload] = jwt.split('.').slice(0, 2).map((p) => safeJSON(Buffer.from(p, 'base64url').toString()));
-  return { typ: header?.typ, alg: header?.alg, iss: payload?.iss, aud: payload?.aud, scope: payload?.scope ?? '', client_id: payload?.client_id };
 }
 
 /** loggingFetch is the SDK's fetch with one log line per exchange. */
 async function loggingFetch(url, init) {
   const name = step(url, init);
   const res = await fetch(url, init);
-  const line = { step: name, method: init?.method ?? 'GET', url: String(url), status: res.status };
-  const challenge = res.headers.get('www-authenticate');
-  if (challenge) line.challenge = challenge;
+  const line = await exchangeLine(name, url, init, res);
   if (name === 'token' && res.ok) {
     const body = await res.clone().json();
     line.granted_scope = body.scope ?? '';
@@ -73,11 +44,6 @@ async function loggingFetch(url, init) {
   }
   if (name === 'token' && !res.ok) {
     line.error = await res.clone().text();
-  }
-  if (name === 'resource metadata' && res.ok) {
-    const prm = await res.clone().json();
-    line.resource = prm.resource;
-    line.authorization_servers = prm.authorization_servers;
   }
   print(line);
   return res;

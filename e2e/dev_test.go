@@ -40,14 +40,8 @@ func TestDevDefaults(t *testing.T) {
 	project := filepath.Join(tmp, "dev-server")
 	harness.Run(t, tmp, []string{"MCPGEN_RUNTIME_DIR=" + root}, cli, "new", "dev-server", "--yes", "--dir", project)
 
-	port, asPort := harness.FreePort(t), harness.FreePort(t)
-	mcpURL := "http://localhost:" + strconv.Itoa(port) + "/mcp"
-	issuer := "http://127.0.0.1:" + strconv.Itoa(asPort)
-	dev := exec.Command(cli, "dev", "--dir", project, "--port", strconv.Itoa(port), "--as-addr", "127.0.0.1:"+strconv.Itoa(asPort))
-	dev.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
-	proc := harness.Start(t, "mcpgen dev", dev)
-	// The first run builds the project: allow for a cold build cache.
-	banner := proc.WaitFor(t, 3*time.Minute, func(log string) bool { return strings.Contains(log, "Ctrl-C stops everything") })
+	dev := harness.StartDev(t, cli, project, os.Environ())
+	proc, banner, mcpURL, issuer := dev.Process, dev.Banner, dev.MCPURL, dev.Issuer
 	for _, want := range []string{"DEVELOPMENT ONLY", "MCP server      " + mcpURL, "authorization   " + issuer,
 		"mcpgen doctor " + mcpURL, "npx @modelcontextprotocol/inspector --cli " + mcpURL} {
 		if !strings.Contains(banner, want) {
@@ -162,7 +156,7 @@ func TestDevDefaults(t *testing.T) {
 		}
 		// The same server reached through another URL than its resource: a real
 		// wrong-resource case, reported with the setting that fixes it.
-		other := "http://127.0.0.1:" + strconv.Itoa(port) + "/mcp"
+		other := "http://127.0.0.1:" + strconv.Itoa(dev.Port) + "/mcp"
 		cmd = exec.Command(cli, "doctor", other)
 		text, err := cmd.Output()
 		if exitCode(err) != 1 || !strings.Contains(string(text), "✗ metadata resource matches the URL") || !strings.Contains(string(text), "MCP_RESOURCE_URL="+other) {
@@ -192,7 +186,7 @@ func TestDevDefaults(t *testing.T) {
 	if !strings.Contains(proc.Log.String(), `"msg":"stopped"`) {
 		t.Errorf("the server did not shut down gracefully; log:\n%s", proc.Log)
 	}
-	for _, addr := range []string{"127.0.0.1:" + strconv.Itoa(port), "127.0.0.1:" + strconv.Itoa(asPort)} {
+	for _, addr := range []string{"127.0.0.1:" + strconv.Itoa(dev.Port), "127.0.0.1:" + strconv.Itoa(dev.ASPort)} {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
 			t.Errorf("%s still accepts connections after mcpgen dev stopped", addr)

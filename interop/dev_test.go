@@ -3,10 +3,7 @@ package interop
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,14 +64,8 @@ func TestDevAuthorizationCode(t *testing.T) {
 	p := installPeers(t)
 	const name = "dev-server"
 	cli, project := harness.GenerateProject(t, root, name)
-	port, asPort := harness.FreePort(t), harness.FreePort(t)
-	dev := exec.Command(cli, "dev", "--dir", project, "--port", strconv.Itoa(port), "--as-addr", "127.0.0.1:"+strconv.Itoa(asPort))
-	dev.Env = append(withoutServerSettings(os.Environ()), "GOWORK=off", "GOFLAGS=-mod=readonly")
-	proc := harness.Start(t, "mcpgen dev", dev)
-	// The first run builds the project: allow for a cold build cache.
-	banner := proc.WaitFor(t, 3*time.Minute, func(log string) bool { return strings.Contains(log, "Ctrl-C stops everything") })
-	mcpURL := bannerValue(t, banner, `MCP server\s+(\S+)`)
-	issuer := bannerValue(t, banner, `authorization\s+(http\S+)`)
+	dev := harness.StartDev(t, cli, project, withoutServerSettings(os.Environ()))
+	proc, mcpURL, issuer := dev.Process, dev.MCPURL, dev.Issuer
 	t.Logf("mcpgen dev up in %v: MCP server %s, authorization server %s", time.Since(start).Round(time.Millisecond), mcpURL, issuer)
 
 	flowStart := time.Now()
@@ -123,13 +114,4 @@ func TestDevAuthorizationCode(t *testing.T) {
 		check[authLine]{"the greeting", func(l authLine) bool { return l.Result == "greeting" && l.Text == "Hi Ada, welcome to "+name+"!" }},
 	)
 	t.Logf("TestDevAuthorizationCode took %v", time.Since(start).Round(time.Millisecond))
-}
-
-func bannerValue(t *testing.T, banner, re string) string {
-	t.Helper()
-	m := regexp.MustCompile(re).FindStringSubmatch(banner)
-	if m == nil {
-		t.Fatalf("mcpgen dev's banner lacks %s:\n%s", re, banner)
-	}
-	return m[1]
 }

@@ -62,7 +62,7 @@ func isMetadataDocumentID(id string) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	return u.Scheme == "https" || (u.Scheme == "http" && isLoopbackHost(u.Hostname()))
+	return u.Scheme == "https" || (u.Scheme == "http" && IsLoopbackHost(u.Hostname()))
 }
 
 // metadataDocumentClient fetches and checks the client ID metadata document at id:

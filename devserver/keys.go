@@ -57,13 +57,8 @@ func keyFor(s crypto.Signer) (Key, error) {
 // key when there is none. The key is kept so tokens stay valid across restarts of
 // `mcpgen dev` and so `mcpgen dev token` can mint without asking the running server.
 func LoadOrCreateKey(dir string) (Key, error) {
-	path := filepath.Join(dir, KeyFile)
-	data, err := os.ReadFile(path)
-	if err == nil {
-		return parseKey(path, data)
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return Key{}, fmt.Errorf("read dev signing key %s: %w", path, err)
+	if k, err := LoadKey(dir); !errors.Is(err, fs.ErrNotExist) {
+		return k, err
 	}
 	k, err := NewKey()
 	if err != nil {

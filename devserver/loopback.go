@@ -18,7 +18,7 @@ func Listen(addr string) (net.Listener, error) {
 	if host == "localhost" {
 		host = "127.0.0.1"
 	}
-	if !IsLoopbackIP(host) {
+	if !isLoopbackIP(host) {
 		return nil, fmt.Errorf("dev authorization server address %q is not loopback: it approves every request without a login, so it only listens on 127.0.0.1 or [::1]", addr)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
@@ -28,15 +28,15 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// IsLoopbackIP reports whether host is a loopback IP literal.
-func IsLoopbackIP(host string) bool {
+// isLoopbackIP reports whether host is a loopback IP literal.
+func isLoopbackIP(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
 
-// isLoopbackHost reports whether host is localhost or a loopback IP literal.
-func isLoopbackHost(host string) bool {
-	return host == "localhost" || IsLoopbackIP(host)
+// IsLoopbackHost reports whether host is localhost or a loopback IP literal.
+func IsLoopbackHost(host string) bool {
+	return host == "localhost" || isLoopbackIP(host)
 }
 
 // CheckIssuer checks that issuer is an http URL on a loopback host with an explicit
@@ -50,7 +50,7 @@ func CheckIssuer(issuer string) (addr string, err error) {
 	switch {
 	case u.Scheme != "http" || u.Host == "":
 		return "", fmt.Errorf("dev issuer %q must be an http://127.0.0.1:PORT URL", issuer)
-	case !isLoopbackHost(u.Hostname()):
+	case !IsLoopbackHost(u.Hostname()):
 		return "", fmt.Errorf("dev issuer %q is not loopback: the dev authorization server only runs on 127.0.0.1 or [::1]", issuer)
 	case u.Port() == "":
 		return "", fmt.Errorf("dev issuer %q needs an explicit port, such as http://127.0.0.1:3003", issuer)

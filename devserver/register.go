@@ -158,7 +158,7 @@ func checkRedirectURI(raw string) error {
 	}
 	switch u.Scheme {
 	case "http", "https":
-		if !isLoopbackHost(u.Hostname()) {
+		if !IsLoopbackHost(u.Hostname()) {
 			return fmt.Errorf("redirect URI %q is not on this machine: the dev authorization server approves without a login, so it sends codes only to loopback (http://127.0.0.1:PORT/…, http://localhost:PORT/…) or app-scheme redirect URIs", raw)
 		}
 	case "javascript", "data", "file", "blob", "vbscript":
@@ -176,7 +176,7 @@ func redirectMatches(registered, requested string) bool {
 	}
 	a, err1 := url.Parse(registered)
 	b, err2 := url.Parse(requested)
-	if err1 != nil || err2 != nil || a.Scheme != "http" || b.Scheme != "http" || !isLoopbackHost(a.Hostname()) {
+	if err1 != nil || err2 != nil || a.Scheme != "http" || b.Scheme != "http" || !IsLoopbackHost(a.Hostname()) {
 		return false
 	}
 	return a.Hostname() == b.Hostname() && a.EscapedPath() == b.EscapedPath() && a.RawQuery == b.RawQuery

@@ -167,16 +167,13 @@ func (s *Server) Handler() http.Handler {
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
 			host = h
 		}
-		if !isLoopbackHost(host) {
+		if !IsLoopbackHost(host) {
 			writeOAuthError(w, http.StatusForbidden, "access_denied", "the dev authorization server answers only requests addressed to 127.0.0.1, [::1] or localhost")
 			return
 		}
 		s.mux.ServeHTTP(w, r)
 	})
 }
-
-// Issuer is the server's issuer identifier.
-func (s *Server) Issuer() string { return s.cfg.Issuer }
 
 // Metadata is the RFC 8414 authorization server metadata, also served as the OIDC
 // discovery document (the members a discovery client needs are the same).
@@ -230,7 +227,7 @@ func (s *Server) public(h http.HandlerFunc) http.HandlerFunc {
 // this machine, such as the MCP Inspector at http://localhost:6274.
 func isLoopbackOrigin(origin string) bool {
 	u, err := url.Parse(origin)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && isLoopbackHost(u.Hostname())
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && IsLoopbackHost(u.Hostname())
 }
 
 func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {

@@ -50,6 +50,7 @@ const maxDocBytes = 1 << 20
 type run struct {
 	ctx    context.Context
 	target string
+	u      *url.URL // target, parsed
 	opts   Options
 	report *Report
 
@@ -74,7 +75,7 @@ func Run(ctx context.Context, target string, opts Options) (*Report, error) {
 	if opts.Origin == "" {
 		opts.Origin = "https://inspector.example"
 	}
-	r := &run{ctx: ctx, target: target, opts: opts, report: &Report{URL: target, OK: true}}
+	r := &run{ctx: ctx, target: target, u: u, opts: opts, report: &Report{URL: target, OK: true}}
 	prmURL, reachable := r.checkChallenge()
 	if !reachable {
 		// Every later step would fail the same way: say it once.
@@ -250,8 +251,7 @@ func (r *run) getJSON(u string) fetched {
 // one. It reports false when none is usable.
 func (r *run) checkResourceMetadata(challengeURL string) bool {
 	// The same URLs a generated server serves its metadata at (runtime/auth).
-	u, _ := url.Parse(r.target) // checked by Run
-	rootURL := u.Scheme + "://" + u.Host + auth.WellKnownPath
+	rootURL := r.u.Scheme + "://" + r.u.Host + auth.WellKnownPath
 	pathURL, err := auth.MetadataURL(r.target)
 	if err != nil {
 		pathURL = rootURL

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -141,7 +140,7 @@ func (r *run) checkTokenExpiry(claims jwt.MapClaims) {
 // scopes or permissions (arrays or strings).
 func tokenScopes(claims jwt.MapClaims) []string {
 	var out []string
-	for _, name := range []string{"scope", "scp", "scopes", "permissions"} {
+	for _, name := range auth.DefaultScopeClaims {
 		switch v := claims[name].(type) {
 		case string:
 			out = append(out, strings.Fields(v)...)
@@ -203,7 +202,7 @@ func (r *run) checkTokenScopes(claims jwt.MapClaims) {
 // listTools connects with a real MCP client and the token, as a client would.
 func (r *run) listTools() {
 	const id, title = "tools", "tools listed with the token"
-	if u, err := url.Parse(r.target); err == nil && insecure(u) {
+	if insecure(r.u) {
 		r.fail(id, title, "the token was not sent: "+r.target+" is plain http off loopback, where anyone on the path can read it",
 			"use the server's https URL (plain http is fine only on loopback)")
 		return

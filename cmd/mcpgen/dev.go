@@ -98,6 +98,7 @@ type devProject struct {
 	scopes   []string
 	tools    []string
 	stateDir string
+	addr     string // host:port of the dev authorization server, from issuer
 }
 
 // openDevProject reads the project's manifest and works out the dev setup.
@@ -124,7 +125,7 @@ func (o *devOptions) openDevProject() (devProject, error) {
 	// The resource is the URL clients use locally: the manifest's when it is a loopback
 	// URL on this port, else the generated default for the port.
 	p.resource = fmt.Sprintf("http://localhost:%d/mcp", p.port)
-	if u, err := url.Parse(m.Resource); err == nil && o.port == 0 && u.Port() == strconv.Itoa(p.port) && (u.Hostname() == "localhost" || devserver.IsLoopbackIP(u.Hostname())) {
+	if u, err := url.Parse(m.Resource); err == nil && o.port == 0 && u.Port() == strconv.Itoa(p.port) && devserver.IsLoopbackHost(u.Hostname()) {
 		p.resource = m.Resource
 	}
 	switch {
@@ -139,16 +140,14 @@ func (o *devOptions) openDevProject() (devProject, error) {
 	if err != nil {
 		return p, usagef("invalid --as-addr: %w", err)
 	}
+	p.addr = addr
 	if _, asPort, _ := net.SplitHostPort(addr); asPort == strconv.Itoa(p.port) {
 		return p, usagef("the authorization server and the MCP server cannot both use port %d: pass --as-addr 127.0.0.1:OTHER", p.port)
 	}
 	for _, t := range m.Tools {
 		p.tools = append(p.tools, t.Name)
-		p.scopes = append(p.scopes, t.Scopes...)
 	}
-	p.scopes = append(p.scopes, m.Scopes...)
-	slices.Sort(p.scopes)
-	p.scopes = slices.Compact(p.scopes)
+	p.scopes = m.Spec(generator.RuntimeRef{}).ScopesSupported()
 	p.stateDir = filepath.Join(o.dir, devserver.StateDir)
 	return p, nil
 }
@@ -246,8 +245,7 @@ func startDevAS(p devProject) (*devAS, devserver.Client, error) {
 	if err != nil {
 		return nil, client, err
 	}
-	addr, _ := devserver.CheckIssuer(p.issuer) // checked by openDevProject
-	ln, err := devserver.Listen(addr)
+	ln, err := devserver.Listen(p.addr)
 	if err != nil {
 		return nil, client, fmt.Errorf("%w (is mcpgen dev already running? pass --as-addr 127.0.0.1:OTHER)", err)
 	}

@@ -208,7 +208,7 @@ func (v *Validator) remember(sum *[sha256.Size]byte, h tokenHeader, verifiedBy a
 	if nbf, err := claims.GetNotBefore(); err != nil || nbf != nil && nbf.After(now) {
 		return
 	}
-	if iat, err := claims.GetIssuedAt(); err != nil || iat != nil && iat.After(now) {
+	if p.IssuedAt.After(now) { // checkClaims read iat (zero when absent)
 		return
 	}
 	// The caller hands p to its request; the cache keeps its own copy so a

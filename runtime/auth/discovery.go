@@ -161,8 +161,9 @@ func isNetworkError(err error) bool {
 	return errors.As(err, &netErr) || errors.As(err, &urlErr) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// DiscoverJWKSURL returns the jwks_uri of issuer's metadata (see Discover).
-// Generated servers call it at start when AUTH_JWKS_URL is not set.
+// DiscoverJWKSURL returns the jwks_uri of issuer's metadata (see Discover), for
+// callers that need only the key set. Generated servers call Discover itself,
+// because with opaque tokens they also need the introspection endpoint.
 func DiscoverJWKSURL(ctx context.Context, issuer string, opts DiscoveryOptions) (string, error) {
 	m, err := Discover(ctx, issuer, opts)
 	if err != nil {

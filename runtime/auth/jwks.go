@@ -127,7 +127,7 @@ var (
 // are answered 503, and loading is retried in the background with backoff. A
 // failed refresh keeps the last good keys.
 func NewRemoteJWKS(ctx context.Context, url string, opts JWKSOptions) (*JWKS, error) {
-	if err := checkJWKSURL(url, opts.AllowHTTP); err != nil {
+	if err := checkFetchURL("jwks url", url, opts.AllowHTTP); err != nil {
 		return nil, err
 	}
 	if ctx == nil {
@@ -156,10 +156,6 @@ func NewRemoteJWKS(ctx context.Context, url string, opts JWKSOptions) (*JWKS, er
 	}
 	go j.refreshLoop(first)
 	return j, nil
-}
-
-func checkJWKSURL(raw string, allowHTTP bool) error {
-	return checkFetchURL("jwks url", raw, allowHTTP)
 }
 
 // isLoopbackName reports whether host is localhost or a loopback IP

@@ -159,9 +159,6 @@ func (l *Limiter) AuthFailed(r *http.Request, e *auth.Error) {
 	_, _ = l.store.Allow(r.Context(), l.failedAuthKey(r), l.failedAuth)
 }
 
-// ClientIP is the client address the limiter keys r by.
-func (l *Limiter) ClientIP(r *http.Request) string { return l.proxies.ClientIP(r) }
-
 func (l *Limiter) failedAuthKey(r *http.Request) string {
 	return "ip:" + l.proxies.ClientIP(r)
 }

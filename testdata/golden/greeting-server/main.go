@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/mcpgen/mcpgen/runtime/audit"
@@ -95,9 +94,6 @@ func metricsMux(m *metrics.Metrics) http.Handler {
 	return mux
 }
 
-// discoveryTimeout bounds the search for the issuer's metadata at start.
-const discoveryTimeout = 10 * time.Second
-
 // newValidator sets up token validation; ready reports whether tokens can be checked yet.
 // JWT access tokens are checked with the issuer's keys, from AUTH_JWKS_URL or else from
 // the jwks_uri of the issuer's metadata, found now: a server that cannot find its keys
@@ -129,10 +125,9 @@ func newValidator(ctx context.Context, cfg config.Config, m *metrics.Metrics, lo
 }
 
 // discover reads the metadata of the issuer (RFC 8414, else OpenID Connect discovery),
-// refusing a document that names another issuer.
+// refusing a document that names another issuer. auth.Discover bounds the search in time
+// (auth.DefaultDiscoveryTimeout).
 func discover(ctx context.Context, issuer string) (*auth.AuthorizationServerMetadata, error) {
-	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
-	defer cancel()
 	meta, err := auth.Discover(ctx, issuer, auth.DiscoveryOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("AUTH_ISSUER %s: %w", issuer, err)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mcpgen/mcpgen/templates"
 )
 
 // project is what the templates see. Everything a template needs is computed here, in
@@ -30,9 +32,7 @@ type project struct {
 	// templates/provider/<name>.md.tmpl.
 	ProviderDocs string
 
-	ExtraScopes     []string // Spec.Scopes, advertised although no tool requires them
-	ScopesSupported []string // every tool scope plus ExtraScopes, sorted and unique
-	ToolScopes      []string // every scope some tool requires, sorted and unique
+	ScopesSupported []string // every tool scope plus Spec.Scopes, sorted and unique
 	ProbeTool       string   // the tool the generated auth tests call
 	Tools           []tool
 	Greeting        *tool // the greet_user example, when present (its tests are richer)
@@ -100,7 +100,6 @@ func newProject(s Spec, deps moduleInfo) project {
 		JWKSURL:     s.JWKSURL,
 		ResourceURL: s.ResourceURL,
 		Port:        s.Port,
-		ExtraScopes: sortedUnique(s.Scopes),
 		GoMod:       deps,
 	}
 	p.Preset, _ = LookupPreset(s.Provider)
@@ -113,12 +112,9 @@ func newProject(s Spec, deps moduleInfo) project {
 	p.ScopeClaimsGo = goStringSlice(p.Preset.ScopeClaims, "auth.DefaultScopeClaims")
 	p.OrgClaimsGo = goStringSlice(p.Preset.OrganizationClaims, "auth.DefaultOrganizationClaims")
 	p.RequiredClaimsGo = goStringMap(p.Preset.RequiredClaims)
-	var toolScopes []string
 	for _, t := range s.Tools {
 		p.Tools = append(p.Tools, newTool(t))
-		toolScopes = append(toolScopes, t.Scopes...)
 	}
-	p.ToolScopes = sortedUnique(toolScopes)
 	p.ProbeTool = s.Tools[0].Name
 	for i := range p.Tools {
 		if p.Tools[i].Name == "greet_user" {
@@ -248,11 +244,7 @@ func goStringSlice(v []string, def string) string {
 	if v == nil {
 		return def
 	}
-	quoted := make([]string, len(v))
-	for i, e := range v {
-		quoted[i] = strconv.Quote(e)
-	}
-	return "[]string{" + strings.Join(quoted, ", ") + "}"
+	return "[]string{" + templates.GoStrings(v) + "}"
 }
 
 // goStringMap writes a map[string]string literal with sorted keys.

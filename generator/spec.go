@@ -75,9 +75,6 @@ func DevIssuer(port int) string {
 	return fmt.Sprintf("http://127.0.0.1:%d", asPort)
 }
 
-// DevJWKSPath is where the dev authorization server publishes its keys.
-const DevJWKSPath = "/jwks"
-
 // DefaultPort is the port a generated server listens on unless told otherwise.
 const DefaultPort = 3002
 
@@ -482,7 +479,7 @@ func validateArgs(t Tool) []Problem {
 	for _, a := range t.Args {
 		var err error
 		switch {
-		case ValidateArgName(a.Name) != nil:
+		case !argNameRE.MatchString(a.Name):
 			err = ValidateArgName(a.Name)
 		case seen[fieldName(a.Name)]:
 			err = fmt.Errorf("argument %q is declared twice", a.Name)

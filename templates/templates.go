@@ -33,13 +33,16 @@ var Funcs = template.FuncMap{
 	// join joins strings with a separator.
 	"join": func(sep string, elems []string) string { return strings.Join(elems, sep) },
 	// goStrings writes a []string composite literal body: "a", "b".
-	"goStrings": func(elems []string) string {
-		quoted := make([]string, len(elems))
-		for i, e := range elems {
-			quoted[i] = strconv.Quote(e)
-		}
-		return strings.Join(quoted, ", ")
-	},
+	"goStrings": GoStrings,
+}
+
+// GoStrings writes the body of a []string composite literal: "a", "b".
+func GoStrings(elems []string) string {
+	quoted := make([]string, len(elems))
+	for i, e := range elems {
+		quoted[i] = strconv.Quote(e)
+	}
+	return strings.Join(quoted, ", ")
 }
 
 // Parse returns every template in FS, parsed once, each named by its path in FS

@@ -3,12 +3,10 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,8 @@ import (
 	"github.com/hinshun/vt10x"
 
 	"github.com/mcpgen/mcpgen/generator"
+
+	"github.com/mcpgen/mcpgen/internal/logcapture"
 )
 
 func init() {
@@ -96,7 +96,7 @@ func runOnPTY(t *testing.T, args []string, script func(d *dialog)) ptyResult {
 		t.Fatalf("open pseudo-terminal: %v", err)
 	}
 	term := vt10x.New(vt10x.WithWriter(pts))
-	var screen lockedBuffer
+	var screen logcapture.Buffer
 	c, err := expect.NewConsole(
 		expect.WithStdin(ptm),
 		expect.WithStdout(term, &screen),
@@ -135,24 +135,6 @@ func runOnPTY(t *testing.T, args []string, script func(d *dialog)) ptyResult {
 	<-done
 	res.screen = screen.String()
 	return res
-}
-
-// lockedBuffer is a bytes.Buffer safe for the console's writer goroutine and the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestInteractiveNewAsksEveryMissingValue(t *testing.T) {

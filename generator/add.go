@@ -52,7 +52,7 @@ type Addition struct {
 // project has, and a registry edited by hand (ErrEdited). Applying the result to a
 // project generated with Render gives what Render gives for the project with t.
 func AddTool(project fs.FS, t Tool) (*Addition, error) {
-	spec, err := OpenProject(project)
+	spec, read, err := openProject(project)
 	if err != nil {
 		return nil, err
 	}
@@ -81,11 +81,8 @@ func AddTool(project fs.FS, t Tool) (*Addition, error) {
 		a.Changes = append(a.Changes, Change{File: rendered[p], Create: true})
 	}
 	for _, p := range []string{RegistryFile, ManifestFile} {
-		c, err := replace(project, rendered[p])
-		if err != nil {
-			return nil, err
-		}
-		a.Changes = append(a.Changes, c)
+		// The bytes checked by openProject are the ones Update requires still in place.
+		a.Changes = append(a.Changes, replace(project, rendered[p], read[p]))
 	}
 	if c, note, err := updateReadme(project, rendered[ReadmeFile], t); err != nil {
 		return nil, err
@@ -113,11 +110,22 @@ func AddTool(project fs.FS, t Tool) (*Addition, error) {
 // and binds the same tools to the same scopes as the manifest says), so a command can
 // refuse before asking any question. AddTool calls it first.
 func OpenProject(project fs.FS) (Spec, error) {
-	spec, err := readProject(project)
+	spec, _, err := openProject(project)
+	return spec, err
+}
+
+// openProject is OpenProject, also returning the manifest and registry bytes it read and
+// checked, by path.
+func openProject(project fs.FS) (Spec, map[string][]byte, error) {
+	spec, manifest, err := readProject(project)
 	if err != nil {
-		return Spec{}, err
+		return Spec{}, nil, err
 	}
-	return spec, checkRegistry(project, spec)
+	registry, err := checkRegistry(project, spec)
+	if err != nil {
+		return Spec{}, nil, err
+	}
+	return spec, map[string][]byte{ManifestFile: manifest, RegistryFile: registry}, nil
 }
 
 // CheckNewToolName checks name as the name of a tool to add to the project s: a valid
@@ -131,25 +139,25 @@ func (s Spec) CheckNewToolName(name string) error {
 
 // readProject reads the project's Spec from its manifest and checks it, so a broken
 // mcpgen.yaml is reported as such and not as a problem with the tool being added.
-func readProject(project fs.FS) (Spec, error) {
+func readProject(project fs.FS) (Spec, []byte, error) {
 	data, err := fs.ReadFile(project, ManifestFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Spec{}, fmt.Errorf("%w: no %s here", ErrNotProject, ManifestFile)
+		return Spec{}, nil, fmt.Errorf("%w: no %s here", ErrNotProject, ManifestFile)
 	}
 	if err != nil {
-		return Spec{}, fmt.Errorf("read %s: %w", ManifestFile, err)
+		return Spec{}, nil, fmt.Errorf("read %s: %w", ManifestFile, err)
 	}
 	m, err := ParseManifest(data)
 	if err != nil {
-		return Spec{}, err
+		return Spec{}, nil, err
 	}
 	spec := m.Spec(RuntimeRef{Version: m.MCPGen})
 	if err := spec.Validate(); err != nil {
 		// Not wrapped: the problems are in the file, not in this command's flags, so
 		// this must not read (or exit) as a usage error.
-		return Spec{}, fmt.Errorf("%s does not describe a valid project (was it edited by hand?): %s", ManifestFile, strings.TrimPrefix(err.Error(), "invalid project settings: "))
+		return Spec{}, nil, fmt.Errorf("%s does not describe a valid project (was it edited by hand?): %s", ManifestFile, strings.TrimPrefix(err.Error(), "invalid project settings: "))
 	}
-	return spec, nil
+	return spec, data, nil
 }
 
 // checkFits refuses a tool the project already has, or one whose Go names or files would
@@ -170,31 +178,31 @@ func checkFits(existing []Tool, t Tool) error {
 // and scopes differ from the manifest's: mcpgen.yaml was edited by hand, and
 // regenerating would apply that edit (dropping a tool, or changing who may call it) as a
 // side effect of adding another tool.
-func checkRegistry(project fs.FS, spec Spec) error {
+func checkRegistry(project fs.FS, spec Spec) ([]byte, error) {
 	data, err := fs.ReadFile(project, RegistryFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s is missing: restore it (for example with git checkout %s) and run the command again", RegistryFile, RegistryFile)
+		return nil, fmt.Errorf("%s is missing: restore it (for example with git checkout %s) and run the command again", RegistryFile, RegistryFile)
 	}
 	if err != nil {
-		return fmt.Errorf("read %s: %w", RegistryFile, err)
+		return nil, fmt.Errorf("read %s: %w", RegistryFile, err)
 	}
 	// A checkout with CRLF line endings (git's autocrlf on Windows) is not an edit.
 	if err := VerifyChecksum(data); err != nil && VerifyChecksum(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))) != nil {
-		return fmt.Errorf("%s was edited by hand (%w), so mcpgen will not regenerate it and lose the edit: move your code into a tool's own file (or main.go), restore the generated file (for example with git checkout %s), then run the command again", RegistryFile, err, RegistryFile)
+		return nil, fmt.Errorf("%s was edited by hand (%w), so mcpgen will not regenerate it and lose the edit: move your code into a tool's own file (or main.go), restore the generated file (for example with git checkout %s), then run the command again", RegistryFile, err, RegistryFile)
 	}
 	registered, err := registryScopes(data)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", RegistryFile, err)
+		return nil, fmt.Errorf("read %s: %w", RegistryFile, err)
 	}
 	recorded := map[string][]string{}
 	for _, t := range spec.Tools {
 		recorded[t.Name] = sortedUnique(t.Scopes)
 	}
 	if !maps.EqualFunc(registered, recorded, slices.Equal) {
-		return fmt.Errorf("%s and %s disagree about the tools and their scopes (%s says %s, %s says %s): was %s edited by hand? Restore it (for example with git checkout %s), then run the command again",
+		return nil, fmt.Errorf("%s and %s disagree about the tools and their scopes (%s says %s, %s says %s): was %s edited by hand? Restore it (for example with git checkout %s), then run the command again",
 			ManifestFile, RegistryFile, ManifestFile, formatScopes(recorded), RegistryFile, formatScopes(registered), ManifestFile, ManifestFile)
 	}
-	return nil
+	return data, nil
 }
 
 // registryScopes reads the Scopes map literal of a generated registry: tool name →
@@ -280,17 +288,13 @@ func mustNotExist(project fs.FS, p, tool string) error {
 	}
 }
 
-// replace is the change that puts f in place of the existing file at f.Path, keeping
-// its permission bits.
-func replace(project fs.FS, f File) (Change, error) {
-	old, err := fs.ReadFile(project, f.Path)
-	if err != nil {
-		return Change{}, fmt.Errorf("read %s: %w", f.Path, err)
-	}
+// replace is the change that puts f in place of the existing file at f.Path, whose
+// content was old when read, keeping its permission bits.
+func replace(project fs.FS, f File, old []byte) Change {
 	if info, err := fs.Stat(project, f.Path); err == nil {
 		f.Mode = info.Mode().Perm()
 	}
-	return Change{File: f, Old: old}, nil
+	return Change{File: f, Old: old}
 }
 
 // updateReadme replaces the tool table of the user's README with the one of rendered,
@@ -321,8 +325,8 @@ func updateReadme(project fs.FS, rendered File, t Tool) (c *Change, note string,
 	if bytes.Equal(data, old) {
 		return nil, "", nil
 	}
-	ch, err := replace(project, File{Path: ReadmeFile, Data: data})
-	return &ch, "", err
+	ch := replace(project, File{Path: ReadmeFile, Data: data}, old)
+	return &ch, "", nil
 }
 
 // toolTable finds the tool table in a README: the bytes after the start marker's line

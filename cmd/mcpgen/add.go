@@ -140,6 +140,8 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 		return usagef("missing NAME; pass the tool name as in 'mcpgen add tool weather --yes'")
 	}
 
+	// AddTool opens the project again on purpose: the answers may have taken minutes, and
+	// what it reads now is what the write checks is still in place.
 	add, err := generator.AddTool(os.DirFS(dir), tool)
 	if err != nil {
 		return err

@@ -20,6 +20,16 @@ type ScopePolicy struct {
 	Tools    map[string][]string // tools/call name -> scopes it needs (in addition to Required)
 }
 
+// All returns every scope of the policy, sorted and unique: what a token needs to make
+// every request, and what the metadata advertises by default.
+func (p ScopePolicy) All() []string {
+	all := slices.Clone(p.Required)
+	for _, scopes := range p.Tools {
+		all = append(all, scopes...)
+	}
+	return sortedSet(all)
+}
+
 // MiddlewareConfig configures Middleware.
 type MiddlewareConfig struct {
 	Validator           TokenValidator
@@ -99,11 +109,10 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 		maxBody = DefaultMaxBodyBytes
 	}
 	tools := make(map[string][]string, len(cfg.Scopes.Tools))
-	all := slices.Clone(cfg.Scopes.Required)
 	for name, scopes := range cfg.Scopes.Tools {
 		tools[name] = slices.Clone(scopes)
-		all = append(all, scopes...)
 	}
+	all := cfg.Scopes.All()
 	for _, s := range all {
 		if s == "" || !isScopeToken(s) {
 			return nil, fmt.Errorf("auth middleware: scope %q is not a valid scope token (RFC 6749 §3.3)", s)

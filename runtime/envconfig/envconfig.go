@@ -36,6 +36,15 @@ type Env struct {
 	problems []string
 }
 
+// FromMap returns an Env reading vars instead of the process environment, as tests
+// and tools that hold settings in a map need.
+func FromMap(vars map[string]string) *Env {
+	return New(func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	})
+}
+
 // New returns an Env reading values through lookup (os.LookupEnv in
 // production; a map in tests). A nil lookup sees no variables.
 func New(lookup func(string) (string, bool)) *Env {

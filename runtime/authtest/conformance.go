@@ -1,0 +1,582 @@
+package authtest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/mcpgen/mcpgen/runtime/auth"
+	"github.com/mcpgen/mcpgen/runtime/provider"
+)
+
+// Server is how Conformance builds the server under test.
+type Server struct {
+	// New builds the server's whole HTTP handler (every route of its public port) from
+	// env, as the server reads its environment, verifying JWT access tokens with keys
+	// and logging to logger. Generated projects call their own newServer here, so the
+	// suite checks the wiring the project really runs.
+	New func(t testing.TB, env map[string]string, keys auth.KeySet, logger *slog.Logger) http.Handler
+	// Tools maps each tool to the scopes a caller needs (a generated registry's
+	// tools.Scopes).
+	Tools map[string][]string
+	// Provider shapes minted tokens as the server's identity provider does (which
+	// claim carries scopes, claims the provider always sets). The zero value mints
+	// RFC 9068 tokens with scopes in "scope".
+	Provider provider.Preset
+}
+
+// Conformance checks the security behaviour of a whole protected MCP server over real
+// HTTP on loopback, against this package's in-process issuer: the 401, 400 and 403
+// challenges, the protected resource metadata, the Origin policy and CORS preflight,
+// the body limit, scopes per tool, rate limits and their headers, health probes,
+// sessions across replicas, and that no token ever reaches the logs. The checks belong
+// to the runtime: a runtime upgrade brings new ones to every project calling this,
+// with no change to its files.
+func Conformance(t *testing.T, s Server) {
+	c := &suite{srv: s, iss: NewIssuer(t), logs: &syncBuffer{}}
+	t.Run("metadata", c.metadata)
+	t.Run("health", c.health)
+	t.Run("no token gets 401 with a challenge", c.noToken)
+	t.Run("malformed Authorization gets 400", c.malformed)
+	t.Run("invalid tokens get 401 invalid_token", c.invalidTokens)
+	t.Run("token in the query string is not read", c.queryToken)
+	t.Run("scopes per tool", c.toolScopes)
+	t.Run("origin and preflight", c.origins)
+	t.Run("body limit", c.bodyLimit)
+	t.Run("rate limit per caller", c.rateLimit)
+	t.Run("failed authentication limit", c.failedAuthLimit)
+	t.Run("session on another replica", c.replicas)
+	t.Run("no token in the logs", c.noTokenInLogs)
+}
+
+// suite is one run of the conformance checks: one issuer, and every log line of every
+// server started, so the last check can read them all.
+type suite struct {
+	srv  Server
+	iss  *Issuer
+	logs *syncBuffer
+
+	mu     sync.Mutex
+	minted []string
+}
+
+// target is one started server under test.
+type target struct {
+	c      *suite
+	t      *testing.T
+	base   string // http://127.0.0.1:port
+	mcpURL string // the protected endpoint: the resource and the tokens' audience
+}
+
+// start runs a server configured for the suite's issuer, with env added.
+func (c *suite) start(t *testing.T, env map[string]string) *target {
+	t.Helper()
+	hs := httptest.NewUnstartedServer(nil)
+	tg := &target{c: c, t: t, base: "http://" + hs.Listener.Addr().String()}
+	tg.mcpURL = tg.base + "/mcp"
+	vars := map[string]string{
+		"MCP_RESOURCE_URL": tg.mcpURL,
+		"AUTH_ISSUER":      c.iss.URL,
+		"AUTH_JWKS_URL":    c.iss.JWKSURL,
+		"AUTH_AUDIENCE":    tg.mcpURL,
+	}
+	maps.Copy(vars, env)
+	logger := slog.New(slog.NewJSONHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	hs.Config.Handler = c.srv.New(t, vars, c.iss.KeySet(), logger)
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return tg
+}
+
+// token mints a token for tg carrying scopes, shaped as the provider's; more claims
+// override the defaults.
+func (tg *target) token(scopes []string, more Claims) string {
+	claims := ProviderClaims(tg.c.srv.Provider, scopes...)
+	claims["aud"] = tg.mcpURL
+	maps.Copy(claims, more)
+	return tg.c.mint(func(i *Issuer) string { return i.Mint(claims) })
+}
+
+func (c *suite) mint(f func(*Issuer) string) string {
+	token := f(c.iss)
+	c.mu.Lock()
+	c.minted = append(c.minted, token)
+	c.mu.Unlock()
+	return token
+}
+
+// ProviderClaims returns claims carrying scopes the way p's tokens do: in the first
+// of its scope claims (scope by default), as an array where the provider uses one,
+// plus the claims p requires of every access token.
+func ProviderClaims(p provider.Preset, scopes ...string) Claims {
+	claims := Claims{}
+	maps.Copy(claims, anyMap(p.RequiredClaims))
+	name := "scope"
+	if len(p.ScopeClaims) > 0 {
+		name = p.ScopeClaims[0]
+	}
+	switch name {
+	case "scopes", "permissions", "roles":
+		claims[name] = slices.Clone(scopes)
+	default:
+		claims[name] = strings.Join(scopes, " ")
+	}
+	return claims
+}
+
+func anyMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// allScopes is every scope some tool needs, sorted: what calls every tool.
+func (c *suite) allScopes() []string {
+	return auth.ScopePolicy{Tools: c.srv.Tools}.All()
+}
+
+// post sends a JSON-RPC body to the endpoint with optional token and headers.
+func (tg *target) post(token, body string, header ...string) *http.Response {
+	tg.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, tg.mcpURL, strings.NewReader(body))
+	if err != nil {
+		tg.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return tg.do(req)
+}
+
+// do sends req and reads the whole answer, failing on any 5xx: no request may yield one.
+func (tg *target) do(req *http.Request) *http.Response {
+	tg.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tg.t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		tg.t.Fatalf("%s %s: read the answer: %v", req.Method, req.URL.Path, err)
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	if res.StatusCode >= 500 {
+		tg.t.Errorf("%s %s: status %d %s: no request may get a server error", req.Method, req.URL.Path, res.StatusCode, body)
+	}
+	return res
+}
+
+func (tg *target) get(path string) *http.Response {
+	tg.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, tg.base+path, nil)
+	if err != nil {
+		tg.t.Fatal(err)
+	}
+	return tg.do(req)
+}
+
+const initialize = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"conformance","version":"1"}}}`
+
+// session initializes a 2025-11-25 session with token and returns its id.
+func (tg *target) session(token string) string {
+	tg.t.Helper()
+	res := tg.post(token, initialize)
+	id := res.Header.Get("Mcp-Session-Id")
+	if res.StatusCode != http.StatusOK || id == "" {
+		tg.t.Fatalf("initialize: status %d, session %q, want 200 and a session id", res.StatusCode, id)
+	}
+	return id
+}
+
+// call posts a tools/call of name in session.
+func (tg *target) call(token, session, name string) *http.Response {
+	tg.t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":` + strconv.Quote(name) + `,"arguments":{}}}`
+	if session == "" {
+		return tg.post(token, body)
+	}
+	return tg.post(token, body, "Mcp-Session-Id", session, "Mcp-Protocol-Version", "2025-11-25")
+}
+
+// challenge returns the WWW-Authenticate parameters of a Bearer challenge.
+func challenge(t *testing.T, res *http.Response) map[string]string {
+	t.Helper()
+	h := res.Header.Get("WWW-Authenticate")
+	rest, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		t.Fatalf("WWW-Authenticate = %q, want a Bearer challenge", h)
+	}
+	params := map[string]string{}
+	for rest != "" {
+		name, after, ok := strings.Cut(strings.TrimLeft(rest, ", "), `="`)
+		if !ok {
+			break
+		}
+		value, tail, _ := strings.Cut(after, `"`)
+		params[name] = value
+		rest = tail
+	}
+	return params
+}
+
+func (tg *target) metadataURL() string {
+	return tg.base + auth.WellKnownPath + "/mcp"
+}
+
+func (c *suite) metadata(t *testing.T) {
+	tg := c.start(t, nil)
+	// Clients try the path-inserted location first, then the root one: both are served.
+	for _, path := range []string{auth.WellKnownPath + "/mcp", auth.WellKnownPath} {
+		res := tg.get(path)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d, want 200 without a token", path, res.StatusCode)
+		}
+		if got := res.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+			t.Errorf("GET %s: Access-Control-Allow-Origin = %q, want * (browser clients read it)", path, got)
+		}
+		var doc auth.ProtectedResourceMetadata
+		if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		if doc.Resource != tg.mcpURL {
+			t.Errorf("%s: resource = %q, want %q", path, doc.Resource, tg.mcpURL)
+		}
+		if !slices.Contains(doc.AuthorizationServers, c.iss.URL) {
+			t.Errorf("%s: authorization_servers = %v, want it to name %s", path, doc.AuthorizationServers, c.iss.URL)
+		}
+		if !slices.Equal(doc.BearerMethodsSupported, []string{"header"}) {
+			t.Errorf("%s: bearer_methods_supported = %v, want [header]", path, doc.BearerMethodsSupported)
+		}
+		for _, scope := range c.allScopes() {
+			if !slices.Contains(doc.ScopesSupported, scope) {
+				t.Errorf("%s: scopes_supported = %v, want it to list %s", path, doc.ScopesSupported, scope)
+			}
+		}
+	}
+}
+
+func (c *suite) health(t *testing.T) {
+	tg := c.start(t, nil)
+	if res := tg.get("/health"); res.StatusCode != http.StatusOK || readAll(res) != `{"status":"healthy"}` {
+		t.Errorf("GET /health: status %d, want 200 {\"status\":\"healthy\"}", res.StatusCode)
+	}
+	if res := tg.get("/ready"); res.StatusCode != http.StatusOK {
+		t.Errorf("GET /ready: status %d, want 200 once the keys are loaded", res.StatusCode)
+	}
+}
+
+func (c *suite) noToken(t *testing.T) {
+	tg := c.start(t, nil)
+	res := tg.post("", initialize)
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", res.StatusCode)
+	}
+	p := challenge(t, res)
+	if p["resource_metadata"] != tg.metadataURL() {
+		t.Errorf("resource_metadata = %q, want %q", p["resource_metadata"], tg.metadataURL())
+	}
+	granted := strings.Fields(p["scope"])
+	for _, scope := range c.allScopes() {
+		if !slices.Contains(granted, scope) {
+			t.Errorf("scope = %q, want it to ask for %s", p["scope"], scope)
+		}
+	}
+	if _, ok := p["error"]; ok {
+		t.Errorf("challenge %v: a request without a token gets no error code (RFC 6750 §3.1)", p)
+	}
+}
+
+func (c *suite) malformed(t *testing.T) {
+	tg := c.start(t, nil)
+	good := tg.token(c.allScopes(), nil)
+	for _, h := range []string{"Bearer", "Bearer " + good + " extra", "Bearer a,b"} {
+		req, err := http.NewRequest(http.MethodPost, tg.mcpURL, strings.NewReader(initialize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", h)
+		res := tg.do(req)
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("Authorization %.20q...: status %d, want 400", h, res.StatusCode)
+			continue
+		}
+		if p := challenge(t, res); p["error"] != auth.CodeInvalidRequest {
+			t.Errorf("Authorization %.20q...: challenge %v, want error=invalid_request", h, p)
+		}
+	}
+}
+
+func (c *suite) invalidTokens(t *testing.T) {
+	tg := c.start(t, nil)
+	scopes := c.allScopes()
+	stranger := NewIssuer(t)
+	cases := map[string]string{
+		"another audience": tg.token(scopes, Claims{"aud": "https://other.example.com/mcp"}),
+		"another issuer":   tg.token(scopes, Claims{"iss": "https://other.example.com"}),
+		"expired":          tg.token(scopes, Claims{"exp": time.Now().Add(-time.Hour), "iat": time.Now().Add(-2 * time.Hour)}),
+		"not yet valid":    tg.token(scopes, Claims{"nbf": time.Now().Add(time.Hour)}),
+		"no expiry":        tg.token(scopes, Claims{"exp": Omit}),
+		"tampered":         tg.token(scopes, nil) + "x",
+		"not a JWT":        "not-a-token",
+		"unsigned (none)":  unsigned(tg.token(scopes, nil)),
+		"another key":      c.mint(func(*Issuer) string { return stranger.Mint(tg.withIssuer(scopes)) }),
+		"symmetric HS256":  c.mint(func(*Issuer) string { return hs256(tg.withIssuer(scopes)) }),
+		"logout token typ": c.mint(func(i *Issuer) string {
+			return i.MintWithHeader(map[string]any{"typ": "logout+jwt"}, tg.withIssuer(scopes))
+		}),
+	}
+	for name, token := range cases {
+		res := tg.post(token, initialize)
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: status %d, want 401", name, res.StatusCode)
+			continue
+		}
+		p := challenge(t, res)
+		if p["error"] != auth.CodeInvalidToken || p["resource_metadata"] != tg.metadataURL() {
+			t.Errorf("%s: challenge %v, want error=invalid_token and resource_metadata", name, p)
+		}
+		if body := readAll(res); strings.Contains(body, token) {
+			t.Errorf("%s: the answer echoes the token", name)
+		}
+	}
+}
+
+// withIssuer is the claims of a valid token of the suite's issuer for tg.
+func (tg *target) withIssuer(scopes []string) Claims {
+	claims := ProviderClaims(tg.c.srv.Provider, scopes...)
+	claims["aud"] = tg.mcpURL
+	claims["iss"] = tg.c.iss.URL
+	return claims
+}
+
+func (c *suite) queryToken(t *testing.T) {
+	tg := c.start(t, nil)
+	token := tg.token(c.allScopes(), nil)
+	req, err := http.NewRequest(http.MethodPost, tg.mcpURL+"?access_token="+token, strings.NewReader(initialize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := tg.do(req)
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401: only the Authorization header carries tokens", res.StatusCode)
+	}
+	if p := challenge(t, res); p["error"] != "" {
+		t.Errorf("challenge %v: a token in the query string is no token at all", p)
+	}
+}
+
+func (c *suite) toolScopes(t *testing.T) {
+	tg := c.start(t, nil)
+	for _, name := range slices.Sorted(maps.Keys(c.srv.Tools)) {
+		needs := c.srv.Tools[name]
+		if len(needs) == 0 {
+			continue
+		}
+		res := tg.call(tg.token([]string{"conformance:unrelated"}, nil), "", name)
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s without its scopes: status %d, want 403", name, res.StatusCode)
+		} else {
+			p := challenge(t, res)
+			if p["error"] != "insufficient_scope" {
+				t.Errorf("%s: challenge %v, want error=insufficient_scope", name, p)
+			}
+			for _, scope := range needs {
+				if !slices.Contains(strings.Fields(p["scope"]), scope) {
+					t.Errorf("%s: challenge scope %q, want it to name %s", name, p["scope"], scope)
+				}
+			}
+		}
+		token := tg.token(needs, nil)
+		if res := tg.call(token, tg.session(token), name); res.StatusCode != http.StatusOK {
+			t.Errorf("%s with exactly its scopes: status %d, want 200", name, res.StatusCode)
+		}
+	}
+}
+
+func (c *suite) origins(t *testing.T) {
+	tg := c.start(t, map[string]string{"ALLOWED_ORIGINS": "https://app.example.com"})
+	token := tg.token(c.allScopes(), nil)
+	for origin, want := range map[string]int{
+		"https://evil.example":    http.StatusForbidden,
+		"null":                    http.StatusForbidden,
+		tg.base:                   http.StatusOK,
+		"https://app.example.com": http.StatusOK,
+	} {
+		if res := tg.post(token, initialize, "Origin", origin); res.StatusCode != want {
+			t.Errorf("POST from Origin %s: status %d, want %d", origin, res.StatusCode, want)
+		}
+	}
+	for origin, allowed := range map[string]bool{"https://app.example.com": true, "https://evil.example": false} {
+		req, err := http.NewRequest(http.MethodOptions, tg.mcpURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, mcp-protocol-version")
+		res := tg.do(req)
+		switch {
+		case allowed && (res.StatusCode >= 300 || res.Header.Get("Access-Control-Allow-Origin") != origin):
+			t.Errorf("preflight from %s: status %d, Access-Control-Allow-Origin %q; want it answered without a token",
+				origin, res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
+		case !allowed && res.StatusCode != http.StatusForbidden:
+			t.Errorf("preflight from %s: status %d, want 403", origin, res.StatusCode)
+		}
+		if res.Header.Get("WWW-Authenticate") != "" {
+			t.Errorf("preflight from %s was challenged: preflights carry no token", origin)
+		}
+	}
+}
+
+func (c *suite) bodyLimit(t *testing.T) {
+	tg := c.start(t, map[string]string{"MAX_BODY_BYTES": "2048"})
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"pad":"` + strings.Repeat("x", 4096) + `"}}`
+	res := tg.post(tg.token(c.allScopes(), nil), body)
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 4 KiB body with MAX_BODY_BYTES=2048: status %d, want 413", res.StatusCode)
+	}
+}
+
+func (c *suite) rateLimit(t *testing.T) {
+	tg := c.start(t, map[string]string{"RATE_LIMIT_PER_MINUTE": "2"})
+	token := tg.token(c.allScopes(), Claims{"sub": "conformance-busy"})
+	for i := range 2 {
+		// A broken body is refused after authentication, and spends the budget too.
+		if res := tg.post(token, `{"jsonrpc":`); res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("request %d with a broken body: status %d, want 400", i+1, res.StatusCode)
+		}
+	}
+	res := tg.post(token, initialize)
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("third request of the minute with RATE_LIMIT_PER_MINUTE=2: status %d, want 429", res.StatusCode)
+	}
+	if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("Retry-After = %q, want whole seconds", res.Header.Get("Retry-After"))
+	}
+	if got := res.Header.Get("RateLimit-Policy"); !strings.Contains(got, ";q=2;w=60") {
+		t.Errorf("RateLimit-Policy = %q, want a quota of 2 per 60 s", got)
+	}
+	if got := res.Header.Get("RateLimit"); !strings.Contains(got, ";r=0;t=") {
+		t.Errorf("RateLimit = %q, want r=0 and t=", got)
+	}
+	// Another caller has a budget of its own.
+	if res := tg.post(tg.token(c.allScopes(), Claims{"sub": "conformance-other"}), initialize); res.StatusCode != http.StatusOK {
+		t.Errorf("another caller: status %d, want 200", res.StatusCode)
+	}
+}
+
+func (c *suite) failedAuthLimit(t *testing.T) {
+	tg := c.start(t, map[string]string{"AUTH_FAILURES_PER_MINUTE": "2"})
+	for i := range 2 {
+		if res := tg.post("not-a-token", initialize); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("bad token %d: status %d, want 401", i+1, res.StatusCode)
+		}
+	}
+	res := tg.post("not-a-token", initialize)
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("third failure of the minute with AUTH_FAILURES_PER_MINUTE=2: status %d, want 429", res.StatusCode)
+	}
+	if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("Retry-After = %q, want whole seconds", res.Header.Get("Retry-After"))
+	}
+}
+
+// replicas: a 2025-11-25 session started on one replica is accepted by another, so
+// replicas behind a load balancer need no sticky sessions.
+func (c *suite) replicas(t *testing.T) {
+	first, second := c.start(t, nil), c.start(t, nil)
+	session := first.session(first.token(c.allScopes(), nil))
+	res := second.post(second.token(c.allScopes(), nil), `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
+		"Mcp-Session-Id", session, "Mcp-Protocol-Version", "2025-11-25")
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("tools/list on the second replica: status %d %s, want 200", res.StatusCode, readAll(res))
+	}
+}
+
+// noTokenInLogs reads every line every server of the suite logged: no token minted by
+// the suite (nor its signature) may appear, valid or not.
+func (c *suite) noTokenInLogs(t *testing.T) {
+	logs := c.logs.String()
+	if !strings.Contains(logs, `"status":401`) {
+		t.Fatalf("the servers logged no refused request: is the logger passed to the server?\n%.2000s", logs)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, token := range c.minted {
+		secret := token[strings.LastIndex(token, ".")+1:]
+		if len(secret) < 16 {
+			secret = token
+		}
+		if strings.Contains(logs, secret) {
+			t.Errorf("a token appears in the logs:\n%.2000s", logs)
+			return
+		}
+	}
+}
+
+// unsigned turns a token into an alg=none token with the same claims.
+func unsigned(token string) string {
+	parts := strings.Split(token, ".")
+	return b64(`{"alg":"none","typ":"at+jwt"}`) + "." + parts[1] + "."
+}
+
+// hs256 signs claims with HS256 and a secret of its own: the algorithm-confusion
+// attack (a server taking its public key as an HMAC secret) must be refused before any
+// key is looked at.
+func hs256(claims Claims) string {
+	now := time.Now()
+	mc := jwt.MapClaims{"sub": "user-123", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()}
+	maps.Copy(mc, claims)
+	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, mc).SignedString([]byte("conformance-secret"))
+	if err != nil {
+		panic("authtest: sign HS256: " + err.Error()) // cannot happen: HMAC over JSON claims
+	}
+	return token
+}
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func readAll(res *http.Response) string {
+	b, _ := io.ReadAll(res.Body)
+	res.Body = io.NopCloser(bytes.NewReader(b))
+	return string(b)
+}
+
+// syncBuffer is a bytes.Buffer safe for the servers' concurrent log writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

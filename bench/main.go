@@ -134,7 +134,7 @@ func run(cfg config) error {
 			for _, mx := range mixes {
 				for _, s := range servers {
 					if s.id == "b" && mx.distinct {
-						// (b) ignores tokens: one run serves both mixes.
+						// (b) verifies no token: one run serves both mixes.
 						continue
 					}
 					tokens := []string{warm}
@@ -207,7 +207,7 @@ func measure(s server, iss *issuer, warm string, tokens []string, conc int, cfg 
 	if s.id == "b" {
 		want = http.StatusOK
 	}
-	if err := checkTokenless(p, session, want); err != nil {
+	if err := checkForgedToken(p, session, want); err != nil {
 		return result{}, err
 	}
 	if cfg.warmup > 0 {

@@ -46,9 +46,9 @@ func buildServers(repo, benchDir, work string) (servers []server, mcpgenBin stri
 			return nil, "", err
 		}
 	}
-	// The ceiling: the very same server, whose chain keeps everything but the
-	// bearer-token middleware.
-	if err := removeAuth(filepath.Join(noAuth, "internal", "middleware", "middleware.go")); err != nil {
+	// The ceiling: the very same server, whose token check accepts every token without
+	// verifying it; everything else in the chain stays.
+	if err := removeAuth(noAuth); err != nil {
 		return nil, "", err
 	}
 
@@ -112,30 +112,33 @@ func copyProject(src, dst, repo string) error {
 	return replaceOnce(filepath.Join(dst, "go.mod"), "=> ../../..", "=> "+repo)
 }
 
-// removeAuth makes the chain's authenticate step a pass-through, right after the
-// generated code builds it, so whatever else the chain does stays as generated.
-func removeAuth(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
+// removeAuth gives the server a token validator that accepts any token as a caller
+// with every scope, without looking at it: the chain around it (request log, Origin
+// policy, limits, metrics, per-tool scopes, annotation) stays as generated.
+func removeAuth(dir string) error {
+	if err := os.WriteFile(filepath.Join(dir, "bench_noauth.go"), []byte(noAuthFile), 0o644); err != nil {
 		return err
 	}
-	src := string(data)
-	decl := strings.Index(src, "authenticate, err := auth.Middleware(")
-	check := -1
-	if decl >= 0 {
-		check = strings.Index(src[decl:], "set up authentication")
-	}
-	end := -1
-	if check >= 0 {
-		end = strings.Index(src[decl+check:], "\n\t}\n")
-	}
-	if end < 0 {
-		return fmt.Errorf("patch %s: cannot find where the chain builds authenticate (did the template change?)", path)
-	}
-	at := decl + check + end + len("\n\t}\n")
-	src = src[:at] + "\t// bench (b): the auth middleware removed.\n\tauthenticate = func(next http.Handler) http.Handler { return next }\n" + src[at:]
-	return os.WriteFile(path, []byte(src), 0o644)
+	return replaceOnce(filepath.Join(dir, "main.go"), "\t\tKeys:            keys,\n", "\t\tKeys:            keys,\n\t\tValidator:       benchAcceptAll{},\n")
 }
+
+const noAuthFile = `package main
+
+import (
+	"context"
+
+	"github.com/mcpgen/mcpgen/runtime/auth"
+
+	"example.com/greeting-server/internal/tools"
+)
+
+// benchAcceptAll is bench (b): every token is a caller with every scope, unverified.
+type benchAcceptAll struct{}
+
+func (benchAcceptAll) Validate(context.Context, string) (*auth.Principal, error) {
+	return &auth.Principal{Subject: "bench", ClientID: "bench", Scopes: auth.ScopePolicy{Tools: tools.Scopes}.All()}, nil
+}
+`
 
 func replaceOnce(path, old, new string) error {
 	data, err := os.ReadFile(path)

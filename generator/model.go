@@ -2,12 +2,8 @@ package generator
 
 import (
 	"fmt"
-	"maps"
 	"slices"
-	"strconv"
 	"strings"
-
-	"github.com/mcpgen/mcpgen/templates"
 )
 
 // project is what the templates see. Everything a template needs is computed here, in
@@ -24,16 +20,14 @@ type project struct {
 	Port        int
 
 	Preset    Preset
+	PresetGo  string        // the runtime's value of the preset: provider.<PresetGo>
 	Params    []presetValue // the preset's values as given, for docs
 	Audiences []string      // default accepted aud values; nil: the resource URL
-	// Go expressions of the preset's token conventions, for config.go.
-	ScopeClaimsGo, OrgClaimsGo, RequiredClaimsGo string
 	// ProviderDocs is the README section of the preset, rendered from
 	// templates/provider/<name>.md.tmpl.
 	ProviderDocs string
 
 	ScopesSupported []string // every tool scope plus Spec.Scopes, sorted and unique
-	ProbeTool       string   // the tool the generated auth tests call
 	Tools           []tool
 	Greeting        *tool // the greet_user example, when present (its tests are richer)
 
@@ -109,13 +103,10 @@ func newProject(s Spec, deps moduleInfo) project {
 	if p.Preset.audiences != nil {
 		p.Audiences = p.Preset.audiences(s)
 	}
-	p.ScopeClaimsGo = goStringSlice(p.Preset.ScopeClaims, "auth.DefaultScopeClaims")
-	p.OrgClaimsGo = goStringSlice(p.Preset.OrganizationClaims, "auth.DefaultOrganizationClaims")
-	p.RequiredClaimsGo = goStringMap(p.Preset.RequiredClaims)
+	p.PresetGo = p.Preset.GoVar
 	for _, t := range s.Tools {
 		p.Tools = append(p.Tools, newTool(t))
 	}
-	p.ProbeTool = s.Tools[0].Name
 	for i := range p.Tools {
 		if p.Tools[i].Name == "greet_user" {
 			p.Greeting = &p.Tools[i]
@@ -201,11 +192,11 @@ func envVars(p project) []envVar {
 	case jwks == "":
 		jwksDoc += " (default: jwks_uri of AUTH_ISSUER's metadata, discovered at start)"
 	default:
-		jwksDoc += " (for another AUTH_ISSUER: discovered from its metadata)"
+		jwksDoc += " (for another AUTH_ISSUER: the provider's usual location for it, else discovered from its metadata)"
 	}
 	audienceDoc := "accepted aud (audience) values, comma-separated (default: MCP_RESOURCE_URL)"
 	switch {
-	case p.Preset.AudienceFromClientID:
+	case p.Preset.Runtime.AudienceFromClientID:
 		audienceDoc = "accepted aud values, comma-separated; tokens without aud must carry one of them as client_id"
 	case p.Audiences != nil:
 		audienceDoc = "accepted aud (audience) values, comma-separated"
@@ -228,7 +219,7 @@ func envVars(p project) []envVar {
 			envVar{"PROTECTED_RESOURCE_METADATA", "", "protected resource metadata JSON from the Scalekit dashboard, served as given after validation"},
 		)
 	}
-	if p.Preset.Introspection {
+	if p.Preset.Runtime.Introspection {
 		vars = append(vars,
 			envVar{"AUTH_TOKEN_FORMAT", "jwt", "jwt (validate JWT access tokens with the JWKS) or opaque (ask the introspection endpoint, RFC 7662)"},
 			envVar{"AUTH_INTROSPECTION_URL", "", "introspection endpoint for opaque tokens (default: introspection_endpoint of AUTH_ISSUER's metadata)"},
@@ -237,23 +228,6 @@ func envVars(p project) []envVar {
 		)
 	}
 	return vars
-}
-
-// goStringSlice writes a []string literal, or def for nil.
-func goStringSlice(v []string, def string) string {
-	if v == nil {
-		return def
-	}
-	return "[]string{" + templates.GoStrings(v) + "}"
-}
-
-// goStringMap writes a map[string]string literal with sorted keys.
-func goStringMap(m map[string]string) string {
-	var pairs []string
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		pairs = append(pairs, strconv.Quote(k)+": "+strconv.Quote(m[k]))
-	}
-	return "map[string]string{" + strings.Join(pairs, ", ") + "}"
 }
 
 // ScopesSupported is every scope a tool of s requires plus the extra ones, sorted: the
@@ -266,7 +240,7 @@ func (s Spec) ScopesSupported() []string {
 	return sortedUnique(all)
 }
 
-// operationsEnvVars are the production settings (internal/config/operations.go): TLS,
+// operationsEnvVars are the production settings (runtime/settings): TLS,
 // limits, logs, metrics, rate limits. Kept apart from the OAuth settings above.
 func operationsEnvVars() []envVar {
 	return []envVar{

@@ -6,19 +6,17 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/mcpgen/mcpgen/devserver"
+	"github.com/mcpgen/mcpgen/runtime/provider"
 )
 
-// Preset is what mcpgen knows about one identity provider: how its issuer and JWKS URL
-// are formed, which claims its access tokens use for scopes and the organization, how
-// their audience looks, and which values the user must supply. It is the one place such
-// knowledge lives; the README section and the token fixtures of each preset are its
-// templates (templates/provider/<name>.md.tmpl and <name>_test.go.tmpl).
+// Preset is what `mcpgen new` knows about one identity provider: which values the user
+// must supply, how they form the issuer and the accepted audiences, and the provider's
+// README section (templates/provider/<name>.md.tmpl). What its tokens look like is the
+// runtime's to decide (Runtime).
 type Preset struct {
 	Name    string // the --provider value
-	Title   string // product name, for docs and prompts
+	Title   string // product name, for docs and prompts: Runtime.Title, or set for presets without one
 	Summary string // one line shown when choosing a provider
-	Docs    string // the provider documentation the token fixtures follow
 	// Unsupported, when set, says why the provider cannot be the authorization server
 	// of an MCP server and what to use instead; generation refuses it.
 	Unsupported string
@@ -27,20 +25,13 @@ type Preset struct {
 	// IssuerExample is an issuer of this provider, shown in help and messages.
 	IssuerExample string
 
-	issuer    func(Spec) string          // derives the issuer from Params; nil: --issuer is asked
-	jwks      func(issuer string) string // the JWKS URL for issuer; nil or "": discovered at start
-	audiences func(Spec) []string        // accepted aud values; nil: the resource URL
+	issuer    func(Spec) string   // derives the issuer from Params; nil: --issuer is asked
+	audiences func(Spec) []string // accepted aud values; nil: the resource URL
 
-	ScopeClaims          []string          // claims carrying scopes; nil: every claim the runtime knows
-	OrganizationClaims   []string          // claims naming the tenant/organization; nil: runtime default
-	RequiredClaims       map[string]string // claims a token must carry with these values
-	AudienceFromClientID bool              // tokens have no aud; client_id stands in (Cognito)
-	// EntraIssuers: the generated config also accepts the tenant's v1.0 issuer
-	// (https://sts.windows.net/<tenant>/) next to the configured v2.0 one.
-	EntraIssuers bool
-	// Introspection: the provider offers RFC 7662 introspection, so the generated server
-	// can validate opaque tokens (AUTH_TOKEN_FORMAT=opaque).
-	Introspection bool
+	// Runtime is the preset's value in the runtime (runtime/provider): the token
+	// conventions generated servers apply. GoVar names it in generated code.
+	Runtime provider.Preset
+	GoVar   string
 }
 
 // Param is one value a preset needs from the user, set by a `mcpgen new` flag.
@@ -124,48 +115,31 @@ func clientIDParam(help string) Param {
 func trimSlash(issuer string) string { return strings.TrimSuffix(issuer, "/") }
 
 // Presets lists every provider preset in the order the CLI offers them.
-var Presets = []Preset{
+var Presets = withRuntimeTitles([]Preset{
 	{
-		Name: ProviderScalekit, Title: "Scalekit",
+		Name: ProviderScalekit, Runtime: provider.Scalekit, GoVar: "Scalekit",
 		Summary:       "a Scalekit environment (SK_ENV_URL, JWKS at <env>/keys)",
-		Docs:          "https://docs.scalekit.com/authenticate/mcp/quickstart/",
 		IssuerExample: "https://YOUR-ENV.scalekit.dev",
-		jwks:          func(iss string) string { return trimSlash(iss) + "/keys" },
-		// MCP tokens carry scope (string), M2M tokens scopes (array); the organization is oid.
-		ScopeClaims:        []string{"scope", "scopes"},
-		OrganizationClaims: []string{"oid"},
 	},
 	{
-		Name: ProviderAuth0, Title: "Auth0",
+		Name: ProviderAuth0, Runtime: provider.Auth0, GoVar: "Auth0",
 		Summary:       "an Auth0 tenant: an API whose identifier is this server's URL",
-		Docs:          "https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles",
 		IssuerExample: "https://acme.us.auth0.com/",
 		Params: []Param{domainParam("Auth0 domain",
 			"Your tenant's domain (or custom domain), such as acme.us.auth0.com; the issuer is https://DOMAIN/.")},
 		issuer: func(s Spec) string { return "https://" + s.Domain + "/" },
-		jwks:   func(iss string) string { return trimSlash(iss) + "/.well-known/jwks.json" },
-		// scope holds the granted scopes; permissions holds RBAC permissions when the API
-		// enables "Add Permissions in the Access Token". org_id is Auth0 Organizations.
-		ScopeClaims:        []string{"scope", "permissions"},
-		OrganizationClaims: []string{"org_id"},
 	},
 	{
-		Name: ProviderOkta, Title: "Okta",
+		Name: ProviderOkta, Runtime: provider.Okta, GoVar: "Okta",
 		Summary:       "an Okta custom authorization server (default: /oauth2/default)",
-		Docs:          "https://developer.okta.com/docs/guides/validate-access-tokens/go/main/",
 		IssuerExample: "https://acme.okta.com/oauth2/default",
 		Params: []Param{domainParam("Okta domain",
 			"Your Okta domain, such as acme.okta.com; the issuer is https://DOMAIN/oauth2/default (pass --issuer for another authorization server).")},
-		issuer:             func(s Spec) string { return "https://" + s.Domain + "/oauth2/default" },
-		jwks:               func(iss string) string { return trimSlash(iss) + "/v1/keys" },
-		ScopeClaims:        []string{"scp"},
-		OrganizationClaims: []string{},
-		Introspection:      true,
+		issuer: func(s Spec) string { return "https://" + s.Domain + "/oauth2/default" },
 	},
 	{
-		Name: ProviderKeycloak, Title: "Keycloak",
+		Name: ProviderKeycloak, Runtime: provider.Keycloak, GoVar: "Keycloak",
 		Summary:       "a Keycloak realm (issuer https://HOST/realms/REALM)",
-		Docs:          "https://www.keycloak.org/docs/latest/server_admin/#_oidc_token_and_saml_assertion_mappings",
 		IssuerExample: "https://sso.example.com/realms/acme",
 		Params: []Param{
 			domainParam("Keycloak host", "The host (and port) Keycloak is served on, such as sso.example.com."),
@@ -173,16 +147,11 @@ var Presets = []Preset{
 				Validate: validateRE(realmRE, "a realm name: letters, digits, '.', '_' and '-'"),
 				field:    func(s *Spec) *string { return &s.Realm }},
 		},
-		issuer:             func(s Spec) string { return "https://" + s.Domain + "/realms/" + s.Realm },
-		jwks:               func(iss string) string { return trimSlash(iss) + "/protocol/openid-connect/certs" },
-		ScopeClaims:        []string{"scope"},
-		OrganizationClaims: []string{},
-		Introspection:      true,
+		issuer: func(s Spec) string { return "https://" + s.Domain + "/realms/" + s.Realm },
 	},
 	{
-		Name: ProviderEntra, Title: "Microsoft Entra ID",
+		Name: ProviderEntra, Runtime: provider.Entra, GoVar: "Entra",
 		Summary:       "a Microsoft Entra ID tenant: an app registration that exposes an API",
-		Docs:          "https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference",
 		IssuerExample: "https://login.microsoftonline.com/TENANT-ID/v2.0",
 		Params: []Param{
 			{Flag: "tenant", Prompt: "Directory (tenant) ID", ForIssuer: true,
@@ -191,24 +160,12 @@ var Presets = []Preset{
 				field:    func(s *Spec) *string { return &s.Tenant }},
 			clientIDParam("The Application (client) ID of the app registration that exposes this server's API: v2.0 tokens carry it as aud, v1.0 tokens carry api://CLIENT-ID."),
 		},
-		issuer: func(s Spec) string { return "https://login.microsoftonline.com/" + s.Tenant + "/v2.0" },
-		jwks: func(iss string) string {
-			if base, ok := strings.CutSuffix(iss, "/v2.0"); ok {
-				return base + "/discovery/v2.0/keys"
-			}
-			return ""
-		},
+		issuer:    func(s Spec) string { return "https://login.microsoftonline.com/" + s.Tenant + "/v2.0" },
 		audiences: func(s Spec) []string { return []string{s.ClientID, "api://" + s.ClientID} },
-		// scp holds delegated permissions (space-separated), roles the app roles of
-		// app-only tokens; tid is the tenant, oid the user's object id.
-		ScopeClaims:        []string{"scp", "roles"},
-		OrganizationClaims: []string{"tid"},
-		EntraIssuers:       true,
 	},
 	{
-		Name: ProviderCognito, Title: "Amazon Cognito",
+		Name: ProviderCognito, Runtime: provider.Cognito, GoVar: "Cognito",
 		Summary:       "an Amazon Cognito user pool (access tokens carry client_id, not aud)",
-		Docs:          "https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html",
 		IssuerExample: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123",
 		Params: []Param{
 			{Flag: "user-pool", Prompt: "User pool ID", ForIssuer: true,
@@ -220,24 +177,15 @@ var Presets = []Preset{
 		issuer: func(s Spec) string {
 			return "https://cognito-idp." + s.Region + ".amazonaws.com/" + s.UserPool
 		},
-		jwks:                 func(iss string) string { return trimSlash(iss) + "/.well-known/jwks.json" },
-		audiences:            func(s Spec) []string { return []string{s.ClientID} },
-		ScopeClaims:          []string{"scope"},
-		OrganizationClaims:   []string{},
-		RequiredClaims:       map[string]string{"token_use": "access"},
-		AudienceFromClientID: true,
+		audiences: func(s Spec) []string { return []string{s.ClientID} },
 	},
 	{
-		Name: ProviderWorkOS, Title: "WorkOS AuthKit",
+		Name: ProviderWorkOS, Runtime: provider.WorkOS, GoVar: "WorkOS",
 		Summary:       "WorkOS AuthKit (MCP auth with DCR or CIMD)",
-		Docs:          "https://workos.com/docs/authkit/mcp",
 		IssuerExample: "https://acme-42.authkit.app",
 		Params: []Param{domainParam("AuthKit domain",
 			"Your AuthKit domain (WorkOS dashboard > Domains), such as acme-42.authkit.app.")},
-		issuer:             func(s Spec) string { return "https://" + s.Domain },
-		jwks:               func(iss string) string { return trimSlash(iss) + "/oauth2/jwks" },
-		ScopeClaims:        []string{"scope", "permissions"},
-		OrganizationClaims: []string{"org_id"},
+		issuer: func(s Spec) string { return "https://" + s.Domain },
 	},
 	{
 		Name: ProviderGoogle, Title: "Google",
@@ -250,20 +198,26 @@ var Presets = []Preset{
 			"and choose that preset",
 	},
 	{
-		Name: ProviderGeneric, Title: "your authorization server",
+		Name: ProviderGeneric, Runtime: provider.Generic, GoVar: "Generic",
 		Summary:       "any OAuth 2.1 authorization server issuing JWT access tokens (AUTH_* settings; JWKS discovered from the issuer)",
-		Docs:          "https://datatracker.ietf.org/doc/html/rfc9068",
 		IssuerExample: "https://auth.example.com",
-		Introspection: true,
 	},
 	{
-		Name: ProviderDev, Title: "the mcpgen dev authorization server",
+		Name: ProviderDev, Runtime: provider.Dev, GoVar: "Dev",
 		Summary:       "the local authorization server of `mcpgen dev`, for development only",
-		Docs:          "https://datatracker.ietf.org/doc/html/rfc9068",
 		IssuerExample: "http://127.0.0.1:3003",
 		issuer:        func(s Spec) string { return DevIssuer(s.Port) },
-		jwks:          func(iss string) string { return trimSlash(iss) + devserver.JWKSPath },
 	},
+})
+
+// withRuntimeTitles names each preset as the runtime does.
+func withRuntimeTitles(presets []Preset) []Preset {
+	for i, p := range presets {
+		if p.Runtime.Title != "" {
+			presets[i].Title = p.Runtime.Title
+		}
+	}
+	return presets
 }
 
 // Providers lists the provider preset names in the order the CLI offers them.
@@ -314,8 +268,8 @@ func (p Preset) applyDefaults(s *Spec) {
 	if s.Issuer == "" && p.issuer != nil && p.paramsForIssuerGiven(*s) {
 		s.Issuer = p.issuer(*s)
 	}
-	if s.JWKSURL == "" && p.jwks != nil && s.Issuer != "" {
-		s.JWKSURL = p.jwks(s.Issuer)
+	if s.JWKSURL == "" {
+		s.JWKSURL = p.Runtime.JWKSURL(s.Issuer)
 	}
 }
 

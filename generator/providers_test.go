@@ -15,7 +15,7 @@ import (
 const providerGoldenDir = "../testdata/golden/providers"
 
 // presetGoldenFiles are the distinctive files of a preset project.
-var presetGoldenFiles = []string{".env.example", "README.md", "internal/config/config.go", ProviderTestFile}
+var presetGoldenFiles = []string{".env.example", "README.md", "internal/config/config.go"}
 
 // presetSpec is a project for preset, with the values its users would give.
 func presetSpec(preset string) Spec {
@@ -123,29 +123,26 @@ func TestBuildPresetProjects(t *testing.T) {
 }
 
 // TestPresetTemplates: every preset that can be generated has its README section and
-// token fixtures, and the fixtures cite the provider documentation.
+// names its runtime value, which generated code refers to as provider.<GoVar>.
 func TestPresetTemplates(t *testing.T) {
 	tmpl, err := templates.Parse()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range supportedPresets() {
-		for _, name := range []string{providerDir + p.Name + ".md" + tmplExt, providerDir + p.Name + "_test.go" + tmplExt} {
-			if tmpl.Lookup(name) == nil {
-				t.Errorf("preset %s: no template %s", p.Name, name)
-			}
+		if name := providerDir + p.Name + ".md" + tmplExt; tmpl.Lookup(name) == nil {
+			t.Errorf("preset %s: no template %s", p.Name, name)
+		}
+		if p.Runtime.Name != p.Name || !strings.EqualFold(p.GoVar, p.Name) || p.Title != p.Runtime.Title {
+			t.Errorf("preset %s: runtime preset %q as provider.%s titled %q, want the same preset", p.Name, p.Runtime.Name, p.GoVar, p.Title)
 		}
 		files, err := Render(presetSpec(p.Name))
 		if err != nil {
 			t.Fatalf("%s: Render: %v", p.Name, err)
 		}
 		for _, f := range files {
-			if f.Path == ProviderTestFile && !strings.Contains(string(f.Data), "https://") {
-				t.Errorf("preset %s: the token fixtures cite no documentation", p.Name)
-			}
-			// Presets whose provider can introspect get the opaque-token path, tested.
-			if f.Path == "main_test.go" && strings.Contains(string(f.Data), "TestOpaqueTokensByIntrospection") != p.Introspection {
-				t.Errorf("preset %s (introspection %v): main_test.go opaque-token test present = %v", p.Name, p.Introspection, !p.Introspection)
+			if f.Path == "internal/config/config.go" && !strings.Contains(string(f.Data), "provider."+p.GoVar+"\n") {
+				t.Errorf("preset %s: config.go does not use provider.%s", p.Name, p.GoVar)
 			}
 		}
 	}

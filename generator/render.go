@@ -65,7 +65,6 @@ func Render(s Spec) ([]File, error) {
 			r.render(strings.TrimSuffix(name, tmplExt), t.Name(), r.data)
 		}
 	}
-	r.render(ProviderTestFile, providerDir+s.Provider+"_test.go"+tmplExt, r.data)
 	for _, tl := range data.Tools {
 		r.renderTool(tl)
 	}
@@ -169,10 +168,6 @@ func positionError(err error) error {
 	}
 	return err
 }
-
-// ProviderTestFile holds the tests that feed tokens shaped like the preset provider's
-// through the server's auth chain; rendered from templates/provider/<name>_test.go.tmpl.
-const ProviderTestFile = "provider_test.go"
 
 // RegistryFile is the generated file that binds tools to the server and their scopes.
 // mcpgen owns it (with ManifestFile): `mcpgen add tool` regenerates both, after checking

@@ -28,7 +28,7 @@ func TestRenderIsSortedAndComplete(t *testing.T) {
 	for _, want := range []string{
 		"go.mod", "go.sum", "main.go", "mcpgen.yaml", "README.md", ".env.example", ".gitignore",
 		"Dockerfile", "Makefile", "internal/config/config.go", "internal/middleware/middleware.go",
-		"internal/metadata/metadata.go", "internal/tools/greet_user.go", "internal/tools/registry.go",
+		"internal/tools/greet_user.go", "internal/tools/registry.go",
 	} {
 		if !slices.Contains(paths, want) {
 			t.Errorf("missing %s in %v", want, paths)

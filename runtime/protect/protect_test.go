@@ -4,7 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -66,5 +69,131 @@ func TestConformance(t *testing.T) {
 				Provider: p,
 			})
 		})
+	}
+}
+
+// serve builds a server for p from env with no keys given, as in production.
+func serve(t *testing.T, env map[string]string) (*protect.Server, error) {
+	t.Helper()
+	e := envconfig.FromMap(env)
+	s := settings.Read(e, provider.Generic, settings.Defaults{Port: 3002, ResourceURL: "http://localhost:3002/mcp"})
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return protect.New(t.Context(), s, newMCPServer(), protect.Options{
+		Logger: slog.New(slog.DiscardHandler),
+		Scopes: auth.ScopePolicy{Tools: scopes},
+	})
+}
+
+// TestKeysDiscoveredAtStart: without AUTH_JWKS_URL the server finds the keys through the
+// issuer's metadata before it serves, and is ready once they are loaded.
+func TestKeysDiscoveredAtStart(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	srv, err := serve(t, map[string]string{"AUTH_ISSUER": iss.URL})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if !srv.Ready() || iss.JWKSFetches() == 0 {
+		t.Errorf("keys not loaded from the discovered JWKS (ready %v, fetches %d)", srv.Ready(), iss.JWKSFetches())
+	}
+}
+
+// TestUnreachableIssuerStopsStart: an issuer whose metadata cannot be read stops the
+// server with a message naming the settings to fix.
+func TestUnreachableIssuerStopsStart(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	iss.Close()
+	_, err := serve(t, map[string]string{"AUTH_ISSUER": iss.URL})
+	if err == nil || !strings.Contains(err.Error(), "AUTH_ISSUER") || !strings.Contains(err.Error(), "AUTH_JWKS_URL") {
+		t.Errorf("New = %v, want an error naming AUTH_ISSUER and AUTH_JWKS_URL", err)
+	}
+}
+
+// TestReadyFollowsTheKeys: /ready answers 503 while the key set cannot be loaded (the
+// authorization server is down at start) and 200 once it is.
+func TestReadyFollowsTheKeys(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	iss.SetJWKSAvailable(false)
+	srv, err := serve(t, map[string]string{"AUTH_ISSUER": iss.URL, "AUTH_JWKS_URL": iss.JWKSURL})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	status := func() int {
+		rec := httptest.NewRecorder()
+		srv.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/ready", nil))
+		return rec.Code
+	}
+	if got := status(); got != http.StatusServiceUnavailable {
+		t.Fatalf("/ready with the keys unavailable = %d, want 503", got)
+	}
+	iss.SetJWKSAvailable(true)
+	deadline := time.Now().Add(10 * time.Second)
+	for status() != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("/ready stayed 503 after the keys came back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestOpaqueTokensByIntrospection: with AUTH_TOKEN_FORMAT=opaque the server finds the
+// introspection endpoint in the issuer's metadata and accepts a token only while the
+// authorization server says it is active.
+func TestOpaqueTokensByIntrospection(t *testing.T) {
+	const resource = "http://localhost:3002/mcp"
+	iss := authtest.NewIssuer(t, authtest.WithAudience(resource))
+	srv, err := serve(t, map[string]string{
+		"AUTH_ISSUER":                      iss.URL,
+		"AUTH_TOKEN_FORMAT":                "opaque",
+		"AUTH_INTROSPECTION_CLIENT_ID":     authtest.IntrospectionClientID,
+		"AUTH_INTROSPECTION_CLIENT_SECRET": authtest.IntrospectionClientSecret,
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	call := func(token string) int {
+		req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		rec := httptest.NewRecorder()
+		srv.Handler.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	token := iss.MintOpaque(authtest.Claims{"scope": "echo:read"})
+	if got := call(token); got != http.StatusOK {
+		t.Errorf("active opaque token: status %d, want 200", got)
+	}
+	if got := call("opaque-unknown-to-the-server"); got != http.StatusUnauthorized {
+		t.Errorf("unknown opaque token: status %d, want 401", got)
+	}
+}
+
+// TestEndpointAtTheResourcePath: the protected endpoint is served at the path of
+// MCP_RESOURCE_URL, whatever it is, and nowhere else.
+func TestEndpointAtTheResourcePath(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	for _, tc := range []struct{ resource, path string }{
+		{"https://mcp.example.com", "/"},
+		{"https://mcp.example.com/", "/"},
+		{"https://mcp.example.com/tenants/{id}/mcp", "/tenants/{id}/mcp"},
+	} {
+		e := envconfig.FromMap(map[string]string{"MCP_RESOURCE_URL": tc.resource, "AUTH_ISSUER": iss.URL, "AUTH_JWKS_URL": iss.JWKSURL})
+		s := settings.Read(e, provider.Generic, settings.Defaults{})
+		if err := e.Err(); err != nil {
+			t.Fatal(err)
+		}
+		srv, err := protect.New(t.Context(), s, newMCPServer(), protect.Options{Keys: iss.KeySet(), Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatalf("%s: New: %v", tc.resource, err)
+		}
+		for path, want := range map[string]int{tc.path: http.StatusUnauthorized, "/elsewhere": http.StatusNotFound} {
+			rec := httptest.NewRecorder()
+			srv.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader("{}")))
+			if rec.Code != want {
+				t.Errorf("%s: POST %s = %d, want %d", tc.resource, path, rec.Code, want)
+			}
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/mcpgen/mcpgen/runtime/auth"
 	"github.com/mcpgen/mcpgen/runtime/envconfig"
@@ -92,8 +93,14 @@ func Read(env *envconfig.Env, p provider.Preset, d Defaults) Settings {
 		LogLevel:       logLevel(env),
 		Provider:       p,
 	}
+	if s.ResourceURL == "" && unset(env, "MCP_RESOURCE_URL") {
+		env.Problem("MCP_RESOURCE_URL is required: the public URL clients reach the MCP endpoint at, such as https://mcp.example.com/mcp")
+	}
 	r := reader{env: env, preset: p}
 	issuer := r.secureURL("AUTH_ISSUER", d.Issuer)
+	if issuer == "" && unset(env, "AUTH_ISSUER", p.Setting("AUTH_ISSUER")) {
+		env.Problem("AUTH_ISSUER is required: the issuer URL of your authorization server, such as https://auth.example.com")
+	}
 	s.JWKSURL = r.secureURL("AUTH_JWKS_URL", jwksURL(p, d, issuer))
 	audiences := d.Audiences
 	if audiences == nil {
@@ -102,7 +109,10 @@ func Read(env *envconfig.Env, p provider.Preset, d Defaults) Settings {
 	s.Audiences = r.list("AUTH_AUDIENCE", audiences)
 	s.ProvidedMetadata = providedMetadata(env, p.MetadataSetting, s.ResourceURL)
 
-	servers := []string{issuer}
+	var servers []string
+	if issuer != "" {
+		servers = []string{issuer}
+	}
 	if s.ProvidedMetadata != nil {
 		servers = s.ProvidedMetadata.AuthorizationServers
 	}
@@ -158,6 +168,17 @@ func (r reader) list(name string, def []string) []string {
 		def = r.env.List(alias, def)
 	}
 	return r.env.List(name, def)
+}
+
+// unset reports whether every named setting is unset or blank: a setting with a bad
+// value has its own problem already.
+func unset(env *envconfig.Env, names ...string) bool {
+	for _, name := range names {
+		if v, _ := env.Lookup(name); name != "" && strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // Addr is the address to listen on.

@@ -487,7 +487,7 @@ func TestDevTokens(t *testing.T) {
 // preset, which other tests mint, are accepted with their scopes.
 func TestProviderClaimsAreAccepted(t *testing.T) {
 	const resource = "https://mcp.example.com/mcp"
-	const issuer = "https://auth.example.com/realms/acme/oauth2/default"
+	const issuer = "https://auth.example.com"
 	for _, p := range provider.All {
 		t.Run(p.Name, func(t *testing.T) {
 			claims := authtest.ProviderClaims(p, "usr:read", "usr:write")

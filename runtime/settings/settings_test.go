@@ -509,7 +509,7 @@ func TestReadJWKSURL(t *testing.T) {
 		{"the default issuer uses the default JWKS URL", provider.Scalekit, custom, nil, custom.JWKSURL},
 		{"the default issuer set explicitly too", provider.Scalekit, custom, map[string]string{"AUTH_ISSUER": custom.Issuer}, custom.JWKSURL},
 		{"another issuer uses the preset's", provider.Scalekit, custom, map[string]string{"AUTH_ISSUER": "https://acme.scalekit.dev"}, "https://acme.scalekit.dev/keys"},
-		{"no default JWKS URL", provider.Scalekit, settings.Defaults{Port: 3002, Issuer: "https://example.scalekit.dev"}, nil, "https://example.scalekit.dev/keys"},
+		{"no default JWKS URL", provider.Scalekit, settings.Defaults{Port: 3002, ResourceURL: "http://localhost:3002/mcp", Issuer: "https://example.scalekit.dev"}, nil, "https://example.scalekit.dev/keys"},
 		{"AUTH_JWKS_URL wins", provider.Scalekit, custom, map[string]string{"AUTH_JWKS_URL": "https://keys.example.com/other"}, "https://keys.example.com/other"},
 		{"AUTH_JWKS_URL wins over another issuer", provider.Okta, custom, map[string]string{
 			"AUTH_ISSUER": "https://acme.okta.com", "AUTH_JWKS_URL": "https://acme.okta.com/oauth2/v1/keys"}, "https://acme.okta.com/oauth2/v1/keys"},

@@ -25,6 +25,7 @@ import (
 	"github.com/mcpgen/mcpgen/devserver"
 	"github.com/mcpgen/mcpgen/generator"
 	"github.com/mcpgen/mcpgen/runtime/envconfig"
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // devOptions holds the flags of `mcpgen dev`.
@@ -125,7 +126,7 @@ func (o *devOptions) openDevProject() (devProject, error) {
 	// The resource is the URL clients use locally: the manifest's when it is a loopback
 	// URL on this port, else the generated default for the port.
 	p.resource = fmt.Sprintf("http://localhost:%d/mcp", p.port)
-	if u, err := url.Parse(m.Resource); err == nil && o.port == 0 && u.Port() == strconv.Itoa(p.port) && devserver.IsLoopbackHost(u.Hostname()) {
+	if u, err := url.Parse(m.Resource); err == nil && o.port == 0 && u.Port() == strconv.Itoa(p.port) && loopback.IsHost(u.Hostname()) {
 		p.resource = m.Resource
 	}
 	switch {

@@ -434,6 +434,33 @@ func TestTokenNotSentInClearText(t *testing.T) {
 	}
 }
 
+// Loopback is loopback whatever the spelling (runtime/loopback): doctor sends the token
+// to http://LOCALHOST and to any 127/8 address, as it does to http://localhost. The host
+// is dialed on 127.0.0.1 here, so only the decision is tested.
+func TestTokenSentToLoopbackInAnyCase(t *testing.T) {
+	for _, host := range []string{"LOCALHOST", "localhost.", "127.0.0.2"} {
+		var withToken int
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" {
+				withToken++
+			}
+			w.WriteHeader(http.StatusUnauthorized)
+		}))
+		dialer := &net.Dialer{}
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return dialer.DialContext(ctx, network, srv.Listener.Addr().String())
+			},
+		}}
+		r := diagnose(t, "http://"+host+"/mcp", Options{Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", HTTPClient: hc})
+		srv.Close()
+		if withToken == 0 {
+			c, _ := r.Check("tools")
+			t.Errorf("http://%s: the token was not sent; tools check = %+v", host, c)
+		}
+	}
+}
+
 // Go's client keeps the Authorization header on a redirect to the same host, even from
 // https to http: a server (or whoever answers for it) must not be able to move the
 // token onto plain http that way.

@@ -14,6 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mcpgen/mcpgen/runtime/auth"
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // Titles of the token checks, shared by the checks and the skips that stand for them.
@@ -202,7 +203,7 @@ func (r *run) checkTokenScopes(claims jwt.MapClaims) {
 // listTools connects with a real MCP client and the token, as a client would.
 func (r *run) listTools() {
 	const id, title = "tools", "tools listed with the token"
-	if insecure(r.u) {
+	if !loopback.IsSecureURL(r.u) {
 		r.fail(id, title, "the token was not sent: "+r.target+" is plain http off loopback, where anyone on the path can read it",
 			"use the server's https URL (plain http is fine only on loopback)")
 		return
@@ -211,7 +212,7 @@ func (r *run) listTools() {
 	// included: refuse any redirect that would carry the token onto plain http.
 	hc := *r.opts.HTTPClient
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if insecure(req.URL) {
+		if !loopback.IsSecureURL(req.URL) {
 			return fmt.Errorf("redirected to %s, plain http off loopback: the token is not sent there", req.URL.Redacted())
 		}
 		if r.opts.HTTPClient.CheckRedirect != nil {

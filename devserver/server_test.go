@@ -187,7 +187,7 @@ func TestClientCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatalf("token not accepted by the runtime validator: %v", err)
 			}
-			if !slices.Equal(p.Scopes, tc.scopes) || p.ClientID != "mcpgen-dev" || p.ExpiresAt.Sub(time.Now()) > DefaultTokenTTL {
+			if !slices.Equal(p.Scopes, tc.scopes) || p.ClientID != "mcpgen-dev" || time.Until(p.ExpiresAt) > DefaultTokenTTL {
 				t.Errorf("principal %+v, want scopes %v, client mcpgen-dev, short lifetime", p, tc.scopes)
 			}
 			if body["refresh_token"] != nil {
@@ -459,7 +459,7 @@ func TestClientIDMetadataDocument(t *testing.T) {
 		}
 		status, ct, body := f(base + r.URL.Path)
 		if status == 302 {
-			http.Redirect(w, r, "/good.json", 302)
+			http.Redirect(w, r, "/good.json", http.StatusFound)
 			return
 		}
 		w.Header().Set("Content-Type", ct)

@@ -141,8 +141,11 @@ func describeJSON(v any) string {
 	case nil:
 		return "null"
 	case string:
-		if v == "" {
+		switch {
+		case v == "":
 			return "an empty string"
+		case len(v) > 64:
+			return fmt.Sprintf("a string of %d bytes", len(v))
 		}
 		return fmt.Sprintf("the string %q", v)
 	case bool:

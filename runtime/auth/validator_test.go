@@ -174,6 +174,8 @@ func TestScopesFromClaims(t *testing.T) {
 			[]string{"claim scp is null, not a space-separated string or an array of strings"}},
 		"bad entries": {map[string]any{"scopes": []any{"a", 1.0, "b c", ""}}, []string{"a"},
 			[]string{"claim scopes: entry 1 (the number 1) is not a scope", `entry 2 (the string "b c")`, "entry 3 (an empty string)"}},
+		"long string": {map[string]any{"permissions": strings.Repeat("x", 100)}, nil,
+			[]string{"claim permissions is a string of 100 bytes, not an array of strings"}},
 		"go strings": {map[string]any{"scp": []string{"y", "x"}}, []string{"x", "y"}, nil},
 	} {
 		got, err := auth.ScopesFromClaims(tt.claims, auth.DefaultScopeClaims)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // cimdCacheTTL is how long a fetched client ID metadata document is used before it is
@@ -59,10 +61,7 @@ func cimdTransport() *http.Transport {
 // so a client under development can serve its document locally.
 func isMetadataDocumentID(id string) bool {
 	u, err := url.Parse(id)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	return u.Scheme == "https" || (u.Scheme == "http" && IsLoopbackHost(u.Hostname()))
+	return err == nil && loopback.IsSecureURL(u)
 }
 
 // metadataDocumentClient fetches and checks the client ID metadata document at id:

@@ -9,7 +9,8 @@
 //
 // It is for development only. It listens on loopback only (Listen refuses anything else),
 // approves every request without a login, and keeps its state in memory and in the
-// project's .mcpgen/ directory. It lives outside runtime/ on purpose: only cmd/mcpgen
-// imports it, so none of it is ever linked into a generated server, which validates
-// these tokens exactly as it validates a real provider's.
+// project's .mcpgen/ directory. It lives outside runtime/ on purpose: only mcpgen's own
+// commands import it (cmd/mcpgen, and devserver/devrun, which runs it beside the
+// project's server), so none of it is ever linked into a generated server, which
+// validates these tokens exactly as it validates a real provider's.
 package devserver

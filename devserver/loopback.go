@@ -4,21 +4,24 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // Listen listens on addr (host:port) when host is a loopback address, and refuses
 // anything else: the dev server approves every request without a login, so it must
-// never be reachable from another machine. "localhost" is resolved by Listen itself
-// to 127.0.0.1 rather than trusted, so a hosts file cannot widen the bind.
+// never be reachable from another machine. The name localhost is listened on as
+// 127.0.0.1 rather than resolved, so a hosts file cannot widen the bind; any other
+// name is refused.
 func Listen(addr string) (net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("dev authorization server address %q: %w; use 127.0.0.1:PORT", addr, err)
 	}
-	if host == "localhost" {
+	if loopback.IsHost(host) && !loopback.IsIP(host) {
 		host = "127.0.0.1"
 	}
-	if !isLoopbackIP(host) {
+	if !loopback.IsIP(host) {
 		return nil, fmt.Errorf("dev authorization server address %q is not loopback: it approves every request without a login, so it only listens on 127.0.0.1 or [::1]", addr)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
@@ -26,17 +29,6 @@ func Listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("dev authorization server: listen on %s: %w", addr, err)
 	}
 	return ln, nil
-}
-
-// isLoopbackIP reports whether host is a loopback IP literal.
-func isLoopbackIP(host string) bool {
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// IsLoopbackHost reports whether host is localhost or a loopback IP literal.
-func IsLoopbackHost(host string) bool {
-	return host == "localhost" || isLoopbackIP(host)
 }
 
 // CheckIssuer checks that issuer is an http URL on a loopback host with an explicit
@@ -50,7 +42,7 @@ func CheckIssuer(issuer string) (addr string, err error) {
 	switch {
 	case u.Scheme != "http" || u.Host == "":
 		return "", fmt.Errorf("dev issuer %q must be an http://127.0.0.1:PORT URL", issuer)
-	case !IsLoopbackHost(u.Hostname()):
+	case !loopback.IsHost(u.Hostname()):
 		return "", fmt.Errorf("dev issuer %q is not loopback: the dev authorization server only runs on 127.0.0.1 or [::1]", issuer)
 	case u.Port() == "":
 		return "", fmt.Errorf("dev issuer %q needs an explicit port, such as http://127.0.0.1:3003", issuer)

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // ClientsFile is where dynamically registered clients are kept, inside the state dir.
@@ -158,7 +160,7 @@ func checkRedirectURI(raw string) error {
 	}
 	switch u.Scheme {
 	case "http", "https":
-		if !IsLoopbackHost(u.Hostname()) {
+		if !loopback.IsHost(u.Hostname()) {
 			return fmt.Errorf("redirect URI %q is not on this machine: the dev authorization server approves without a login, so it sends codes only to loopback (http://127.0.0.1:PORT/…, http://localhost:PORT/…) or app-scheme redirect URIs", raw)
 		}
 	case "javascript", "data", "file", "blob", "vbscript":
@@ -176,7 +178,7 @@ func redirectMatches(registered, requested string) bool {
 	}
 	a, err1 := url.Parse(registered)
 	b, err2 := url.Parse(requested)
-	if err1 != nil || err2 != nil || a.Scheme != "http" || b.Scheme != "http" || !IsLoopbackHost(a.Hostname()) {
+	if err1 != nil || err2 != nil || a.Scheme != "http" || b.Scheme != "http" || !loopback.IsHost(a.Hostname()) {
 		return false
 	}
 	return a.Hostname() == b.Hostname() && a.EscapedPath() == b.EscapedPath() && a.RawQuery == b.RawQuery

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // Paths of the dev server's endpoints, relative to its issuer.
@@ -167,7 +169,7 @@ func (s *Server) Handler() http.Handler {
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
 			host = h
 		}
-		if !IsLoopbackHost(host) {
+		if !loopback.IsHost(host) {
 			writeOAuthError(w, http.StatusForbidden, "access_denied", "the dev authorization server answers only requests addressed to 127.0.0.1, [::1] or localhost")
 			return
 		}
@@ -227,7 +229,7 @@ func (s *Server) public(h http.HandlerFunc) http.HandlerFunc {
 // this machine, such as the MCP Inspector at http://localhost:6274.
 func isLoopbackOrigin(origin string) bool {
 	u, err := url.Parse(origin)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && IsLoopbackHost(u.Hostname())
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && loopback.IsHost(u.Hostname())
 }
 
 func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {

@@ -187,7 +187,7 @@ func TestClientCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatalf("token not accepted by the runtime validator: %v", err)
 			}
-			if !slices.Equal(p.Scopes, tc.scopes) || p.ClientID != "mcpgen-dev" || p.ExpiresAt.Sub(time.Now()) > DefaultTokenTTL {
+			if !slices.Equal(p.Scopes, tc.scopes) || p.ClientID != "mcpgen-dev" || time.Until(p.ExpiresAt) > DefaultTokenTTL {
 				t.Errorf("principal %+v, want scopes %v, client mcpgen-dev, short lifetime", p, tc.scopes)
 			}
 			if body["refresh_token"] != nil {
@@ -411,6 +411,13 @@ func TestRegisterRefusals(t *testing.T) {
 			}
 		})
 	}
+	// Loopback redirect URIs on any loopback host; a name under .localhost is not one.
+	if status, body := register(t, a.URL, map[string]any{"redirect_uris": []string{"http://LOCALHOST:8080/cb", "http://127.0.0.2/cb"}, "token_endpoint_auth_method": "none"}); status != 201 {
+		t.Errorf("loopback redirects: %d %v", status, body)
+	}
+	if status, body := register(t, a.URL, map[string]any{"redirect_uris": []string{"http://evil.localhost/cb"}, "token_endpoint_auth_method": "none"}); status != 400 {
+		t.Errorf("http redirect to evil.localhost: %d %v", status, body)
+	}
 	// Native apps register a private-use scheme.
 	if status, body := register(t, a.URL, map[string]any{"redirect_uris": []string{"com.example.app:/oauth/cb"}, "token_endpoint_auth_method": "none"}); status != 201 {
 		t.Errorf("app scheme redirect: %d %v", status, body)
@@ -452,7 +459,7 @@ func TestClientIDMetadataDocument(t *testing.T) {
 		}
 		status, ct, body := f(base + r.URL.Path)
 		if status == 302 {
-			http.Redirect(w, r, "/good.json", 302)
+			http.Redirect(w, r, "/good.json", http.StatusFound)
 			return
 		}
 		w.Header().Set("Content-Type", ct)
@@ -497,17 +504,29 @@ func TestListenRefusesNonLoopback(t *testing.T) {
 			t.Errorf("Listen(%q): %v (want it to say loopback)", addr, err)
 		}
 	}
-	ln, err := Listen("localhost:0")
-	if err != nil {
-		t.Fatal(err)
+	// The name localhost, in any case, is bound as 127.0.0.1; no other name is resolved.
+	for _, name := range []string{"localhost", "LOCALHOST", "localhost."} {
+		ln, err := Listen(name + ":0")
+		if err != nil {
+			t.Fatalf("Listen(%s:0): %v", name, err)
+		}
+		ln.Close()
+		if !strings.HasPrefix(ln.Addr().String(), "127.0.0.1:") {
+			t.Errorf("%s bound %s", name, ln.Addr())
+		}
 	}
-	defer ln.Close()
-	if !strings.HasPrefix(ln.Addr().String(), "127.0.0.1:") {
-		t.Errorf("localhost bound %s", ln.Addr())
+	if ln, err := Listen("evil.localhost:0"); err == nil {
+		ln.Close()
+		t.Error("Listen(evil.localhost:0) succeeded")
 	}
-	for _, iss := range []string{"https://127.0.0.1:3003", "http://example.com:3003", "http://127.0.0.1", "http://127.0.0.1:3003/x"} {
+	for _, iss := range []string{"https://127.0.0.1:3003", "http://example.com:3003", "http://evil.localhost:3003", "http://127.0.0.1", "http://127.0.0.1:3003/x"} {
 		if _, err := CheckIssuer(iss); err == nil {
 			t.Errorf("CheckIssuer(%q) accepted", iss)
+		}
+	}
+	for iss, addr := range map[string]string{"http://127.0.0.2:3003": "127.0.0.2:3003", "http://LOCALHOST:3003": "LOCALHOST:3003", "http://[::1]:3003/": "[::1]:3003"} {
+		if got, err := CheckIssuer(iss); err != nil || got != addr {
+			t.Errorf("CheckIssuer(%q) = %q, %v; want %q", iss, got, err, addr)
 		}
 	}
 }
@@ -637,13 +656,15 @@ func TestBrowserPagesOffLoopbackGetNoToken(t *testing.T) {
 		}
 	}
 	// Loopback pages (the MCP Inspector) and clients without a browser keep working.
-	for _, origin := range []string{"http://localhost:6274", "http://127.0.0.1:6274", "http://[::1]:6274", ""} {
+	for _, origin := range []string{"http://localhost:6274", "http://LOCALHOST:6274", "http://127.0.0.1:6274", "http://[::1]:6274", ""} {
 		if resp := send("POST", TokenPath, origin, "", cc, "mcpgen-dev", "s3cret"); resp.StatusCode != 200 {
 			t.Errorf("token from %q: %d, want 200", origin, resp.StatusCode)
 		}
 	}
-	if resp := send("POST", TokenPath, "", "localhost:"+strings.Split(a.URL, ":")[2], cc, "mcpgen-dev", "s3cret"); resp.StatusCode != 200 {
-		t.Errorf("token with Host localhost: %d, want 200", resp.StatusCode)
+	for _, host := range []string{"localhost", "LOCALHOST", "127.0.0.2"} {
+		if resp := send("POST", TokenPath, "", host+":"+strings.Split(a.URL, ":")[2], cc, "mcpgen-dev", "s3cret"); resp.StatusCode != 200 {
+			t.Errorf("token with Host %s: %d, want 200", host, resp.StatusCode)
+		}
 	}
 }
 

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -29,6 +28,7 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/auth"
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // Options tunes a run.
@@ -299,16 +299,6 @@ func (r *run) checkResourceMetadata(challengeURL string) bool {
 	return true
 }
 
-// insecure reports whether u is plain http on a host other than loopback.
-func insecure(u *url.URL) bool {
-	if u.Scheme == "https" {
-		return false
-	}
-	h := u.Hostname()
-	ip := net.ParseIP(h)
-	return h != "localhost" && (ip == nil || !ip.IsLoopback())
-}
-
 // checkCORS reports whether a browser-based client can read a response.
 func (r *run) checkCORS(id, title string, f fetched, required bool) {
 	if f.cors == "*" || f.cors == r.opts.Origin {
@@ -363,8 +353,8 @@ func (r *run) checkAuthorizationServers() bool {
 		r.fail(id, title, fmt.Sprintf("authorization server %q is not an absolute URL", servers[0]), "use the issuer identifier, an https URL such as https://auth.example.com")
 		return false
 	}
-	if insecure(u) {
-		r.fail(id, title, fmt.Sprintf("authorization server %q uses plain http", servers[0]), "serve the authorization server over https: clients send credentials to it and servers trust its keys (http is fine only on loopback)")
+	if !loopback.IsSecureURL(u) {
+		r.fail(id, title, fmt.Sprintf("authorization server %q is not an https URL", servers[0]), "serve the authorization server over https: clients send credentials to it and servers trust its keys (http is fine only on loopback)")
 		return false
 	}
 	if methods, present := r.prm["bearer_methods_supported"].([]any); present && len(methods) > 0 && !slices.Contains(methods, any("header")) {
@@ -422,7 +412,7 @@ func (r *run) checkJWKS() {
 		r.fail(id, title, "the metadata has no jwks_uri", "publish the signing keys and name them in jwks_uri: resource servers verify JWT access tokens with them")
 		return
 	}
-	if u, err := url.Parse(uri); err != nil || insecure(u) {
+	if u, err := url.Parse(uri); err != nil || !loopback.IsSecureURL(u) {
 		r.fail(id, title, fmt.Sprintf("jwks_uri %q is not an https URL", uri), "publish the JWKS over https: whoever can alter it in transit can sign tokens the server accepts (mcpgen servers refuse a plain-http JWKS off loopback)")
 		return
 	}

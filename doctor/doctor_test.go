@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
@@ -369,6 +371,51 @@ func TestTokenMismatches(t *testing.T) {
 	})
 }
 
+// The doctor reads a token's scopes as the runtime does (auth.ScopesFromClaims): a
+// claim the runtime ignores for its shape grants nothing here either, and is named.
+func TestTokenScopeShapesTheRuntimeIgnores(t *testing.T) {
+	f := startFixture(t, breakage{})
+	sign := func(extra jwt.MapClaims) string {
+		t.Helper()
+		now := time.Now()
+		claims := jwt.MapClaims{"iss": f.ASURL, "aud": f.MCPURL, "sub": "dev", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
+		maps.Copy(claims, extra)
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+		tok.Header["kid"], tok.Header["typ"] = f.key.ID, "at+jwt"
+		s, err := tok.SignedString(f.key.Signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name   string
+		claims jwt.MapClaims
+		detail []string // in the token-scope check's detail
+	}{
+		// RFC 9068: scope is a space-separated string; as an array it grants nothing.
+		{"scope as an array", jwt.MapClaims{"scope": []string{"usr:read"}},
+			[]string{`token scopes ""`, "claim scope is an array, not a space-separated string", `lacks "usr:read"`}},
+		{"scope as a number", jwt.MapClaims{"scope": 7},
+			[]string{`token scopes ""`, "claim scope is the number 7"}},
+		{"permissions entry not a string", jwt.MapClaims{"scope": "usr:read", "permissions": []any{"usr:read", 1}},
+			[]string{`token scopes "usr:read"`, "claim permissions: entry 1 (the number 1) is not a scope"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := diagnose(t, f.MCPURL, Options{Token: sign(tc.claims)})
+			c, _ := r.Check("token-scope")
+			if c.Status != StatusWarn || !strings.Contains(c.Fix, "space-separated string") {
+				t.Errorf("token-scope = %+v", c)
+			}
+			for _, want := range tc.detail {
+				if !strings.Contains(c.Detail, want) {
+					t.Errorf("detail %q lacks %q", c.Detail, want)
+				}
+			}
+		})
+	}
+}
+
 func TestUnreachableAndBadURL(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
@@ -431,6 +478,33 @@ func TestTokenNotSentInClearText(t *testing.T) {
 	}
 	if c, _ := r.Check("tools"); c.Status != StatusFail || !strings.Contains(c.Fix, "https") {
 		t.Errorf("tools check = %+v:\n%s", c, dump(r))
+	}
+}
+
+// Loopback is loopback whatever the spelling (runtime/loopback): doctor sends the token
+// to http://LOCALHOST and to any 127/8 address, as it does to http://localhost. The host
+// is dialed on 127.0.0.1 here, so only the decision is tested.
+func TestTokenSentToLoopbackInAnyCase(t *testing.T) {
+	for _, host := range []string{"LOCALHOST", "localhost.", "127.0.0.2"} {
+		var withToken int
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" {
+				withToken++
+			}
+			w.WriteHeader(http.StatusUnauthorized)
+		}))
+		dialer := &net.Dialer{}
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return dialer.DialContext(ctx, network, srv.Listener.Addr().String())
+			},
+		}}
+		r := diagnose(t, "http://"+host+"/mcp", Options{Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", HTTPClient: hc})
+		srv.Close()
+		if withToken == 0 {
+			c, _ := r.Check("tools")
+			t.Errorf("http://%s: the token was not sent; tools check = %+v", host, c)
+		}
 	}
 }
 

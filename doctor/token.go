@@ -14,6 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mcpgen/mcpgen/runtime/auth"
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // Titles of the token checks, shared by the checks and the skips that stand for them.
@@ -136,29 +137,11 @@ func (r *run) checkTokenExpiry(claims jwt.MapClaims) {
 	}
 }
 
-// tokenScopes reads the scopes as the runtime does: scope (space-separated), scp,
-// scopes or permissions (arrays or strings).
-func tokenScopes(claims jwt.MapClaims) []string {
-	var out []string
-	for _, name := range auth.DefaultScopeClaims {
-		switch v := claims[name].(type) {
-		case string:
-			out = append(out, strings.Fields(v)...)
-		case []any:
-			for _, s := range v {
-				if str, ok := s.(string); ok {
-					out = append(out, str)
-				}
-			}
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
 func (r *run) checkTokenScopes(claims jwt.MapClaims) {
 	const id, title = "token-scope", titleScopes
-	have := tokenScopes(claims)
+	// Read as the runtime reads them; a server configured with narrower
+	// ScopeClaims (a provider preset) reads fewer.
+	have, malformed := auth.ScopesFromClaims(claims, auth.DefaultScopeClaims)
 	var supported []string
 	for _, doc := range []map[string]any{r.prm, r.asMeta} {
 		if list, ok := doc["scopes_supported"].([]any); ok && supported == nil {
@@ -188,6 +171,14 @@ func (r *run) checkTokenScopes(claims jwt.MapClaims) {
 		detail += fmt.Sprintf("; scopes_supported %q", strings.Join(supported, " "))
 	}
 	switch {
+	case malformed != nil:
+		// The runtime's words, one line: each ignored claim or entry, and why.
+		detail += "; ignored: " + strings.ReplaceAll(malformed.Error(), "\n", "; ")
+		if len(missing) > 0 {
+			detail += fmt.Sprintf("; lacks %q, which the challenge names", strings.Join(missing, " "))
+		}
+		r.warn(id, title, detail,
+			"issue scope as a space-separated string (RFC 9068 §2.2.3) and scopes or permissions as arrays of strings: mcpgen servers grant nothing from a claim of another shape")
 	case len(missing) > 0:
 		r.warn(id, title, detail+fmt.Sprintf("; lacks %q, which the challenge names", strings.Join(missing, " ")),
 			fmt.Sprintf("request the token with scope=%q: tools that need those scopes answer 403 insufficient_scope", strings.Join(r.challengeScopes, " ")))
@@ -202,7 +193,7 @@ func (r *run) checkTokenScopes(claims jwt.MapClaims) {
 // listTools connects with a real MCP client and the token, as a client would.
 func (r *run) listTools() {
 	const id, title = "tools", "tools listed with the token"
-	if insecure(r.u) {
+	if !loopback.IsSecureURL(r.u) {
 		r.fail(id, title, "the token was not sent: "+r.target+" is plain http off loopback, where anyone on the path can read it",
 			"use the server's https URL (plain http is fine only on loopback)")
 		return
@@ -211,7 +202,7 @@ func (r *run) listTools() {
 	// included: refuse any redirect that would carry the token onto plain http.
 	hc := *r.opts.HTTPClient
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if insecure(req.URL) {
+		if !loopback.IsSecureURL(req.URL) {
 			return fmt.Errorf("redirected to %s, plain http off loopback: the token is not sent there", req.URL.Redacted())
 		}
 		if r.opts.HTTPClient.CheckRedirect != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgen/mcpgen/internal/testenv"
 )
 
 // minNode is the oldest Node the peers run on: the Inspector 2.x needs 22.19.
@@ -26,7 +28,8 @@ type peers struct {
 // installPeers finds the pinned peers under testdata/interop and runs `npm ci` first
 // when node_modules is missing or holds other versions than package.json pins, so
 // `go test ./...` works on a fresh clone with npm and the registry within reach. Without
-// npm it fails saying how to get it; it never skips.
+// npm, or when npm cannot reach the registry, the test skips saying how to install the
+// peers, and fails under CI (internal/testenv's rule).
 func installPeers(t *testing.T) *peers {
 	t.Helper()
 	dir, err := filepath.Abs(filepath.Join("..", "testdata", "interop"))
@@ -47,16 +50,16 @@ func installPeers(t *testing.T) *peers {
 	p.Versions = manifest.Dependencies
 
 	if stale := p.stale(); stale != "" {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			t.Fatalf("the interop peers are not installed (%s) and npm is not on PATH: install Node.js and npm "+
-				"(Debian: apt-get install -y nodejs npm), then run `npm ci` in testdata/interop", stale)
-		}
 		t.Logf("interop peers: %s; running npm ci in testdata/interop", stale)
+		npm := testenv.LookPath(t, "npm", "apt-get install -y nodejs npm")
 		start := time.Now()
 		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
+			if code := offline(out); code != "" {
+				testenv.Unavailable(t, "npm ci in testdata/interop cannot reach the npm registry ("+code+")",
+					"run it there once online, or point npm at a reachable registry")
+			}
 			t.Fatalf("npm ci in testdata/interop: %v\n%s", err, out)
 		}
 		t.Logf("npm ci took %v", time.Since(start).Round(time.Millisecond))
@@ -76,6 +79,18 @@ func installPeers(t *testing.T) *peers {
 			version, minNode[0], minNode[1], minNode[2])
 	}
 	return p
+}
+
+// offline returns the error code with which npm reports an unreachable registry in its
+// output (no network, no DNS, a refused or timed-out connection), or "" for any other
+// failure, which stays a failure.
+func offline(npmOutput []byte) string {
+	for _, code := range []string{"ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENETUNREACH", "EHOSTUNREACH"} {
+		if strings.Contains(string(npmOutput), code) {
+			return code
+		}
+	}
+	return ""
 }
 
 // stale says why node_modules does not match package.json, or "" when it does.
@@ -134,4 +149,20 @@ func atLeast(version string, min [3]int) bool {
 		}
 	}
 	return true
+}
+
+// Only an unreachable registry counts as missing: npm's other failures (a lockfile out
+// of date, an install script refused) are the test's to report.
+func TestOfflineNpmOutput(t *testing.T) {
+	for out, want := range map[string]string{
+		"npm error code ENOTFOUND\nnpm error network request to https://registry.npmjs.org/node failed": "ENOTFOUND",
+		"npm error code EAI_AGAIN\nnpm error syscall getaddrinfo":                                       "EAI_AGAIN",
+		"npm error code ETIMEDOUT": "ETIMEDOUT",
+		"npm error code EUSAGE\nnpm error `npm ci` can only install packages when your package.json and package-lock.json are in sync": "",
+		"npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/nope":                                           "",
+	} {
+		if got := offline([]byte(out)); got != want {
+			t.Errorf("offline(%q) = %q, want %q", out, got, want)
+		}
+	}
 }

@@ -1,7 +1,7 @@
 // Package redistest starts a real redis-server for tests: on a free loopback
-// port, with persistence off, stopped when the test ends. Tests that need
-// Redis fail (never skip) when redis-server is not installed, with the
-// command that installs it; .ci/run installs it.
+// port, with persistence off, stopped when the test ends. When redis-server is
+// not installed, a test that needs it skips with the command that installs it,
+// or fails under CI (testenv's rule); .ci/run installs it.
 package redistest
 
 import (
@@ -13,7 +13,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgen/mcpgen/internal/testenv"
 )
+
+// installRedis installs redis-server on Debian and Ubuntu, as .ci/run does.
+const installRedis = "apt-get install redis-server"
 
 // Server is a running redis-server.
 type Server struct {
@@ -47,10 +52,7 @@ func (s *Server) Restart(t testing.TB) {
 // PING. The server is killed when t ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server not found on PATH: install it with `apt-get install redis-server` (.ci/run does)")
-	}
+	bin := testenv.LookPath(t, "redis-server", installRedis)
 	var last error
 	for range 5 {
 		port, err := freePort()

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // The key set, discovery and introspection all fetch security-relevant JSON
@@ -27,7 +29,7 @@ func checkFetchURL(what, raw string, allowHTTP bool) error {
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("%s %q must be an absolute https URL", what, raw)
 	}
-	if u.Scheme == "http" && !allowHTTP && !isLoopbackName(u.Hostname()) {
+	if u.Scheme == "http" && !allowHTTP && !loopback.IsHost(u.Hostname()) {
 		return fmt.Errorf("%s %q must use https (http only for loopback hosts, or set AllowHTTP)", what, raw)
 	}
 	return nil

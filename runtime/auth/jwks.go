@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -156,16 +155,6 @@ func NewRemoteJWKS(ctx context.Context, url string, opts JWKSOptions) (*JWKS, er
 	}
 	go j.refreshLoop(first)
 	return j, nil
-}
-
-// isLoopbackName reports whether host is localhost or a loopback IP
-// (127.0.0.0/8, ::1).
-func isLoopbackName(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // NewStaticJWKS returns a key set holding the keys of a JWKS document, for

@@ -300,6 +300,23 @@ func TestRemoteJWKSRejectsBadResponses(t *testing.T) {
 	}
 }
 
+// TestRemoteJWKSAllowsHTTPOnLoopback: plain http is accepted for every loopback host
+// (runtime/loopback's rule), and for nothing that only looks like one.
+func TestRemoteJWKSAllowsHTTPOnLoopback(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the first fetch is not waited for: only the URL check matters here
+	for _, host := range []string{"localhost", "LOCALHOST", "localhost.", "127.0.0.1", "127.0.0.2", "[::1]"} {
+		if _, err := auth.NewRemoteJWKS(ctx, "http://"+host+":1/jwks", auth.JWKSOptions{}); err != nil {
+			t.Errorf("http to %s: %v", host, err)
+		}
+	}
+	for _, host := range []string{"localhost.example.com", "evil.localhost", "128.0.0.1", "0.0.0.0"} {
+		if _, err := auth.NewRemoteJWKS(ctx, "http://"+host+":1/jwks", auth.JWKSOptions{}); err == nil {
+			t.Errorf("accepted plain http to %s", host)
+		}
+	}
+}
+
 // TestRemoteJWKSRefusesDowngradeRedirect: a redirect from the JWKS URL to a
 // plain-http public host is not followed.
 func TestRemoteJWKSRefusesDowngradeRedirect(t *testing.T) {

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // WellKnownPath is the RFC 9728 well-known URI suffix for protected resource
@@ -181,21 +182,13 @@ func checkResourceURL(resource string) error {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopbackHost(u.Hostname()) {
-			return fmt.Errorf("resource %q must use https (http is allowed only for localhost, 127.0.0.1 and ::1)", resource)
+		if !loopback.IsHost(u.Hostname()) {
+			return fmt.Errorf("resource %q must use https (http is allowed only for loopback hosts: localhost, 127.0.0.0/8, ::1)", resource)
 		}
 	default:
 		return fmt.Errorf("resource %q must be an https URL", resource)
 	}
 	return nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
 }
 
 // MetadataURL returns the absolute URL of the metadata for resource, built

@@ -65,7 +65,12 @@ func TestMetadataValidate(t *testing.T) {
 		"http localhost": func(m *auth.ProtectedResourceMetadata) { m.Resource = "http://localhost:3002/mcp" },
 		"http 127.0.0.1": func(m *auth.ProtectedResourceMetadata) { m.Resource = "http://127.0.0.1:3002/mcp" },
 		"http ::1":       func(m *auth.ProtectedResourceMetadata) { m.Resource = "http://[::1]:3002/mcp" },
-		"header method":  func(m *auth.ProtectedResourceMetadata) { m.BearerMethodsSupported = []string{"header"} },
+		// Every loopback host (runtime/loopback), not only 127.0.0.1: the whole of
+		// 127.0.0.0/8 is this machine, and host names compare without case.
+		"http 127.0.0.2":  func(m *auth.ProtectedResourceMetadata) { m.Resource = "http://127.0.0.2:3002/mcp" },
+		"http LOCALHOST":  func(m *auth.ProtectedResourceMetadata) { m.Resource = "http://LOCALHOST:3002/mcp" },
+		"http localhost.": func(m *auth.ProtectedResourceMetadata) { m.Resource = "http://localhost.:3002/mcp" },
+		"header method":   func(m *auth.ProtectedResourceMetadata) { m.BearerMethodsSupported = []string{"header"} },
 		"http auth server": func(m *auth.ProtectedResourceMetadata) {
 			m.AuthorizationServers = []string{"http://keycloak:8080/realms/x"}
 		},
@@ -80,6 +85,8 @@ func TestMetadataValidate(t *testing.T) {
 	}
 	bad := map[string]func(*auth.ProtectedResourceMetadata){
 		"http public host":     func(m *auth.ProtectedResourceMetadata) { m.Resource = "http://mcp.example.com/mcp" },
+		"http 128.0.0.1":       func(m *auth.ProtectedResourceMetadata) { m.Resource = "http://128.0.0.1/mcp" },
+		"http evil.localhost":  func(m *auth.ProtectedResourceMetadata) { m.Resource = "http://evil.localhost/mcp" },
 		"relative resource":    func(m *auth.ProtectedResourceMetadata) { m.Resource = "/mcp" },
 		"fragment":             func(m *auth.ProtectedResourceMetadata) { m.Resource = "https://mcp.example.com/mcp#x" },
 		"other scheme":         func(m *auth.ProtectedResourceMetadata) { m.Resource = "ftp://mcp.example.com/mcp" },

@@ -2,6 +2,9 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -63,29 +66,98 @@ func ContextWithPrincipal(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
-// normalizeScopes merges the scope claims named in names into one sorted
-// set. scope (RFC 8693/9068) must be a space-separated string; scopes,
-// permissions and roles must be arrays; any other claim (scp, which Okta
-// sends as an array and Entra as a string, or a custom one) may be either. A
-// claim of the wrong shape grants nothing: failing closed is safer than
-// guessing what an unexpected shape means.
-func normalizeScopes(claims map[string]any, names []string) []string {
+// ScopesFromClaims returns the scopes granted by the claims named in names,
+// merged into one sorted set without duplicates: what the Validator puts in
+// Principal.Scopes, for claims as decoded from a token's JSON.
+//
+// scope (RFC 8693 §4.2, RFC 9068 §2.2.3) must be a space-separated string;
+// scopes, permissions and roles must be arrays; any other claim (scp, which
+// Okta sends as an array and Entra as a string, or a custom one) may be
+// either. Every array entry must be a non-empty string without whitespace.
+//
+// A claim or entry of another shape grants nothing: failing closed is safer
+// than guessing what an unexpected shape means. The error names each one
+// ignored, for tools that explain a token (mcpgen doctor); the scopes returned
+// with it are those of the rest. The Validator does not refuse such a token:
+// it grants the scopes returned, as if the ignored claims were absent.
+func ScopesFromClaims(claims map[string]any, names []string) ([]string, error) {
 	var out []string
+	var problems []error
 	for _, name := range names {
-		v := claims[name]
-		if s, ok := v.(string); ok && name != "scopes" && name != "permissions" && name != "roles" {
-			out = append(out, strings.Fields(s)...)
+		v, present := claims[name]
+		if !present {
+			continue
 		}
-		if arr, ok := v.([]any); ok && name != "scope" {
-			for _, e := range arr {
-				if s, ok := e.(string); ok && s != "" && !strings.ContainsAny(s, " \t\r\n") {
-					out = append(out, s)
+		stringOK := name != "scopes" && name != "permissions" && name != "roles"
+		arrayOK := name != "scope"
+		if arr, ok := v.([]string); ok {
+			v = anySlice(arr)
+		}
+		switch v := v.(type) {
+		case string:
+			if stringOK {
+				out = append(out, strings.Fields(v)...)
+				continue
+			}
+		case []any:
+			if arrayOK {
+				for i, e := range v {
+					s, ok := e.(string)
+					if ok && s != "" && !strings.ContainsAny(s, " \t\r\n") {
+						out = append(out, s)
+						continue
+					}
+					problems = append(problems, fmt.Errorf("claim %s: entry %d (%s) is not a scope: each must be a non-empty string without spaces", name, i, describeJSON(e)))
 				}
+				continue
 			}
 		}
+		want := "a space-separated string or an array of strings"
+		switch {
+		case !stringOK:
+			want = "an array of strings"
+		case !arrayOK:
+			want = "a space-separated string"
+		}
+		problems = append(problems, fmt.Errorf("claim %s is %s, not %s: it grants nothing", name, describeJSON(v), want))
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return slices.Compact(out), errors.Join(problems...)
+}
+
+// anySlice is a []string as JSON decoding would give it.
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, e := range s {
+		out[i] = e
+	}
+	return out
+}
+
+// describeJSON names the JSON type of a decoded value, with the value when it
+// is short, for errors about a token's claims.
+func describeJSON(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		switch {
+		case v == "":
+			return "an empty string"
+		case len(v) > 64:
+			return fmt.Sprintf("a string of %d bytes", len(v))
+		}
+		return fmt.Sprintf("the string %q", v)
+	case bool:
+		return fmt.Sprintf("the boolean %v", v)
+	case float64, json.Number, int, int64:
+		return fmt.Sprintf("the number %v", v)
+	case []any, []string:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("a %T", v)
 }
 
 // firstString returns the first of the named claims that is a non-empty

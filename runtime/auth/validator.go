@@ -41,7 +41,7 @@ type ValidatorConfig struct {
 	CacheEntries int
 
 	// ScopeClaims names the claims scopes are read from (see
-	// DefaultScopeClaims for the shapes each may take). nil means
+	// ScopesFromClaims for the shapes each may take). nil means
 	// DefaultScopeClaims. Presets narrow it to the claims their provider
 	// really uses for scopes, so a claim some other feature of the provider
 	// lets users or admins fill (custom claims) cannot grant scopes.
@@ -62,11 +62,9 @@ type ValidatorConfig struct {
 }
 
 // DefaultScopeClaims are the claims scopes are read from when
-// ValidatorConfig.ScopeClaims is nil: scope (RFC 9068 §2.2.3, a
-// space-separated string), scp (Okta and Entra: string or array), scopes
-// (Scalekit: array) and permissions (Auth0 RBAC: array). Any other claim
-// named in ScopeClaims ("roles" for Entra app roles, say) may be a string or
-// an array.
+// ValidatorConfig.ScopeClaims is nil: scope (RFC 9068 §2.2.3), scp (Okta and
+// Entra), scopes (Scalekit) and permissions (Auth0 RBAC). ScopesFromClaims
+// says which shapes each claim may take.
 var DefaultScopeClaims = []string{"scope", "scp", "scopes", "permissions"}
 
 // DefaultOrganizationClaims are read, in order, when
@@ -366,13 +364,16 @@ func (v *claimsPolicy) checkClaims(claims jwt.MapClaims) (*Principal, error) {
 		return nil, invalidToken("claim_type", "the access token sub claim must be a string", nil)
 	}
 
+	// A scope claim of the wrong shape grants nothing (ScopesFromClaims says
+	// which); the token is otherwise valid and keeps the scopes of the rest.
+	scopes, _ := ScopesFromClaims(claims, v.scopeClaims)
 	p := &Principal{
 		Subject:      subject,
 		ClientID:     firstString(claims, "client_id", "azp", "cid", "appid"),
 		Organization: firstString(claims, v.orgClaims...),
 		Issuer:       issuer,
 		Audience:     audiences,
-		Scopes:       normalizeScopes(claims, v.scopeClaims),
+		Scopes:       scopes,
 		Claims:       claims,
 	}
 	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {

@@ -152,6 +152,62 @@ func TestValidatorErrorsAreSafe(t *testing.T) {
 	}
 }
 
+// TestScopesFromClaims pins the shapes each scope claim may take and the error that
+// names what is ignored: doctor reports a token with it, the validator grants the rest.
+func TestScopesFromClaims(t *testing.T) {
+	for name, tt := range map[string]struct {
+		claims  map[string]any
+		want    []string
+		errWant []string // in the error, in order; nil: no error
+	}{
+		"well formed": {map[string]any{"scope": "b a", "scp": []any{"c"}, "scopes": []any{"a"}, "permissions": []any{"d"}}, []string{"a", "b", "c", "d"}, nil},
+		"absent":      {map[string]any{"sub": "x"}, nil, nil},
+		"scope array": {map[string]any{"scope": []any{"a"}}, nil,
+			[]string{"claim scope is an array, not a space-separated string: it grants nothing"}},
+		"scope number": {map[string]any{"scope": 7.0, "scp": "a"}, []string{"a"},
+			[]string{"claim scope is the number 7, not a space-separated string"}},
+		"scopes string": {map[string]any{"scopes": "a b"}, nil,
+			[]string{`claim scopes is the string "a b", not an array of strings`}},
+		"permissions object": {map[string]any{"permissions": map[string]any{"a": true}}, nil,
+			[]string{"claim permissions is an object, not an array of strings"}},
+		"scp null": {map[string]any{"scp": nil}, nil,
+			[]string{"claim scp is null, not a space-separated string or an array of strings"}},
+		"bad entries": {map[string]any{"scopes": []any{"a", 1.0, "b c", ""}}, []string{"a"},
+			[]string{"claim scopes: entry 1 (the number 1) is not a scope", `entry 2 (the string "b c")`, "entry 3 (an empty string)"}},
+		"long string": {map[string]any{"permissions": strings.Repeat("x", 100)}, nil,
+			[]string{"claim permissions is a string of 100 bytes, not an array of strings"}},
+		"go strings": {map[string]any{"scp": []string{"y", "x"}}, []string{"x", "y"}, nil},
+	} {
+		got, err := auth.ScopesFromClaims(tt.claims, auth.DefaultScopeClaims)
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: scopes %q, want %q", name, got, tt.want)
+		}
+		if tt.errWant == nil {
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: no error, want one naming %q", name, tt.errWant)
+			continue
+		}
+		rest := err.Error()
+		for _, w := range tt.errWant {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Errorf("%s: error %q lacks %q (in order)", name, err, w)
+				break
+			}
+			rest = rest[i+len(w):]
+		}
+	}
+	// A claim named in names is read whatever its name: roles only as an array.
+	if got, err := auth.ScopesFromClaims(map[string]any{"roles": "admin"}, []string{"roles"}); got != nil || err == nil {
+		t.Errorf("roles as a string: %q, %v; want nothing granted and an error", got, err)
+	}
+}
+
 func TestScopeNormalization(t *testing.T) {
 	iss := authtest.NewIssuer(t, authtest.WithAudience(testResource))
 	v := validatorFor(t, iss, iss.KeySet())

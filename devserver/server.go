@@ -13,13 +13,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpgen/mcpgen/internal/devissuer"
 )
 
 // Paths of the dev server's endpoints, relative to its issuer.
 const (
 	MetadataPath     = "/.well-known/oauth-authorization-server"
 	OIDCMetadataPath = "/.well-known/openid-configuration"
-	JWKSPath         = "/jwks"
+	JWKSPath         = devissuer.JWKSPath
 	AuthorizePath    = "/authorize"
 	ApprovePath      = "/authorize/approve"
 	TokenPath        = "/token"

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/mcpgen/mcpgen/devserver"
+	"github.com/mcpgen/mcpgen/internal/devissuer"
 )
 
 // Preset is what mcpgen knows about one identity provider: how its issuer and JWKS URL
@@ -262,7 +262,7 @@ var Presets = []Preset{
 		Docs:          "https://datatracker.ietf.org/doc/html/rfc9068",
 		IssuerExample: "http://127.0.0.1:3003",
 		issuer:        func(s Spec) string { return DevIssuer(s.Port) },
-		jwks:          func(iss string) string { return trimSlash(iss) + devserver.JWKSPath },
+		jwks:          func(iss string) string { return trimSlash(iss) + devissuer.JWKSPath },
 	},
 }
 

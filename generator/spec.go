@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"go/token"
-	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -13,7 +12,8 @@ import (
 
 	"golang.org/x/mod/module"
 
-	"github.com/mcpgen/mcpgen/devserver"
+	"github.com/mcpgen/mcpgen/internal/devissuer"
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // Spec describes the project to generate. The CLI builds it from flags, prompts and
@@ -65,15 +65,9 @@ type RuntimeRef struct {
 	ReplaceDir string // when set, go.mod gets `replace github.com/mcpgen/mcpgen => ReplaceDir`
 }
 
-// DevIssuer is the default issuer of the dev preset: the loopback address `mcpgen dev`
-// runs its authorization server on, one port above the server's own.
-func DevIssuer(port int) string {
-	asPort := port + 1
-	if port >= 65535 {
-		asPort = port - 1
-	}
-	return fmt.Sprintf("http://127.0.0.1:%d", asPort)
-}
+// DevIssuer is the default issuer of the dev preset (devissuer.Default): the loopback
+// address `mcpgen dev` runs its authorization server on, one port above the server's own.
+func DevIssuer(port int) string { return devissuer.Default(port) }
 
 // DefaultPort is the port a generated server listens on unless told otherwise.
 const DefaultPort = 3002
@@ -272,7 +266,7 @@ func ValidateURL(raw string) error {
 		return fmt.Errorf("%q must be an absolute URL such as https://auth.example.com", raw)
 	case u.Scheme != "https" && u.Scheme != "http":
 		return fmt.Errorf("%q must use https", raw)
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+	case !loopback.IsSecureURL(u):
 		return fmt.Errorf("%q must use https (http is only allowed for localhost)", raw)
 	case u.User != nil:
 		return fmt.Errorf("%q must not contain credentials", raw)
@@ -293,14 +287,6 @@ func validateIdentifierURL(raw string) error {
 		return fmt.Errorf("%q must not contain a query string", raw)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // ValidatePort checks a TCP port number.
@@ -328,7 +314,7 @@ func ValidateScope(scope string) error {
 // validateDevIssuer checks the issuer of the dev preset: where `mcpgen dev` listens, so
 // a loopback http URL with a port of its own and nothing else.
 func validateDevIssuer(issuer string, port int) error {
-	if _, err := devserver.CheckIssuer(issuer); err != nil {
+	if _, err := devissuer.Check(issuer); err != nil {
 		return err
 	}
 	u, _ := url.Parse(issuer)

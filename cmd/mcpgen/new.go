@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -147,7 +145,7 @@ func (o *newOptions) buildSpec(a *app, flags *pflag.FlagSet, args []string) (gen
 	// For the same reason a conflicting target is reported before any question when
 	// the directory is already known.
 	if dir := o.targetDir(spec.Name); dir != "" {
-		if err := checkTarget(dir, o.force); err != nil {
+		if err := generator.CheckTarget(displayDir(dir), o.force); err != nil {
 			return spec, err
 		}
 	}
@@ -197,7 +195,7 @@ func (o *newOptions) generate(a *app, out io.Writer, spec generator.Spec) error 
 	// Checked (again) before rendering: the name may have come from a prompt, and a
 	// conflict must be reported the same way with --dry-run as without.
 	dir := o.targetDir(spec.Name)
-	if err := checkTarget(dir, o.force); err != nil {
+	if err := generator.CheckTarget(displayDir(dir), o.force); err != nil {
 		return err
 	}
 	files, err := a.render(spec)
@@ -528,43 +526,6 @@ func (o *newOptions) runtimeRef(a *app) (generator.RuntimeRef, error) {
 	}
 	rt.ReplaceDir = dir
 	return rt, nil
-}
-
-// checkTarget refuses a target that is a file, or a non-empty directory without force.
-// generator.Write checks again (and every file); checking early lets the CLI refuse
-// before asking questions, and makes --dry-run report the conflict the real run would hit.
-func checkTarget(dir string, force bool) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case errors.Is(err, syscall.ENOTDIR):
-		return fmt.Errorf("cannot create target directory %s: a parent of it is a file; choose another --dir", displayDir(dir))
-	case err != nil:
-		return fmt.Errorf("check target directory %s: %w", dir, err)
-	case !fi.IsDir():
-		return fmt.Errorf("target %s exists and is not a directory; choose another --dir", displayDir(dir))
-	}
-	if force {
-		return nil
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("check target directory %s: %w", dir, err)
-	}
-	if len(entries) == 0 {
-		return nil
-	}
-	// The generator's own error type and wording, so the message is the same whichever
-	// check finds the conflict.
-	ce := &generator.ConflictError{Dir: displayDir(dir)}
-	for _, e := range entries[:min(len(entries), 5)] {
-		ce.Existing = append(ce.Existing, e.Name())
-	}
-	if len(entries) > 5 {
-		ce.Existing = append(ce.Existing, "…")
-	}
-	return ce
 }
 
 // printPlan lists every file --dry-run would write, with its size, marking those that

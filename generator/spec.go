@@ -338,29 +338,50 @@ func ValidateToolName(name string) error {
 	return nil
 }
 
-// argTypes maps the argument types a tool may declare to their Go types.
-var argTypes = map[string]string{
-	"string":  "string",
-	"number":  "float64",
-	"integer": "int",
-	"boolean": "bool",
+// scalarArgTypes are the JSON types a tool argument may have, with the Go type of each;
+// an argument may also be an array of one, written []T. It is the one list of argument
+// types: ArgTypes, ValidateArgType and the generated code all derive from it.
+var scalarArgTypes = []struct{ name, goType string }{
+	{"string", "string"},
+	{"number", "float64"},
+	{"integer", "int"},
+	{"boolean", "bool"},
 }
 
-// ValidateArgType checks an argument type: string, number, integer, boolean or []T of one.
+// ArgTypes lists every argument type a tool may declare, in the order a prompt offers
+// them: the scalar types, then an array of each.
+func ArgTypes() []string {
+	var types []string
+	for _, t := range scalarArgTypes {
+		types = append(types, t.name)
+	}
+	for _, t := range scalarArgTypes {
+		types = append(types, "[]"+t.name)
+	}
+	return types
+}
+
+// ValidateArgType checks an argument type: one of ArgTypes.
 func ValidateArgType(t string) error {
 	if _, ok := argGoType(t); !ok {
-		return fmt.Errorf("unknown argument type %q: use string, number, integer, boolean or an array such as []string", t)
+		names := ArgTypes()[:len(scalarArgTypes)]
+		return fmt.Errorf("unknown argument type %q: use %s or an array such as []%s", t, strings.Join(names, ", "), names[0])
 	}
 	return nil
 }
 
+// argGoType is the Go type of argument type t, and whether t is one of ArgTypes.
 func argGoType(t string) (string, bool) {
 	elem, isArray := strings.CutPrefix(t, "[]")
-	goType, ok := argTypes[elem]
-	if isArray {
-		goType = "[]" + goType
+	for _, st := range scalarArgTypes {
+		if st.name == elem {
+			if isArray {
+				return "[]" + st.goType, true
+			}
+			return st.goType, true
+		}
 	}
-	return goType, ok
+	return "", false
 }
 
 var argNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)

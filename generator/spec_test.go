@@ -2,6 +2,7 @@ package generator
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -166,5 +167,26 @@ func TestGoNames(t *testing.T) {
 		if got := fileStem(in); got != want {
 			t.Errorf("fileStem(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestArgTypes: every type a prompt offers is one ValidateArgType accepts and the
+// generated code can declare, and nothing else is accepted.
+func TestArgTypes(t *testing.T) {
+	want := []string{"string", "number", "integer", "boolean", "[]string", "[]number", "[]integer", "[]boolean"}
+	if got := ArgTypes(); !slices.Equal(got, want) {
+		t.Fatalf("ArgTypes() = %q, want %q", got, want)
+	}
+	for _, typ := range want {
+		if err := ValidateArgType(typ); err != nil {
+			t.Errorf("ValidateArgType(%q) = %v", typ, err)
+		}
+	}
+	if goType, _ := argGoType("[]integer"); goType != "[]int" {
+		t.Errorf("argGoType([]integer) = %q, want []int", goType)
+	}
+	err := ValidateArgType("[][]string")
+	if err == nil || err.Error() != `unknown argument type "[][]string": use string, number, integer, boolean or an array such as []string` {
+		t.Errorf("ValidateArgType([][]string) = %v", err)
 	}
 }

@@ -40,9 +40,6 @@ type addToolOptions struct {
 	dryRun      bool
 }
 
-// argTypes are the argument types offered by the prompt, in the order shown.
-var argTypes = []string{"string", "number", "integer", "boolean", "[]string", "[]number", "[]integer", "[]boolean"}
-
 func newAddToolCommand(a *app) *cobra.Command {
 	o := &addToolOptions{}
 	cmd := &cobra.Command{
@@ -377,7 +374,7 @@ func askArgs(p Prompter, t *generator.Tool) error {
 		if err != nil {
 			return err
 		}
-		if a.Type, err = p.Select("Type of "+a.Name, argTypes, "string", "JSON type of the argument; []T is an array."); err != nil {
+		if a.Type, err = p.Select("Type of "+a.Name, generator.ArgTypes(), "string", "JSON type of the argument; []T is an array."); err != nil {
 			return err
 		}
 		if a.Required, err = p.Confirm("Is "+a.Name+" required?", true, "Calls without a required argument are refused before your handler runs."); err != nil {

@@ -155,6 +155,11 @@ func readProject(project fs.FS) (Spec, []byte, error) {
 	if err := spec.Validate(); err != nil {
 		// Not wrapped: the problems are in the file, not in this command's flags, so
 		// this must not read (or exit) as a usage error.
+		// Each problem is named by its key in the file.
+		var se *SpecError
+		if errors.As(err, &se) {
+			err = errors.New(se.Describe(func(field string) string { return strings.ReplaceAll(field, "-", "_") }))
+		}
 		return Spec{}, nil, fmt.Errorf("%s does not describe a valid project (was it edited by hand?): %s", ManifestFile, strings.TrimPrefix(err.Error(), "invalid project settings: "))
 	}
 	return spec, data, nil

@@ -169,7 +169,7 @@ func TestAddToolRefuses(t *testing.T) {
 		{"broken manifest", with(func(f fstest.MapFS) { f[ManifestFile] = &fstest.MapFile{Data: []byte("name: x\ntools: 3\n")} }), weatherTool(), "parse mcpgen.yaml", nil, false},
 		{"invalid manifest", with(func(f fstest.MapFS) {
 			f[ManifestFile] = &fstest.MapFile{Data: bytes.Replace(f[ManifestFile].Data, []byte("port: 3002"), []byte("port: 0"), 1)}
-		}), weatherTool(), "mcpgen.yaml does not describe a valid project", nil, false},
+		}), weatherTool(), "mcpgen.yaml does not describe a valid project (was it edited by hand?): port: 0 is not a valid port", nil, false},
 		{"edited registry", with(func(f fstest.MapFS) {
 			f[RegistryFile] = &fstest.MapFile{Data: bytes.Replace(registry, []byte(`{"usr:read"}`), []byte(`{}`), 1)}
 		}), weatherTool(), "internal/tools/registry.go was edited by hand", ErrEdited, false},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"go/token"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -18,45 +19,55 @@ import (
 
 // Spec describes the project to generate. The CLI builds it from flags, prompts and
 // defaults; ApplyDefaults fills what the user left out and Validate checks all of it
-// before anything is rendered.
+// before anything is rendered. It is also the schema of mcpgen.yaml (see Manifest): the
+// yaml tags are the keys a project's manifest records, in this order.
 type Spec struct {
-	Name        string   // project name, [a-z][a-z0-9-]{0,62}; output dir default and server name
-	Module      string   // Go module path, default Name
-	Provider    string   // a preset name (Providers)
-	Issuer      string   // authorization server issuer; presets with Params derive it
-	JWKSURL     string   // optional; default the preset's, else discovered at start
-	ResourceURL string   // default http://localhost:<Port>/mcp
-	Scopes      []string // extra scopes_supported
-	Port        int      // default 3002
-	Tools       []Tool   // default: greet_user (usr:read)
-	Runtime     RuntimeRef
+	Name        string   `yaml:"name"`               // [a-z][a-z0-9-]{0,62}; output dir default and server name
+	Module      string   `yaml:"module"`             // Go module path, default Name
+	Provider    string   `yaml:"provider"`           // a preset name (Providers)
+	Issuer      string   `yaml:"issuer"`             // authorization server issuer; presets with Params derive it
+	JWKSURL     string   `yaml:"jwks_url,omitempty"` // optional; default the preset's, else discovered at start
+	ResourceURL string   `yaml:"resource"`           // default http://localhost:<Port>/mcp
+	Port        int      `yaml:"port"`               // default 3002
+	Scopes      []string `yaml:"scopes,omitempty"`   // extra scopes_supported
+	// Params holds the values of preset parameters (Preset.Params) by name. mcpgen.yaml
+	// records each at the top level, before the tools (see Param.YAMLKey).
+	Params  map[string]string `yaml:"-"`
+	Tools   []Tool            `yaml:"tools"` // default: greet_user (usr:read)
+	Runtime RuntimeRef        `yaml:"-"`     // mcpgen.yaml records only the version, as mcpgen
+}
 
-	// Values some presets need (see Preset.Params); empty when not used.
-	Tenant   string // entra: directory (tenant) ID
-	Domain   string // auth0, okta, workos: domain; keycloak: host
-	Realm    string // keycloak
-	Region   string // cognito; default: the user pool's prefix
-	UserPool string // cognito
-	ClientID string // entra, cognito: the app (client) ID tokens are issued to
+// Param returns the value of the preset parameter called name, "" when not set.
+func (s Spec) Param(name string) string { return s.Params[name] }
+
+// SetParam sets the preset parameter called name; an empty value unsets it.
+func (s *Spec) SetParam(name, value string) {
+	if value == "" {
+		delete(s.Params, name)
+		return
+	}
+	if s.Params == nil {
+		s.Params = map[string]string{}
+	}
+	s.Params[name] = value
 }
 
 // Tool is one MCP tool of the generated server, bound to the scopes a caller needs.
 type Tool struct {
-	Name        string
-	Description string
-	Scopes      []string
-	Args        []Arg
-	ReadOnly    bool
-	Destructive bool
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description,omitempty"`
+	Scopes      []string `yaml:"scopes,omitempty"`
+	Args        []Arg    `yaml:"args,omitempty"`
+	ReadOnly    bool     `yaml:"read_only,omitempty"`
+	Destructive bool     `yaml:"destructive,omitempty"`
 }
 
-// Arg is one typed argument of a tool. Type is string, number, integer or boolean, or an
-// array of one of them written []T.
+// Arg is one typed argument of a tool; Type is one of ArgTypes.
 type Arg struct {
-	Name        string
-	Type        string
-	Description string
-	Required    bool
+	Name        string `yaml:"name"`
+	Type        string `yaml:"type"`
+	Description string `yaml:"description,omitempty"`
+	Required    bool   `yaml:"required,omitempty"`
 }
 
 // RuntimeRef says which mcpgen runtime a generated project builds against.
@@ -91,6 +102,7 @@ func DefaultTools() []Tool {
 // ApplyDefaults fills every unset field that has a sensible default, the issuer and JWKS
 // URL a preset derives included. Provider has none: it must come from the user.
 func (s *Spec) ApplyDefaults() {
+	s.Params = maps.Clone(s.Params) // a copy of a Spec shares the map; defaults must not leak into it
 	if s.Module == "" {
 		s.Module = s.Name
 	}
@@ -108,17 +120,28 @@ func (s *Spec) ApplyDefaults() {
 	}
 }
 
-// Problem is one invalid setting, named by the CLI flag that sets it.
+// Problem is one invalid setting, named by the field at fault. A front end names the
+// field in its own terms (`mcpgen new` says --module for "module").
 type Problem struct {
-	Flag    string // e.g. "--module"; "" when no single flag is to blame
+	// Field is the Spec field ("name", "module", "provider", "issuer", "jwks-url",
+	// "resource", "port", "scopes"), the preset parameter (Param.Flag, such as
+	// "user-pool") or, for a tool, the Tool field ("name", "description", "scopes",
+	// "args", "destructive"); "" when no single field is to blame.
+	Field   string
 	Message string
 }
 
-func (p Problem) String() string {
-	if p.Flag == "" {
+func (p Problem) String() string { return p.label(nil) }
+
+// label is the problem with its field named by name (nil: as is).
+func (p Problem) label(name func(field string) string) string {
+	switch {
+	case p.Field == "":
 		return p.Message
+	case name != nil:
+		return name(p.Field) + ": " + p.Message
 	}
-	return p.Flag + ": " + p.Message
+	return p.Field + ": " + p.Message
 }
 
 // SpecError reports every problem of a Spec at once, so the user fixes them in one go.
@@ -127,55 +150,78 @@ type SpecError struct {
 	Problems []Problem
 }
 
-func (e *SpecError) Error() string {
+func (e *SpecError) Error() string { return e.Describe(nil) }
+
+// Describe is the message of e with each field named by name, such as the flag that
+// sets it; nil names fields as Problem.Field does.
+func (e *SpecError) Describe(name func(field string) string) string {
 	subject := e.Subject
 	if subject == "" {
 		subject = "project settings"
 	}
 	if len(e.Problems) == 1 {
-		return "invalid " + subject + ": " + e.Problems[0].String()
+		return "invalid " + subject + ": " + e.Problems[0].label(name)
 	}
 	var b strings.Builder
 	b.WriteString("invalid " + subject + ":")
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
-		b.WriteString(p.String())
+		b.WriteString(p.label(name))
 	}
 	return b.String()
+}
+
+// Problems returns the problems of a *SpecError in err that name field, joined into one
+// error, or nil. A front end uses it to check one value with Validate's own rules.
+func Problems(err error, field string) error {
+	var se *SpecError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	var msgs []string
+	for _, p := range se.Problems {
+		if p.Field == field {
+			msgs = append(msgs, p.Message)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // Validate checks the whole Spec and returns a *SpecError listing every problem, or nil.
 // Call ApplyDefaults first: empty optional fields are reported as missing.
 func (s Spec) Validate() error {
 	var probs []Problem
-	add := func(flag string, err error) {
+	add := func(field string, err error) {
 		if err != nil {
-			probs = append(probs, Problem{Flag: flag, Message: err.Error()})
+			probs = append(probs, Problem{Field: field, Message: err.Error()})
 		}
 	}
-	add("NAME", ValidateName(s.Name))
-	add("--module", ValidateModule(s.Module))
-	add("--provider", ValidateProvider(s.Provider))
+	add("name", ValidateName(s.Name))
+	add("module", ValidateModule(s.Module))
+	add("provider", ValidateProvider(s.Provider))
 	preset, known := LookupPreset(s.Provider)
 	if known {
 		probs = append(probs, preset.validate(s)...)
 	}
 	if s.Issuer != "" || !known || !preset.DerivesIssuer() {
-		add("--issuer", validateIdentifierURL(s.Issuer))
+		add("issuer", validateIdentifierURL(s.Issuer))
 	}
 	if s.JWKSURL == "" && s.Provider == ProviderScalekit {
-		add("--jwks-url", errors.New("is required for the scalekit provider (normally <issuer>/keys)"))
+		add("jwks-url", errors.New("is required for the scalekit provider (normally <issuer>/keys)"))
 	}
 	if s.JWKSURL != "" {
-		add("--jwks-url", ValidateURL(s.JWKSURL))
+		add("jwks-url", ValidateURL(s.JWKSURL))
 	}
 	if s.Provider == ProviderDev && s.Issuer != "" {
-		add("--issuer", validateDevIssuer(s.Issuer, s.Port))
+		add("issuer", validateDevIssuer(s.Issuer, s.Port))
 	}
-	add("--resource", validateIdentifierURL(s.ResourceURL))
-	add("--port", ValidatePort(s.Port))
+	add("resource", validateIdentifierURL(s.ResourceURL))
+	add("port", ValidatePort(s.Port))
 	for _, sc := range s.Scopes {
-		add("--scopes", ValidateScope(sc))
+		add("scopes", ValidateScope(sc))
 	}
 	probs = append(probs, validateTools(s.Tools)...)
 	add("", validateRuntime(s.Runtime))
@@ -397,8 +443,8 @@ func ValidateArgName(name string) error {
 
 func validateTools(tools []Tool) []Problem {
 	var probs []Problem
-	add := func(flag string, err error) {
-		probs = append(probs, Problem{Flag: flag, Message: err.Error()})
+	add := func(field string, err error) {
+		probs = append(probs, Problem{Field: field, Message: err.Error()})
 	}
 	if len(tools) == 0 {
 		add("", errors.New("a server needs at least one tool"))
@@ -407,21 +453,21 @@ func validateTools(tools []Tool) []Problem {
 	files := map[string]string{}  // file stem -> tool name
 	for _, t := range tools {
 		if err := ValidateToolName(t.Name); err != nil {
-			add("NAME", err)
+			add("name", err)
 			continue
 		}
 		if err := checkToolNames(t, idents, files); err != nil {
-			add("NAME", err)
+			add("name", err)
 		}
 		if strings.ContainsAny(t.Description, "\n\r") {
-			add("--description", fmt.Errorf("tool %q: the description must be one line", t.Name))
+			add("description", fmt.Errorf("tool %q: the description must be one line", t.Name))
 		}
 		if t.ReadOnly && t.Destructive {
-			add("--destructive", fmt.Errorf("tool %q cannot be both read-only and destructive (MCP ignores destructiveHint on a read-only tool); pass one of --read-only and --destructive", t.Name))
+			add("destructive", fmt.Errorf("tool %q cannot be both read-only and destructive (MCP ignores destructiveHint on a read-only tool); pass one of --read-only and --destructive", t.Name))
 		}
 		for _, sc := range t.Scopes {
 			if err := ValidateScope(sc); err != nil {
-				add("--scope", fmt.Errorf("tool %q: %w", t.Name, err))
+				add("scopes", fmt.Errorf("tool %q: %w", t.Name, err))
 			}
 		}
 		probs = append(probs, validateArgs(t)...)
@@ -430,7 +476,7 @@ func validateTools(tools []Tool) []Problem {
 }
 
 // ValidateTool checks one tool on its own (name, description, annotations, scopes and
-// arguments) and returns a *SpecError naming the flag of every problem, or nil. Whether
+// arguments) and returns a *SpecError naming the field of every problem, or nil. Whether
 // it fits a project is AddTool's question.
 func ValidateTool(t Tool) error {
 	if probs := validateTools([]Tool{t}); len(probs) > 0 {
@@ -497,7 +543,7 @@ func validateArgs(t Tool) []Problem {
 		}
 		seen[fieldName(a.Name)] = true
 		if err != nil {
-			probs = append(probs, Problem{Flag: "--arg", Message: fmt.Sprintf("tool %q: %v", t.Name, err)})
+			probs = append(probs, Problem{Field: "args", Message: fmt.Sprintf("tool %q: %v", t.Name, err)})
 		}
 	}
 	return probs

@@ -39,7 +39,7 @@ func TestValidateAcceptsValidSpec(t *testing.T) {
 }
 
 // TestValidateReportsEveryProblem: one run tells the user everything to fix, each
-// problem naming its flag.
+// problem naming its field.
 func TestValidateReportsEveryProblem(t *testing.T) {
 	s := validSpec()
 	s.Name = "Main"
@@ -55,13 +55,13 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		t.Fatalf("err = %v, want *SpecError", err)
 	}
 	for _, want := range []string{
-		`NAME: "Main" is not a valid project name`,
-		`--module: "Foo Bar" is not a valid Go module path`,
-		`--provider: unknown provider "bogus"`,
-		`--issuer: "http://auth.example.com" must use https`,
-		`--resource: "https://mcp.example.com/mcp?x=1" must not contain a query string`,
-		`--port: 70000 is not a valid port`,
-		`--scopes: "has space" is not a valid OAuth scope`,
+		`name: "Main" is not a valid project name`,
+		`module: "Foo Bar" is not a valid Go module path`,
+		`provider: unknown provider "bogus"`,
+		`issuer: "http://auth.example.com" must use https`,
+		`resource: "https://mcp.example.com/mcp?x=1" must not contain a query string`,
+		`port: 70000 is not a valid port`,
+		`scopes: "has space" is not a valid OAuth scope`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

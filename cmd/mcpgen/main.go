@@ -107,3 +107,26 @@ func markUsageErrors(cmd *cobra.Command) {
 		markUsageErrors(sub)
 	}
 }
+
+// inFlags restates a *generator.SpecError in err (which names generator fields) with the
+// flags that set them, flag(field) naming each; a usage error. Other errors are
+// returned unchanged.
+func inFlags(err error, flag func(field string) string) error {
+	var se *generator.SpecError
+	if !errors.As(err, &se) {
+		return err
+	}
+	return &usageError{err: errors.New(se.Describe(flag))}
+}
+
+// mapStrings applies f to every element of in.
+func mapStrings(in []string, f func(string) string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = f(s)
+	}
+	return out
+}
+
+// cleanScopes is generator.CleanScopes under the name dev.go calls it by.
+func cleanScopes(in []string) []string { return generator.CleanScopes(in) }

@@ -244,16 +244,16 @@ func (s Spec) GivenProblems(given func(field string) bool) []Problem {
 	return probs
 }
 
-// ToolQuestions yields a question for every value of t, a tool to add to project, that
+// ToolQuestions yields a question for every value of t, a tool to add to the project s, that
 // is not set yet (Name) or that given says the user did not give (by Problem.Field
 // name: "description", "scopes", "args", "read-only", "destructive"), in the order `mcpgen
 // add tool` asks them. Answers go straight into t; each is checked with the rules
 // AddTool applies.
-func ToolQuestions(project Spec, t *Tool, given func(field string) bool) iter.Seq[Question] {
+func ToolQuestions(s Spec, t *Tool, given func(field string) bool) iter.Seq[Question] {
 	return func(yield func(Question) bool) {
 		if t.Name == "" && !yield(Question{Field: "name", Message: "Tool name",
 			Help:     "Letters, digits, '_', '-' and '.', 1 to 64 characters; clients call the tool by this name.",
-			Validate: project.CheckNewToolName, set: func(v string) { t.Name = v }}) {
+			Validate: s.CheckNewToolName, set: func(v string) { t.Name = v }}) {
 			return
 		}
 		if !given("description") && !yield(Question{Field: "description", Message: "Description",
@@ -264,7 +264,7 @@ func ToolQuestions(project Spec, t *Tool, given func(field string) bool) iter.Se
 		}
 		if !given("scopes") {
 			msg := "Scopes a token needs to call it (comma-separated)"
-			if known := project.ScopesSupported(); len(known) > 0 {
+			if known := s.ScopesSupported(); len(known) > 0 {
 				msg = "Scopes a token needs to call it (comma-separated; the server knows " + strings.Join(known, ", ") + ")"
 			}
 			if !yield(Question{Field: "scopes", Message: msg,

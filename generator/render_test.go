@@ -26,7 +26,7 @@ func TestRenderIsSortedAndComplete(t *testing.T) {
 	if !slices.IsSorted(paths) {
 		t.Errorf("paths not sorted: %v", paths)
 	}
-	// The layout DESIGN.md promises.
+	// The layout of a generated project, as documented.
 	for _, want := range []string{
 		"go.mod", "go.sum", "main.go", "mcpgen.yaml", "README.md", ".env.example", ".gitignore",
 		"Dockerfile", "Makefile", "internal/config/config.go", "internal/middleware/middleware.go",

@@ -14,8 +14,8 @@ import (
 	"github.com/mcpgen/mcpgen/generator"
 )
 
-// newAddCommand is `mcpgen add`, the parent of what can be added to a project (tools, for
-// now), so later additions (resources, prompts) read the same.
+// newAddCommand is `mcpgen add`, the parent of what can be added to a project, so every
+// addition reads `mcpgen add KIND NAME`.
 func newAddCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add",

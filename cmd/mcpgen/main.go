@@ -1,9 +1,10 @@
 // Command mcpgen scaffolds OAuth-protected MCP servers and grows them one tool at a time.
 //
-// It is the outer layer of the design in DESIGN.md: the commands here only turn flags,
-// prompts and defaults into a generator.Spec, hand it to the generator (which renders
-// and writes the project) and explain the outcome. No generation logic lives here, so
-// the same Spec can be produced by other front ends and the commands stay thin.
+// It is the outer layer of mcpgen: the commands here parse flags, show the questions the
+// generator asks (generator.ProjectQuestions, ToolQuestions) through a Prompter, hand
+// the resulting generator.Spec to the generator (which validates, renders and writes
+// the project) and explain the outcome. Flag names live here: the generator names
+// fields, and each command says which of its flags sets each field.
 package main
 
 import (
@@ -18,7 +19,7 @@ import (
 	"github.com/mcpgen/mcpgen/generator"
 )
 
-// Exit codes are part of the CLI contract in DESIGN.md; scripts branch on them.
+// Exit codes are part of the CLI contract; scripts branch on them.
 const (
 	exitOK    = 0
 	exitError = 1 // the command was understood but failed (conflict, write error, …)

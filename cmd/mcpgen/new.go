@@ -15,7 +15,7 @@ import (
 	"github.com/mcpgen/mcpgen/generator"
 )
 
-// newOptions holds the flags of `mcpgen new`, named as in DESIGN.md.
+// newOptions holds the flags of `mcpgen new`; their names are part of the CLI contract.
 type newOptions struct {
 	dir        string
 	module     string

@@ -9,7 +9,9 @@ import (
 	"go/token"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,6 +128,56 @@ func openProject(fsys fs.FS) (Spec, map[string][]byte, error) {
 		return Spec{}, nil, err
 	}
 	return spec, map[string][]byte{ManifestFile: manifest, RegistryFile: registry}, nil
+}
+
+// FindProject returns the nearest directory from dir upwards that holds an mcpgen.yaml
+// (as go finds go.mod), and whether there is one.
+func FindProject(dir string) (string, bool) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ManifestFile)); err == nil {
+			return d, true
+		}
+		if filepath.Dir(d) == d {
+			return "", false
+		}
+	}
+}
+
+// ParseArg parses an argument written name:type[:required|:optional][:description], as
+// `mcpgen add tool --arg` takes it. The description is the rest of the value, colons
+// included; surrounding double quotes are removed, so the quotes in
+// 'city:string:required:"City name"' may be kept or left to the shell.
+func ParseArg(v string) (Arg, error) {
+	name, rest, ok := strings.Cut(v, ":")
+	if !ok || rest == "" {
+		return Arg{}, errors.New(`no type; write name:type[:required][:description], as in city:string:required:"City name"`)
+	}
+	a := Arg{Name: strings.TrimSpace(name)}
+	a.Type, rest, _ = strings.Cut(rest, ":")
+	a.Type = strings.TrimSpace(a.Type)
+	if mod, desc, _ := strings.Cut(rest, ":"); mod == "required" || mod == "optional" {
+		a.Required = mod == "required"
+		rest = desc
+	}
+	a.Description = unquote(strings.TrimSpace(rest))
+	if err := ValidateArgName(a.Name); err != nil {
+		return a, err
+	}
+	if err := ValidateArgType(a.Type); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// unquote removes the double quotes around s, as Go or (when that fails) as plain text.
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		if u, err := strconv.Unquote(s); err == nil {
+			return u
+		}
+		return s[1 : len(s)-1]
+	}
+	return s
 }
 
 // CheckNewToolName checks name as the name of a tool to add to the project s: a valid

@@ -391,3 +391,48 @@ func BenchmarkAddTool(b *testing.B) {
 		}
 	}
 }
+
+// TestParseArg: the --arg syntax, description colons and quotes included.
+func TestParseArg(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Arg
+		err  string
+	}{
+		{"city:string", Arg{Name: "city", Type: "string"}, ""},
+		{`city:string:required:"City name"`, Arg{Name: "city", Type: "string", Required: true, Description: "City name"}, ""},
+		{"at:string:optional:time: HH:MM", Arg{Name: "at", Type: "string", Description: "time: HH:MM"}, ""},
+		{"n:[]integer:the \"n\"", Arg{Name: "n", Type: "[]integer", Description: `the "n"`}, ""},
+		{"city", Arg{}, "no type"},
+		{"city:", Arg{}, "no type"},
+		{"City:string", Arg{}, `argument "City" is not a valid name`},
+		{"city:str", Arg{}, `unknown argument type "str"`},
+	}
+	for _, tt := range tests {
+		got, err := ParseArg(tt.in)
+		switch {
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("ParseArg(%q) error = %v, want %q", tt.in, err, tt.err)
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("ParseArg(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// TestFindProject: the nearest directory upwards with an mcpgen.yaml.
+func TestFindProject(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "a", "b")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := FindProject(deep); ok {
+		t.Errorf("FindProject found %s without a manifest", d)
+	}
+	if err := os.WriteFile(filepath.Join(root, "a", ManifestFile), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := FindProject(deep); !ok || d != filepath.Join(root, "a") {
+		t.Errorf("FindProject(%s) = %s, %v; want %s", deep, d, ok, filepath.Join(root, "a"))
+	}
+}

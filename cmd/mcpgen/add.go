@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -178,9 +176,9 @@ func (o *addToolOptions) toolFromFlags(args []string) (generator.Tool, error) {
 		}
 	}
 	for _, v := range o.args {
-		arg, err := parseArg(v)
+		arg, err := generator.ParseArg(v)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("invalid --arg %q: %w", v, err))
 			continue
 		}
 		t.Args = append(t.Args, arg)
@@ -220,41 +218,6 @@ func toolFlag(field string) string {
 	return "--" + field
 }
 
-// parseArg parses --arg name:type[:required][:description]. The description is the rest
-// of the value, colons included; surrounding double quotes are removed, so the quotes in
-// 'city:string:required:"City name"' may be kept or left to the shell.
-func parseArg(v string) (generator.Arg, error) {
-	name, rest, ok := strings.Cut(v, ":")
-	if !ok || rest == "" {
-		return generator.Arg{}, fmt.Errorf(`invalid --arg %q: no type; write name:type[:required][:description], as in city:string:required:"City name"`, v)
-	}
-	a := generator.Arg{Name: strings.TrimSpace(name)}
-	a.Type, rest, _ = strings.Cut(rest, ":")
-	a.Type = strings.TrimSpace(a.Type)
-	if mod, desc, _ := strings.Cut(rest, ":"); mod == "required" || mod == "optional" {
-		a.Required = mod == "required"
-		rest = desc
-	}
-	a.Description = unquote(strings.TrimSpace(rest))
-	if err := generator.ValidateArgName(a.Name); err != nil {
-		return a, fmt.Errorf("invalid --arg %q: %w", v, err)
-	}
-	if err := generator.ValidateArgType(a.Type); err != nil {
-		return a, fmt.Errorf("invalid --arg %q: %w", v, err)
-	}
-	return a, nil
-}
-
-func unquote(s string) string {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		if u, err := strconv.Unquote(s); err == nil {
-			return u
-		}
-		return s[1 : len(s)-1]
-	}
-	return s
-}
-
 // projectDir is --dir, else the nearest directory from here up that has an mcpgen.yaml
 // (as go finds go.mod), else this directory, for the error to name.
 func (o *addToolOptions) projectDir() (string, error) {
@@ -265,17 +228,10 @@ func (o *addToolOptions) projectDir() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find the project: %w", err)
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, generator.ManifestFile)); err == nil {
-			if d == wd {
-				return ".", nil
-			}
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return ".", nil
-		}
+	if d, ok := generator.FindProject(wd); ok && d != wd {
+		return d, nil
 	}
+	return ".", nil
 }
 
 // projectError explains why the project at dir cannot take a tool.

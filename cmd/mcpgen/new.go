@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/mod/modfile"
 
 	"github.com/mcpgen/mcpgen/generator"
 )
@@ -267,22 +265,8 @@ func (o *newOptions) runtimeRef(a *app) (generator.RuntimeRef, error) {
 		}
 		return rt, nil
 	}
-	dir, err := filepath.Abs(o.runtimeDir)
-	if err != nil {
+	if rt, err = rt.WithCheckout(o.runtimeDir); err != nil {
 		return rt, usagef("invalid --runtime-dir %s: %w", o.runtimeDir, err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-	if err != nil {
-		return rt, usagef("invalid --runtime-dir %s: no go.mod there; point it at an mcpgen checkout", o.runtimeDir)
-	}
-	if path := modfile.ModulePath(data); path != generator.RuntimeModule {
-		return rt, usagef("invalid --runtime-dir %s: its go.mod is module %q, not %s; point it at an mcpgen checkout", o.runtimeDir, path, generator.RuntimeModule)
-	}
-	// The flag gives the replace directory, so a development build whose own checkout
-	// is gone still works; a release build keeps its version on the require line.
-	if rt.Version == "" {
-		rt.Version = generator.DevelVersion
-	}
-	rt.ReplaceDir = dir
 	return rt, nil
 }

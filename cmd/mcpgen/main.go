@@ -67,8 +67,8 @@ func exitCode(err error) int {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue), errors.As(err, &se):
-		// A Spec that fails validation was built from the user's flags or answers,
-		// and every SpecError problem names the flag to fix: a usage error.
+		// A Spec that fails validation was built from the user's flags or answers:
+		// a usage error (commands restate its problems in flags, see inFlags).
 		return exitUsage
 	default:
 		return exitError

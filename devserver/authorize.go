@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -54,7 +55,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		redirectURI = c.RedirectURIs[0]
 	}
 	if !slices.ContainsFunc(c.RedirectURIs, func(reg string) bool { return redirectMatches(reg, redirectURI) }) {
-		s.errorPage(w, http.StatusBadRequest, "redirect_uri "+strconvQuote(redirectURI)+" is not registered for this client")
+		s.errorPage(w, http.StatusBadRequest, "redirect_uri "+strconv.Quote(redirectURI)+" is not registered for this client")
 		return
 	}
 	fail := func(code, desc string) { s.redirectError(w, r, redirectURI, q.Get("state"), code, desc) }
@@ -166,7 +167,7 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, redirectU
 func (s *Server) checkResources(resources []string) string {
 	for _, res := range resources {
 		if res != s.cfg.Resource {
-			return "this authorization server issues tokens only for resource " + strconvQuote(s.cfg.Resource) + ", not " + strconvQuote(res)
+			return "this authorization server issues tokens only for resource " + strconv.Quote(s.cfg.Resource) + ", not " + strconv.Quote(res)
 		}
 	}
 	return ""
@@ -182,7 +183,7 @@ func (s *Server) grantScopes(requested string) ([]string, string) {
 	var out []string
 	for _, sc := range asked {
 		if !slices.Contains(s.cfg.Scopes, sc) {
-			return nil, "unknown scope " + strconvQuote(sc) + ": this project's scopes are " + strings.Join(s.cfg.Scopes, " ")
+			return nil, "unknown scope " + strconv.Quote(sc) + ": this project's scopes are " + strings.Join(s.cfg.Scopes, " ")
 		}
 		if !slices.Contains(out, sc) {
 			out = append(out, sc)
@@ -190,8 +191,6 @@ func (s *Server) grantScopes(requested string) ([]string, string) {
 	}
 	return out, ""
 }
-
-func strconvQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
 
 // consentData is what the consent page shows.
 type consentData struct {

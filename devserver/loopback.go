@@ -3,7 +3,6 @@ package devserver
 import (
 	"fmt"
 	"net"
-	"net/url"
 
 	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
@@ -29,25 +28,4 @@ func Listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("dev authorization server: listen on %s: %w", addr, err)
 	}
 	return ln, nil
-}
-
-// CheckIssuer checks that issuer is an http URL on a loopback host with an explicit
-// port and no path, query or fragment: the form the dev server's issuer identifier
-// takes, and the address it listens on.
-func CheckIssuer(issuer string) (addr string, err error) {
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return "", fmt.Errorf("dev issuer %q: %w", issuer, err)
-	}
-	switch {
-	case u.Scheme != "http" || u.Host == "":
-		return "", fmt.Errorf("dev issuer %q must be an http://127.0.0.1:PORT URL", issuer)
-	case !loopback.IsHost(u.Hostname()):
-		return "", fmt.Errorf("dev issuer %q is not loopback: the dev authorization server only runs on 127.0.0.1 or [::1]", issuer)
-	case u.Port() == "":
-		return "", fmt.Errorf("dev issuer %q needs an explicit port, such as http://127.0.0.1:3003", issuer)
-	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return "", fmt.Errorf("dev issuer %q must be just scheme, host and port", issuer)
-	}
-	return u.Host, nil
 }

@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/mcpgen/mcpgen/internal/devissuer"
 	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
@@ -21,7 +23,7 @@ import (
 const (
 	MetadataPath     = "/.well-known/oauth-authorization-server"
 	OIDCMetadataPath = "/.well-known/openid-configuration"
-	JWKSPath         = "/jwks"
+	JWKSPath         = devissuer.JWKSPath
 	AuthorizePath    = "/authorize"
 	ApprovePath      = "/authorize/approve"
 	TokenPath        = "/token"
@@ -99,7 +101,7 @@ type grant struct {
 // New checks cfg and builds the server. It does not listen: serve Handler() on a
 // listener from Listen.
 func New(cfg Config) (*Server, error) {
-	if _, err := CheckIssuer(cfg.Issuer); err != nil {
+	if _, err := devissuer.Check(cfg.Issuer); err != nil {
 		return nil, err
 	}
 	if cfg.Resource == "" {
@@ -218,7 +220,7 @@ func (s *Server) public(h http.HandlerFunc) http.HandlerFunc {
 		// Reading metadata is harmless, but registering a client or getting a token is
 		// not: consent is automatic, so a page from the web must not do either.
 		if r.Method == http.MethodPost && r.Header.Get("Origin") != "" && !isLoopbackOrigin(r.Header.Get("Origin")) {
-			writeOAuthError(w, http.StatusForbidden, "access_denied", "browser origin "+strconvQuote(r.Header.Get("Origin"))+" is not on this machine: the dev authorization server serves only pages on 127.0.0.1, [::1] or localhost")
+			writeOAuthError(w, http.StatusForbidden, "access_denied", "browser origin "+strconv.Quote(r.Header.Get("Origin"))+" is not on this machine: the dev authorization server serves only pages on 127.0.0.1, [::1] or localhost")
 			return
 		}
 		h(w, r)

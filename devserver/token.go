@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -164,7 +165,7 @@ func (s *Server) refreshToken(w http.ResponseWriter, c Client, token, scope stri
 		narrowed := strings.Fields(scope)
 		for _, sc := range narrowed {
 			if !slices.Contains(g.scopes, sc) {
-				writeOAuthError(w, http.StatusBadRequest, "invalid_scope", "a refresh cannot add scope "+strconvQuote(sc))
+				writeOAuthError(w, http.StatusBadRequest, "invalid_scope", "a refresh cannot add scope "+strconv.Quote(sc))
 				return
 			}
 		}

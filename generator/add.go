@@ -9,7 +9,9 @@ import (
 	"go/token"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,7 +43,7 @@ type Addition struct {
 	Notes []string
 }
 
-// AddTool computes the addition of t to the project whose files project holds (usually
+// AddTool computes the addition of t to the project whose files fsys holds (usually
 // os.DirFS of its directory). It reads, never writes: the new user-owned tool source and
 // test, the registry and mcpgen.yaml regenerated from the manifest plus t, and the
 // README's tool table between its markers. Everything else (main.go, the user's tool
@@ -51,8 +53,8 @@ type Addition struct {
 // invalid tool (*SpecError), a tool whose name, Go names or files collide with what the
 // project has, and a registry edited by hand (ErrEdited). Applying the result to a
 // project generated with Render gives what Render gives for the project with t.
-func AddTool(project fs.FS, t Tool) (*Addition, error) {
-	spec, read, err := openProject(project)
+func AddTool(fsys fs.FS, t Tool) (*Addition, error) {
+	spec, read, err := openProject(fsys)
 	if err != nil {
 		return nil, err
 	}
@@ -75,23 +77,23 @@ func AddTool(project fs.FS, t Tool) (*Addition, error) {
 	}
 	src, test := ToolFiles(t.Name)
 	for _, p := range []string{src, test} {
-		if err := mustNotExist(project, p, t.Name); err != nil {
+		if err := mustNotExist(fsys, p, t.Name); err != nil {
 			return nil, err
 		}
 		a.Changes = append(a.Changes, Change{File: rendered[p], Create: true})
 	}
 	for _, p := range []string{RegistryFile, ManifestFile} {
 		// The bytes checked by openProject are the ones Update requires still in place.
-		a.Changes = append(a.Changes, replace(project, rendered[p], read[p]))
+		a.Changes = append(a.Changes, replace(fsys, rendered[p], read[p]))
 	}
-	if c, note, err := updateReadme(project, rendered[ReadmeFile], t); err != nil {
+	if c, note, err := updateReadme(fsys, rendered[ReadmeFile], t); err != nil {
 		return nil, err
 	} else if note != "" {
 		a.Notes = append(a.Notes, note)
 	} else if c != nil {
 		a.Changes = append(a.Changes, *c)
 	}
-	if err := checkDeclarations(project, a.Changes, t.Name); err != nil {
+	if err := checkDeclarations(fsys, a.Changes, t.Name); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(a.Changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
@@ -109,23 +111,73 @@ func AddTool(project fs.FS, t Tool) (*Addition, error) {
 // a tool can be added to it (the manifest is valid, the registry was not edited by hand
 // and binds the same tools to the same scopes as the manifest says), so a command can
 // refuse before asking any question. AddTool calls it first.
-func OpenProject(project fs.FS) (Spec, error) {
-	spec, _, err := openProject(project)
+func OpenProject(fsys fs.FS) (Spec, error) {
+	spec, _, err := openProject(fsys)
 	return spec, err
 }
 
 // openProject is OpenProject, also returning the manifest and registry bytes it read and
 // checked, by path.
-func openProject(project fs.FS) (Spec, map[string][]byte, error) {
-	spec, manifest, err := readProject(project)
+func openProject(fsys fs.FS) (Spec, map[string][]byte, error) {
+	spec, manifest, err := readProject(fsys)
 	if err != nil {
 		return Spec{}, nil, err
 	}
-	registry, err := checkRegistry(project, spec)
+	registry, err := checkRegistry(fsys, spec)
 	if err != nil {
 		return Spec{}, nil, err
 	}
 	return spec, map[string][]byte{ManifestFile: manifest, RegistryFile: registry}, nil
+}
+
+// FindProject returns the nearest directory from dir upwards that holds an mcpgen.yaml
+// (as go finds go.mod), and whether there is one.
+func FindProject(dir string) (string, bool) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ManifestFile)); err == nil {
+			return d, true
+		}
+		if filepath.Dir(d) == d {
+			return "", false
+		}
+	}
+}
+
+// ParseArg parses an argument written name:type[:required|:optional][:description], as
+// `mcpgen add tool --arg` takes it. The description is the rest of the value, colons
+// included; surrounding double quotes are removed, so the quotes in
+// 'city:string:required:"City name"' may be kept or left to the shell.
+func ParseArg(v string) (Arg, error) {
+	name, rest, ok := strings.Cut(v, ":")
+	if !ok || rest == "" {
+		return Arg{}, errors.New(`no type; write name:type[:required][:description], as in city:string:required:"City name"`)
+	}
+	a := Arg{Name: strings.TrimSpace(name)}
+	a.Type, rest, _ = strings.Cut(rest, ":")
+	a.Type = strings.TrimSpace(a.Type)
+	if mod, desc, _ := strings.Cut(rest, ":"); mod == "required" || mod == "optional" {
+		a.Required = mod == "required"
+		rest = desc
+	}
+	a.Description = unquote(strings.TrimSpace(rest))
+	if err := ValidateArgName(a.Name); err != nil {
+		return a, err
+	}
+	if err := ValidateArgType(a.Type); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// unquote removes the double quotes around s, as Go or (when that fails) as plain text.
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		if u, err := strconv.Unquote(s); err == nil {
+			return u
+		}
+		return s[1 : len(s)-1]
+	}
+	return s
 }
 
 // CheckNewToolName checks name as the name of a tool to add to the project s: a valid
@@ -139,8 +191,8 @@ func (s Spec) CheckNewToolName(name string) error {
 
 // readProject reads the project's Spec from its manifest and checks it, so a broken
 // mcpgen.yaml is reported as such and not as a problem with the tool being added.
-func readProject(project fs.FS) (Spec, []byte, error) {
-	data, err := fs.ReadFile(project, ManifestFile)
+func readProject(fsys fs.FS) (Spec, []byte, error) {
+	data, err := fs.ReadFile(fsys, ManifestFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Spec{}, nil, fmt.Errorf("%w: no %s here", ErrNotProject, ManifestFile)
 	}
@@ -155,6 +207,11 @@ func readProject(project fs.FS) (Spec, []byte, error) {
 	if err := spec.Validate(); err != nil {
 		// Not wrapped: the problems are in the file, not in this command's flags, so
 		// this must not read (or exit) as a usage error.
+		// Each problem is named by its key in the file.
+		var se *SpecError
+		if errors.As(err, &se) {
+			err = errors.New(se.Describe(func(field string) string { return strings.ReplaceAll(field, "-", "_") }))
+		}
 		return Spec{}, nil, fmt.Errorf("%s does not describe a valid project (was it edited by hand?): %s", ManifestFile, strings.TrimPrefix(err.Error(), "invalid project settings: "))
 	}
 	return spec, data, nil
@@ -178,8 +235,8 @@ func checkFits(existing []Tool, t Tool) error {
 // and scopes differ from the manifest's: mcpgen.yaml was edited by hand, and
 // regenerating would apply that edit (dropping a tool, or changing who may call it) as a
 // side effect of adding another tool.
-func checkRegistry(project fs.FS, spec Spec) ([]byte, error) {
-	data, err := fs.ReadFile(project, RegistryFile)
+func checkRegistry(fsys fs.FS, spec Spec) ([]byte, error) {
+	data, err := fs.ReadFile(fsys, RegistryFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s is missing: restore it (for example with git checkout %s) and run the command again", RegistryFile, RegistryFile)
 	}
@@ -276,8 +333,8 @@ func formatScopes(m map[string][]string) string {
 }
 
 // mustNotExist refuses to create a file the user already has: tool files are theirs.
-func mustNotExist(project fs.FS, p, tool string) error {
-	_, err := fs.Stat(project, p)
+func mustNotExist(fsys fs.FS, p, tool string) error {
+	_, err := fs.Stat(fsys, p)
 	switch {
 	case err == nil:
 		return fmt.Errorf("%s already exists and mcpgen never overwrites your files: rename or remove it, or choose another name for tool %q", p, tool)
@@ -290,8 +347,8 @@ func mustNotExist(project fs.FS, p, tool string) error {
 
 // replace is the change that puts f in place of the existing file at f.Path, whose
 // content was old when read, keeping its permission bits.
-func replace(project fs.FS, f File, old []byte) Change {
-	if info, err := fs.Stat(project, f.Path); err == nil {
+func replace(fsys fs.FS, f File, old []byte) Change {
+	if info, err := fs.Stat(fsys, f.Path); err == nil {
 		f.Mode = info.Mode().Perm()
 	}
 	return Change{File: f, Old: old}
@@ -300,8 +357,8 @@ func replace(project fs.FS, f File, old []byte) Change {
 // updateReadme replaces the tool table of the user's README with the one of rendered,
 // keeping everything outside the markers byte for byte. Without a README or its markers
 // it changes nothing and says so in note, with the row to add by hand.
-func updateReadme(project fs.FS, rendered File, t Tool) (c *Change, note string, err error) {
-	old, err := fs.ReadFile(project, ReadmeFile)
+func updateReadme(fsys fs.FS, rendered File, t Tool) (c *Change, note string, err error) {
+	old, err := fs.ReadFile(fsys, ReadmeFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Sprintf("%s not found: no tool table to update", ReadmeFile), nil
 	}
@@ -325,7 +382,7 @@ func updateReadme(project fs.FS, rendered File, t Tool) (c *Change, note string,
 	if bytes.Equal(data, old) {
 		return nil, "", nil
 	}
-	ch := replace(project, File{Path: ReadmeFile, Data: data}, old)
+	ch := replace(fsys, File{Path: ReadmeFile, Data: data}, old)
 	return &ch, "", nil
 }
 
@@ -363,14 +420,14 @@ func toolRow(readme []byte, name string) string {
 // checkDeclarations parses package tools as it will be after changes (the user's files
 // included) and refuses a package-level name declared twice: the project would no longer
 // compile, for instance because the user already wrote a WeatherArgs type.
-func checkDeclarations(project fs.FS, changes []Change, tool string) error {
+func checkDeclarations(fsys fs.FS, changes []Change, tool string) error {
 	changed := map[string]bool{}
 	for _, c := range changes {
 		changed[c.Path] = true
 	}
 	// The project's files first, so the message blames the new file, not the user's.
 	var files []File
-	entries, err := fs.ReadDir(project, strings.TrimSuffix(toolsPkg, "/"))
+	entries, err := fs.ReadDir(fsys, strings.TrimSuffix(toolsPkg, "/"))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", toolsPkg, err)
 	}
@@ -379,7 +436,7 @@ func checkDeclarations(project fs.FS, changes []Change, tool string) error {
 		if !e.Type().IsRegular() || path.Ext(p) != ".go" || changed[p] {
 			continue
 		}
-		data, err := fs.ReadFile(project, p)
+		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", p, err)
 		}

@@ -169,7 +169,7 @@ func TestAddToolRefuses(t *testing.T) {
 		{"broken manifest", with(func(f fstest.MapFS) { f[ManifestFile] = &fstest.MapFile{Data: []byte("name: x\ntools: 3\n")} }), weatherTool(), "parse mcpgen.yaml", nil, false},
 		{"invalid manifest", with(func(f fstest.MapFS) {
 			f[ManifestFile] = &fstest.MapFile{Data: bytes.Replace(f[ManifestFile].Data, []byte("port: 3002"), []byte("port: 0"), 1)}
-		}), weatherTool(), "mcpgen.yaml does not describe a valid project", nil, false},
+		}), weatherTool(), "mcpgen.yaml does not describe a valid project (was it edited by hand?): port: 0 is not a valid port", nil, false},
 		{"edited registry", with(func(f fstest.MapFS) {
 			f[RegistryFile] = &fstest.MapFile{Data: bytes.Replace(registry, []byte(`{"usr:read"}`), []byte(`{}`), 1)}
 		}), weatherTool(), "internal/tools/registry.go was edited by hand", ErrEdited, false},
@@ -389,5 +389,50 @@ func BenchmarkAddTool(b *testing.B) {
 		if _, err := AddTool(fsys, weatherTool()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestParseArg: the --arg syntax, description colons and quotes included.
+func TestParseArg(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Arg
+		err  string
+	}{
+		{"city:string", Arg{Name: "city", Type: "string"}, ""},
+		{`city:string:required:"City name"`, Arg{Name: "city", Type: "string", Required: true, Description: "City name"}, ""},
+		{"at:string:optional:time: HH:MM", Arg{Name: "at", Type: "string", Description: "time: HH:MM"}, ""},
+		{"n:[]integer:the \"n\"", Arg{Name: "n", Type: "[]integer", Description: `the "n"`}, ""},
+		{"city", Arg{}, "no type"},
+		{"city:", Arg{}, "no type"},
+		{"City:string", Arg{}, `argument "City" is not a valid name`},
+		{"city:str", Arg{}, `unknown argument type "str"`},
+	}
+	for _, tt := range tests {
+		got, err := ParseArg(tt.in)
+		switch {
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("ParseArg(%q) error = %v, want %q", tt.in, err, tt.err)
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("ParseArg(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// TestFindProject: the nearest directory upwards with an mcpgen.yaml.
+func TestFindProject(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "a", "b")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := FindProject(deep); ok {
+		t.Errorf("FindProject found %s without a manifest", d)
+	}
+	if err := os.WriteFile(filepath.Join(root, "a", ManifestFile), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := FindProject(deep); !ok || d != filepath.Join(root, "a") {
+		t.Errorf("FindProject(%s) = %s, %v; want %s", deep, d, ok, filepath.Join(root, "a"))
 	}
 }

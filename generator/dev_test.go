@@ -19,7 +19,7 @@ func TestDevPresetDefaultsAndValidation(t *testing.T) {
 		{"follows the port", Spec{Name: "app", Provider: ProviderDev, Port: 8080}, "http://127.0.0.1:8081", "http://127.0.0.1:8081/jwks", ""},
 		{"top port goes down", Spec{Name: "app", Provider: ProviderDev, Port: 65535}, "http://127.0.0.1:65534", "http://127.0.0.1:65534/jwks", ""},
 		{"explicit loopback issuer", Spec{Name: "app", Provider: ProviderDev, Issuer: "http://localhost:9000"}, "http://localhost:9000", "http://localhost:9000/jwks", ""},
-		{"remote issuer", Spec{Name: "app", Provider: ProviderDev, Issuer: "https://auth.example.com"}, "https://auth.example.com", "https://auth.example.com/jwks", "--issuer"},
+		{"remote issuer", Spec{Name: "app", Provider: ProviderDev, Issuer: "https://auth.example.com"}, "https://auth.example.com", "https://auth.example.com/jwks", "issuer: "},
 		{"own port", Spec{Name: "app", Provider: ProviderDev, Issuer: "http://127.0.0.1:3002"}, "http://127.0.0.1:3002", "http://127.0.0.1:3002/jwks", "server's own port"},
 		{"no port", Spec{Name: "app", Provider: ProviderDev, Issuer: "http://127.0.0.1"}, "http://127.0.0.1", "http://127.0.0.1/jwks", "explicit port"},
 	}

@@ -1,8 +1,10 @@
 // Package generator turns a project description (Spec) into the files of a new
 // OAuth-protected MCP server and writes them safely.
 //
-// It sits between the CLI and the templates: cmd/mcpgen builds a Spec from flags, prompts
-// and defaults; Validate reports every problem at once, each naming its flag; Render is a
+// It sits between the CLI and the templates: cmd/mcpgen builds a Spec from flags and the
+// answers to ProjectQuestions; Spec is also mcpgen.yaml's schema (Manifest), and a
+// preset's Params declare each value a provider needs once; Validate reports every
+// problem at once, each naming its field (Problem.Field); Render is a
 // pure function from Spec to files (path → bytes, gofmt'd, sorted), so the CLI can write,
 // diff or only list them (--dry-run); Write checks every target before changing anything
 // and writes each file atomically, undoing its own work on failure. AddTool grows an

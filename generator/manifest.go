@@ -3,6 +3,8 @@ package generator
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -11,105 +13,69 @@ import (
 const ManifestFile = "mcpgen.yaml"
 
 // Manifest is mcpgen.yaml: the record of what was scaffolded. Later commands (`mcpgen add
-// tool`, upgrades) read it to know the project without parsing its Go code.
+// tool`, upgrades) read it to know the project without parsing its Go code. Its schema is
+// Spec's (the yaml tags there), after the runtime version; the preset parameters follow
+// the scalar settings, each under its Param.YAMLKey.
 type Manifest struct {
-	MCPGen   string   `yaml:"mcpgen"` // mcpgen runtime version the project was generated for
-	Name     string   `yaml:"name"`
-	Module   string   `yaml:"module"`
-	Provider string   `yaml:"provider"`
-	Issuer   string   `yaml:"issuer"`
-	JWKSURL  string   `yaml:"jwks_url,omitempty"`
-	Resource string   `yaml:"resource"`
-	Port     int      `yaml:"port"`
-	Scopes   []string `yaml:"scopes,omitempty"` // extra scopes_supported
-	// Values of the provider preset (Spec.Tenant ...), so the project can be rendered again.
-	Tenant   string         `yaml:"tenant,omitempty"`
-	Domain   string         `yaml:"domain,omitempty"`
-	Realm    string         `yaml:"realm,omitempty"`
-	Region   string         `yaml:"region,omitempty"`
-	UserPool string         `yaml:"user_pool,omitempty"`
-	ClientID string         `yaml:"client_id,omitempty"`
-	Tools    []ManifestTool `yaml:"tools"`
+	MCPGen       string `yaml:"mcpgen"` // mcpgen runtime version the project was generated for
+	manifestSpec `yaml:",inline"`
 }
 
-// ManifestTool records one tool and the scopes it requires.
-type ManifestTool struct {
-	Name        string        `yaml:"name"`
-	Description string        `yaml:"description,omitempty"`
-	Scopes      []string      `yaml:"scopes,omitempty"`
-	Args        []ManifestArg `yaml:"args,omitempty"`
-	ReadOnly    bool          `yaml:"read_only,omitempty"`
-	Destructive bool          `yaml:"destructive,omitempty"`
-}
+// manifestSpec is Spec under a name that does not hide Manifest.Spec.
+type manifestSpec = Spec
 
-// ManifestArg records one tool argument.
-type ManifestArg struct {
-	Name        string `yaml:"name"`
-	Type        string `yaml:"type"`
-	Description string `yaml:"description,omitempty"`
-	Required    bool   `yaml:"required,omitempty"`
+// manifestFile is the layout of mcpgen.yaml: the keys that are not Spec's are preset
+// parameters.
+type manifestFile struct {
+	Manifest `yaml:",inline"`
+	Params   map[string]string `yaml:",inline"`
 }
 
 // NewManifest records s.
 func NewManifest(s Spec) Manifest {
-	m := Manifest{
-		MCPGen:   s.Runtime.Version,
-		Name:     s.Name,
-		Module:   s.Module,
-		Provider: s.Provider,
-		Issuer:   s.Issuer,
-		JWKSURL:  s.JWKSURL,
-		Resource: s.ResourceURL,
-		Port:     s.Port,
-		Scopes:   s.Scopes,
-		Tenant:   s.Tenant,
-		Domain:   s.Domain,
-		Realm:    s.Realm,
-		Region:   s.Region,
-		UserPool: s.UserPool,
-		ClientID: s.ClientID,
-	}
-	for _, t := range s.Tools {
-		mt := ManifestTool{
-			Name: t.Name, Description: t.Description, Scopes: t.Scopes,
-			ReadOnly: t.ReadOnly, Destructive: t.Destructive,
-		}
-		for _, a := range t.Args {
-			mt.Args = append(mt.Args, ManifestArg(a))
-		}
-		m.Tools = append(m.Tools, mt)
-	}
-	return m
+	return Manifest{MCPGen: s.Runtime.Version, manifestSpec: s}
 }
 
-// Spec rebuilds the Spec the project was generated from, with rt as its runtime.
+// Spec returns the Spec the project was generated from, with rt as its runtime.
 func (m Manifest) Spec(rt RuntimeRef) Spec {
-	s := Spec{
-		Name: m.Name, Module: m.Module, Provider: m.Provider, Issuer: m.Issuer,
-		JWKSURL: m.JWKSURL, ResourceURL: m.Resource, Scopes: m.Scopes, Port: m.Port,
-		Runtime: rt, Tools: []Tool{},
-		Tenant: m.Tenant, Domain: m.Domain, Realm: m.Realm, Region: m.Region,
-		UserPool: m.UserPool, ClientID: m.ClientID,
-	}
-	for _, mt := range m.Tools {
-		t := Tool{
-			Name: mt.Name, Description: mt.Description, Scopes: mt.Scopes,
-			ReadOnly: mt.ReadOnly, Destructive: mt.Destructive,
-		}
-		for _, a := range mt.Args {
-			t.Args = append(t.Args, Arg(a))
-		}
-		s.Tools = append(s.Tools, t)
+	s := m.manifestSpec
+	s.Runtime = rt
+	if s.Tools == nil {
+		s.Tools = []Tool{} // a project without tools does not get the default one back
 	}
 	return s
 }
 
 // Marshal encodes the manifest as YAML with two-space indentation.
 func (m Manifest) Marshal() ([]byte, error) {
+	var doc yaml.Node
+	if err := doc.Encode(manifestFile{Manifest: m}); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", ManifestFile, err)
+	}
+	// The parameters go after the scalar settings, before the tools.
+	var params []*yaml.Node
+	for _, q := range manifestParams(m.Provider, m.Params) {
+		var key, value yaml.Node
+		if err := key.Encode(q.YAMLKey()); err != nil {
+			return nil, fmt.Errorf("encode %s: %w", ManifestFile, err)
+		}
+		if err := value.Encode(m.Params[q.Flag]); err != nil {
+			return nil, fmt.Errorf("encode %s: %w", ManifestFile, err)
+		}
+		params = append(params, &key, &value)
+	}
+	at := len(doc.Content)
+	for i := 0; i < len(doc.Content); i += 2 {
+		if doc.Content[i].Value == "tools" {
+			at = i
+		}
+	}
+	doc.Content = slices.Insert(doc.Content, at, params...)
+
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(m); err != nil {
+	if err := enc.Encode(&doc); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", ManifestFile, err)
 	}
 	if err := enc.Close(); err != nil {
@@ -118,13 +84,35 @@ func (m Manifest) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// manifestParams are the parameters set in params, in the order mcpgen.yaml lists them:
+// the provider's own, then those of other presets given as well.
+func manifestParams(provider string, params map[string]string) []Param {
+	preset, _ := LookupPreset(provider)
+	var out []Param
+	for _, q := range append(slices.Clone(preset.Params), PresetParams()...) {
+		if _, set := params[q.Flag]; set && !slices.ContainsFunc(out, func(o Param) bool { return o.Flag == q.Flag }) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
 // ParseManifest decodes mcpgen.yaml, refusing unknown fields so a typo is not ignored.
 func ParseManifest(data []byte) (Manifest, error) {
-	var m Manifest
+	var f manifestFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&m); err != nil {
+	if err := dec.Decode(&f); err != nil {
 		return Manifest{}, fmt.Errorf("parse %s: %w", ManifestFile, err)
+	}
+	m := f.Manifest
+	m.Params = nil
+	for key, value := range f.Params {
+		q, ok := LookupParam(strings.ReplaceAll(key, "_", "-"))
+		if !ok || q.YAMLKey() != key {
+			return Manifest{}, fmt.Errorf("parse %s: field %s not found in type generator.Manifest", ManifestFile, key)
+		}
+		m.SetParam(q.Flag, value)
 	}
 	return m, nil
 }

@@ -98,7 +98,7 @@ func newProject(s Spec, deps moduleInfo) project {
 	}
 	p.Preset, _ = LookupPreset(s.Provider)
 	for _, q := range p.Preset.Params {
-		p.Params = append(p.Params, presetValue{q.Flag, q.Prompt, *q.Field(&s)})
+		p.Params = append(p.Params, presetValue{q.Flag, q.Prompt, s.Param(q.Flag)})
 	}
 	if p.Preset.audiences != nil {
 		p.Audiences = p.Preset.audiences(s)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/mcpgen/mcpgen/internal/devissuer"
 	"github.com/mcpgen/mcpgen/runtime/provider"
 )
 
@@ -34,20 +35,76 @@ type Preset struct {
 	GoVar   string
 }
 
-// Param is one value a preset needs from the user, set by a `mcpgen new` flag.
+// Param is one value a preset needs from the user. Declaring it in a preset's Params is
+// all it takes to add one: Spec.Params holds its value, mcpgen.yaml records it, `mcpgen
+// new` offers a flag and a question for it and Validate checks it.
 type Param struct {
-	Flag   string // flag name without dashes: "tenant"
-	Prompt string
-	Help   string
+	// Flag is the parameter's name ("user-pool"): its key in Spec.Params and in
+	// Problem.Field, the name of its `mcpgen new` flag and, with '_' for '-', its key in
+	// mcpgen.yaml. Presets that share a name share the parameter.
+	Flag   string
+	Usage  string // one line for the flag's help
+	Prompt string // the question that asks for it
+	Help   string // what it is and where to find it, for the question and messages
 	// ForIssuer: the value only serves to derive the issuer, so it is not needed when
-	// --issuer is given.
+	// the issuer is given.
 	ForIssuer bool
 	Validate  func(string) error
-	field     func(*Spec) *string
+
+	normalize func(string) string      // turns a pasted value into the expected form
+	derive    func(Spec) string        // its default, from other values; nil: the user gives it
+	check     func(Spec, string) error // agreement with the other values
 }
 
-// Field returns the Spec field the parameter sets.
-func (p Param) Field(s *Spec) *string { return p.field(s) }
+// Parse turns what a user typed (a flag value or an answer) into the parameter's
+// value, refusing it when invalid: surrounding space is dropped and a pasted form the
+// parameter understands (https://HOST/ for a host) becomes the expected one.
+func (p Param) Parse(v string) (string, error) {
+	v = p.Normalize(v)
+	return v, p.Validate(v)
+}
+
+// Normalize is Parse without the check: the value in the form the parameter expects.
+func (p Param) Normalize(v string) string {
+	v = strings.TrimSpace(v)
+	if p.normalize != nil {
+		v = p.normalize(v)
+	}
+	return v
+}
+
+// Derived reports whether the parameter has a default derived from other values (the
+// Cognito region, from the user pool): it is never asked for nor reported missing.
+func (p Param) Derived() bool { return p.derive != nil }
+
+// YAMLKey is the parameter's key in mcpgen.yaml: its name with '_' for '-'.
+func (p Param) YAMLKey() string { return strings.ReplaceAll(p.Flag, "-", "_") }
+
+// PresetParams lists the parameters of every preset, each name once (as declared first),
+// in the order the presets declare them: the flags `mcpgen new` offers.
+func PresetParams() []Param {
+	var params []Param
+	seen := map[string]bool{}
+	for _, pr := range Presets {
+		for _, q := range pr.Params {
+			if !seen[q.Flag] {
+				seen[q.Flag] = true
+				params = append(params, q)
+			}
+		}
+	}
+	return params
+}
+
+// LookupParam returns the preset parameter called name.
+func LookupParam(name string) (Param, bool) {
+	for _, q := range PresetParams() {
+		if q.Flag == name {
+			return q, true
+		}
+	}
+	return Param{}, false
+}
 
 // Provider presets understood by the generator.
 const (
@@ -78,10 +135,26 @@ var (
 func validateHost(what string) func(string) error {
 	return func(v string) error {
 		if !hostRE.MatchString(v) {
-			return fmt.Errorf("%q is not a %s: give the host name only, such as %s (no https://, no path)", v, what, hostExample[what])
+			return fmt.Errorf("%q is not %s %s: give the host name only, such as %s (no path)", v, article(what), what, hostExample[what])
 		}
 		return nil
 	}
+}
+
+// article is "an" before a vowel, else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+// hostOnly turns a pasted URL of a host (https://acme.us.auth0.com/) into the host.
+func hostOnly(v string) string {
+	if len(v) >= len("https://") && strings.EqualFold(v[:len("https://")], "https://") {
+		v = v[len("https://"):]
+	}
+	return strings.TrimSuffix(v, "/")
 }
 
 var hostExample = map[string]string{
@@ -100,15 +173,26 @@ func validateRE(re *regexp.Regexp, msg string) func(string) error {
 	}
 }
 
+// Names of the parameters the presets share or derive from one another.
+const (
+	paramDomain   = "domain"
+	paramRealm    = "realm"
+	paramTenant   = "tenant"
+	paramClientID = "client-id"
+	paramUserPool = "user-pool"
+	paramRegion   = "region"
+)
+
 func domainParam(what, help string) Param {
-	return Param{Flag: "domain", Prompt: what, Help: help, ForIssuer: true,
-		Validate: validateHost(what), field: func(s *Spec) *string { return &s.Domain }}
+	return Param{Flag: paramDomain, Prompt: what, Help: help, ForIssuer: true,
+		Usage:    "auth0, okta, workos: your domain (acme.us.auth0.com); keycloak: its host",
+		Validate: validateHost(what), normalize: hostOnly}
 }
 
 func clientIDParam(help string) Param {
-	return Param{Flag: "client-id", Prompt: "Application (client) ID", Help: help,
-		Validate: validateRE(clientIDRE, "a client id: printable ASCII without spaces"),
-		field:    func(s *Spec) *string { return &s.ClientID }}
+	return Param{Flag: paramClientID, Prompt: "Application (client) ID", Help: help,
+		Usage:    "entra, cognito: application (client) ID tokens are issued to",
+		Validate: validateRE(clientIDRE, "a client id: printable ASCII without spaces")}
 }
 
 // trimSlash is the issuer without its terminating slash, to append paths to.
@@ -127,7 +211,7 @@ var Presets = withRuntimeTitles([]Preset{
 		IssuerExample: "https://acme.us.auth0.com/",
 		Params: []Param{domainParam("Auth0 domain",
 			"Your tenant's domain (or custom domain), such as acme.us.auth0.com; the issuer is https://DOMAIN/.")},
-		issuer: func(s Spec) string { return "https://" + s.Domain + "/" },
+		issuer: func(s Spec) string { return "https://" + s.Param(paramDomain) + "/" },
 	},
 	{
 		Name: ProviderOkta, Runtime: provider.Okta, GoVar: "Okta",
@@ -135,7 +219,7 @@ var Presets = withRuntimeTitles([]Preset{
 		IssuerExample: "https://acme.okta.com/oauth2/default",
 		Params: []Param{domainParam("Okta domain",
 			"Your Okta domain, such as acme.okta.com; the issuer is https://DOMAIN/oauth2/default (pass --issuer for another authorization server).")},
-		issuer: func(s Spec) string { return "https://" + s.Domain + "/oauth2/default" },
+		issuer: func(s Spec) string { return "https://" + s.Param(paramDomain) + "/oauth2/default" },
 	},
 	{
 		Name: ProviderKeycloak, Runtime: provider.Keycloak, GoVar: "Keycloak",
@@ -143,41 +227,52 @@ var Presets = withRuntimeTitles([]Preset{
 		IssuerExample: "https://sso.example.com/realms/acme",
 		Params: []Param{
 			domainParam("Keycloak host", "The host (and port) Keycloak is served on, such as sso.example.com."),
-			{Flag: "realm", Prompt: "Keycloak realm", Help: "The realm that issues the tokens, such as acme.", ForIssuer: true,
-				Validate: validateRE(realmRE, "a realm name: letters, digits, '.', '_' and '-'"),
-				field:    func(s *Spec) *string { return &s.Realm }},
+			{Flag: paramRealm, Prompt: "Keycloak realm", Help: "The realm that issues the tokens, such as acme.", ForIssuer: true,
+				Usage:    "keycloak: realm name",
+				Validate: validateRE(realmRE, "a realm name: letters, digits, '.', '_' and '-'")},
 		},
-		issuer: func(s Spec) string { return "https://" + s.Domain + "/realms/" + s.Realm },
+		issuer: func(s Spec) string { return "https://" + s.Param(paramDomain) + "/realms/" + s.Param(paramRealm) },
 	},
 	{
 		Name: ProviderEntra, Runtime: provider.Entra, GoVar: "Entra",
 		Summary:       "a Microsoft Entra ID tenant: an app registration that exposes an API",
 		IssuerExample: "https://login.microsoftonline.com/TENANT-ID/v2.0",
 		Params: []Param{
-			{Flag: "tenant", Prompt: "Directory (tenant) ID", ForIssuer: true,
+			{Flag: paramTenant, Prompt: "Directory (tenant) ID", ForIssuer: true,
+				Usage:    "entra: directory (tenant) ID, a GUID",
 				Help:     "The tenant's GUID (Entra admin center > Overview); tokens carry it in iss and tid, so a domain name does not work here.",
-				Validate: validateRE(guidRE, "a tenant ID: a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47"),
-				field:    func(s *Spec) *string { return &s.Tenant }},
+				Validate: validateRE(guidRE, "a tenant ID: a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47")},
 			clientIDParam("The Application (client) ID of the app registration that exposes this server's API: v2.0 tokens carry it as aud, v1.0 tokens carry api://CLIENT-ID."),
 		},
-		issuer:    func(s Spec) string { return "https://login.microsoftonline.com/" + s.Tenant + "/v2.0" },
-		audiences: func(s Spec) []string { return []string{s.ClientID, "api://" + s.ClientID} },
+		issuer:    func(s Spec) string { return "https://login.microsoftonline.com/" + s.Param(paramTenant) + "/v2.0" },
+		audiences: func(s Spec) []string { return []string{s.Param(paramClientID), "api://" + s.Param(paramClientID)} },
 	},
 	{
 		Name: ProviderCognito, Runtime: provider.Cognito, GoVar: "Cognito",
 		Summary:       "an Amazon Cognito user pool (access tokens carry client_id, not aud)",
 		IssuerExample: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123",
 		Params: []Param{
-			{Flag: "user-pool", Prompt: "User pool ID", ForIssuer: true,
+			// The region comes first because mcpgen.yaml has always listed it first.
+			{Flag: paramRegion, Usage: "cognito: AWS region (default: the user pool ID's prefix)",
+				Help:     "The AWS region of the user pool.",
+				Validate: validateRE(regionRE, "an AWS region such as us-east-1"),
+				derive:   func(s Spec) string { return userPoolRegion(s.Param(paramUserPool)) },
+				check: func(s Spec, region string) error {
+					if pool := s.Param(paramUserPool); userPoolRegion(pool) != "" && userPoolRegion(pool) != region {
+						return fmt.Errorf("%q does not match the region of user pool %s (%s)", region, pool, userPoolRegion(pool))
+					}
+					return nil
+				}},
+			{Flag: paramUserPool, Prompt: "User pool ID", ForIssuer: true,
+				Usage:    "cognito: user pool ID (us-east-1_AbCdEf123)",
 				Help:     "The user pool ID, such as us-east-1_AbCdEf123; its prefix is the region.",
-				Validate: validateRE(userPoolRE, "a user pool ID such as us-east-1_AbCdEf123"),
-				field:    func(s *Spec) *string { return &s.UserPool }},
+				Validate: validateRE(userPoolRE, "a user pool ID such as us-east-1_AbCdEf123")},
 			clientIDParam("The app client ID MCP clients get tokens through: Cognito access tokens name it in client_id and have no aud."),
 		},
 		issuer: func(s Spec) string {
-			return "https://cognito-idp." + s.Region + ".amazonaws.com/" + s.UserPool
+			return "https://cognito-idp." + s.Param(paramRegion) + ".amazonaws.com/" + s.Param(paramUserPool)
 		},
-		audiences: func(s Spec) []string { return []string{s.ClientID} },
+		audiences: func(s Spec) []string { return []string{s.Param(paramClientID)} },
 	},
 	{
 		Name: ProviderWorkOS, Runtime: provider.WorkOS, GoVar: "WorkOS",
@@ -185,7 +280,7 @@ var Presets = withRuntimeTitles([]Preset{
 		IssuerExample: "https://acme-42.authkit.app",
 		Params: []Param{domainParam("AuthKit domain",
 			"Your AuthKit domain (WorkOS dashboard > Domains), such as acme-42.authkit.app.")},
-		issuer: func(s Spec) string { return "https://" + s.Domain },
+		issuer: func(s Spec) string { return "https://" + s.Param(paramDomain) },
 	},
 	{
 		Name: ProviderGoogle, Title: "Google",
@@ -206,7 +301,7 @@ var Presets = withRuntimeTitles([]Preset{
 		Name: ProviderDev, Runtime: provider.Dev, GoVar: "Dev",
 		Summary:       "the local authorization server of `mcpgen dev`, for development only",
 		IssuerExample: "http://127.0.0.1:3003",
-		issuer:        func(s Spec) string { return DevIssuer(s.Port) },
+		issuer:        func(s Spec) string { return devissuer.Default(s.Port) },
 	},
 })
 
@@ -257,12 +352,13 @@ func ValidateProvider(name string) error {
 // DerivesIssuer reports whether the preset can build the issuer from its Params.
 func (p Preset) DerivesIssuer() bool { return p.issuer != nil }
 
-// applyDefaults fills what the preset derives: region from the user pool, the issuer
-// from the params, the JWKS URL from the issuer.
+// applyDefaults fills what the preset derives: parameters from other parameters (the
+// region from the user pool), the issuer from the parameters, the JWKS URL from the
+// issuer.
 func (p Preset) applyDefaults(s *Spec) {
-	if s.Region == "" && s.UserPool != "" {
-		if m := userPoolRE.FindStringSubmatch(s.UserPool); m != nil {
-			s.Region = m[1]
+	for _, q := range p.Params {
+		if q.derive != nil && s.Param(q.Flag) == "" {
+			s.SetParam(q.Flag, q.derive(*s))
 		}
 	}
 	if s.Issuer == "" && p.issuer != nil && p.paramsForIssuerGiven(*s) {
@@ -273,13 +369,28 @@ func (p Preset) applyDefaults(s *Spec) {
 	}
 }
 
+// userPoolRegion is the region prefix of a Cognito user pool ID, or "".
+func userPoolRegion(pool string) string {
+	if m := userPoolRE.FindStringSubmatch(pool); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
 func (p Preset) paramsForIssuerGiven(s Spec) bool {
 	for _, q := range p.Params {
-		if q.ForIssuer && *q.field(&s) == "" {
+		if q.ForIssuer && s.Param(q.Flag) == "" {
 			return false
 		}
 	}
 	return true
+}
+
+// Missing reports whether q must still be given for s: it has no value, is not derived,
+// and is needed (a parameter that only derives the issuer is not, once the issuer is
+// given).
+func (q Param) Missing(s Spec) bool {
+	return s.Param(q.Flag) == "" && !q.Derived() && (!q.ForIssuer || s.Issuer == "")
 }
 
 // helpClause turns a param's help sentence into the tail of an error message: lower
@@ -297,21 +408,18 @@ func helpClause(help string) string {
 func (p Preset) validate(s Spec) []Problem {
 	var probs []Problem
 	for _, q := range p.Params {
-		v := *q.field(&s)
+		v := s.Param(q.Flag)
+		err := q.Validate(v)
 		switch {
-		case v != "":
-			if err := q.Validate(v); err != nil {
-				probs = append(probs, Problem{Flag: "--" + q.Flag, Message: err.Error()})
-			}
-		case !q.ForIssuer || s.Issuer == "":
-			probs = append(probs, Problem{Flag: "--" + q.Flag, Message: fmt.Sprintf("required by the %s provider: %s", p.Name, helpClause(q.Help))})
+		case v == "" && q.Missing(s):
+			err = fmt.Errorf("required by the %s provider: %s", p.Name, helpClause(q.Help))
+		case v == "":
+			err = nil
+		case err == nil && q.check != nil:
+			err = q.check(s, v)
 		}
-	}
-	if s.Region != "" {
-		if err := validateRE(regionRE, "an AWS region such as us-east-1")(s.Region); err != nil {
-			probs = append(probs, Problem{Flag: "--region", Message: err.Error()})
-		} else if m := userPoolRE.FindStringSubmatch(s.UserPool); m != nil && m[1] != s.Region {
-			probs = append(probs, Problem{Flag: "--region", Message: fmt.Sprintf("%q does not match the region of user pool %s (%s)", s.Region, s.UserPool, m[1])})
+		if err != nil {
+			probs = append(probs, Problem{Field: q.Flag, Message: err.Error()})
 		}
 	}
 	return probs

@@ -30,15 +30,15 @@ func presetSpec(preset string) Spec {
 	case ProviderScalekit:
 		s.Issuer = "https://acme.scalekit.dev"
 	case ProviderAuth0, ProviderOkta:
-		s.Domain = "acme." + map[string]string{ProviderAuth0: "us.auth0.com", ProviderOkta: "okta.com"}[preset]
+		s.SetParam("domain", "acme."+map[string]string{ProviderAuth0: "us.auth0.com", ProviderOkta: "okta.com"}[preset])
 	case ProviderKeycloak:
-		s.Domain, s.Realm = "sso.example.com", "acme"
+		s.Params = map[string]string{"domain": "sso.example.com", "realm": "acme"}
 	case ProviderEntra:
-		s.Tenant, s.ClientID = "72f988bf-86f1-41af-91ab-2d7cd011db47", "6e74172b-be56-4843-9ff4-e66a39bb12e3"
+		s.Params = map[string]string{"tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47", "client-id": "6e74172b-be56-4843-9ff4-e66a39bb12e3"}
 	case ProviderCognito:
-		s.UserPool, s.ClientID = "us-east-1_AbCdEf123", "1example23456789"
+		s.Params = map[string]string{"user-pool": "us-east-1_AbCdEf123", "client-id": "1example23456789"}
 	case ProviderWorkOS:
-		s.Domain = "acme-42.authkit.app"
+		s.SetParam("domain", "acme-42.authkit.app")
 	case ProviderGeneric:
 		s.Issuer = "https://auth.example.com"
 	}
@@ -179,7 +179,9 @@ func TestPresetDerivesSettings(t *testing.T) {
 		p, _ := LookupPreset(tc.preset)
 		var flags []string
 		for _, q := range p.Params {
-			flags = append(flags, q.Flag)
+			if !q.Derived() {
+				flags = append(flags, q.Flag)
+			}
 		}
 		if !slices.Equal(flags, tc.params) {
 			t.Errorf("%s asks for %v, want %v", tc.preset, flags, tc.params)
@@ -204,14 +206,14 @@ func TestPresetProblems(t *testing.T) {
 		spec  Spec
 		wants []string // every problem, by its text
 	}{
-		{"entra without values", Spec{Provider: ProviderEntra}, []string{"--tenant: required by the entra provider", "--client-id: required by the entra provider"}},
-		{"entra with --issuer still needs the client id", Spec{Provider: ProviderEntra, Issuer: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"}, []string{"--client-id: required by"}},
-		{"entra tenant domain", Spec{Provider: ProviderEntra, Tenant: "contoso.onmicrosoft.com", ClientID: "x"}, []string{"--tenant: \"contoso.onmicrosoft.com\" is not a tenant ID"}},
-		{"auth0 domain with scheme", Spec{Provider: ProviderAuth0, Domain: "https://acme.auth0.com"}, []string{"--domain: \"https://acme.auth0.com\" is not a Auth0 domain"}},
-		{"keycloak without realm", Spec{Provider: ProviderKeycloak, Domain: "sso.example.com"}, []string{"--realm: required by"}},
-		{"cognito bad pool", Spec{Provider: ProviderCognito, UserPool: "AbCdEf", ClientID: "c"}, []string{"--user-pool: \"AbCdEf\" is not a user pool ID"}},
-		{"cognito region mismatch", Spec{Provider: ProviderCognito, UserPool: "us-east-1_AbC", Region: "eu-west-1", ClientID: "c"}, []string{"--region: \"eu-west-1\" does not match"}},
-		{"google", Spec{Provider: ProviderGoogle, Issuer: "https://accounts.google.com"}, []string{"--provider: Google cannot be the authorization server"}},
+		{"entra without values", Spec{Provider: ProviderEntra}, []string{"tenant: required by the entra provider", "client-id: required by the entra provider"}},
+		{"entra with --issuer still needs the client id", Spec{Provider: ProviderEntra, Issuer: "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"}, []string{"client-id: required by"}},
+		{"entra tenant domain", Spec{Provider: ProviderEntra, Params: map[string]string{"tenant": "contoso.onmicrosoft.com", "client-id": "x"}}, []string{"tenant: \"contoso.onmicrosoft.com\" is not a tenant ID"}},
+		{"auth0 domain with scheme", Spec{Provider: ProviderAuth0, Params: map[string]string{"domain": "acme.auth0.com/tenant"}}, []string{"domain: \"acme.auth0.com/tenant\" is not an Auth0 domain: give the host name only, such as acme.us.auth0.com (no path)"}},
+		{"keycloak without realm", Spec{Provider: ProviderKeycloak, Params: map[string]string{"domain": "sso.example.com"}}, []string{"realm: required by"}},
+		{"cognito bad pool", Spec{Provider: ProviderCognito, Params: map[string]string{"user-pool": "AbCdEf", "client-id": "c"}}, []string{"user-pool: \"AbCdEf\" is not a user pool ID"}},
+		{"cognito region mismatch", Spec{Provider: ProviderCognito, Params: map[string]string{"user-pool": "us-east-1_AbC", "region": "eu-west-1", "client-id": "c"}}, []string{"region: \"eu-west-1\" does not match"}},
+		{"google", Spec{Provider: ProviderGoogle, Issuer: "https://accounts.google.com"}, []string{"provider: Google cannot be the authorization server"}},
 	} {
 		s := tc.spec
 		s.Name, s.Runtime = "x-server", RuntimeRef{Version: DevelVersion}
@@ -225,8 +227,8 @@ func TestPresetProblems(t *testing.T) {
 	}
 	// A preset's derived issuer is not reported missing when its values are given.
 	s := presetSpec(ProviderCognito)
-	if s.Region != "us-east-1" {
-		t.Errorf("region = %q, want the user pool's us-east-1", s.Region)
+	if s.Param("region") != "us-east-1" {
+		t.Errorf("region = %q, want the user pool's us-east-1", s.Param("region"))
 	}
 }
 
@@ -258,5 +260,54 @@ func TestPresetManifestRoundTrip(t *testing.T) {
 				t.Errorf("%s: %s differs when rendered from mcpgen.yaml", p.Name, want[k].Path)
 			}
 		}
+	}
+}
+
+// TestPresetParams: every parameter can be offered as a flag and checked, and presets
+// that share a parameter share one description of it.
+func TestPresetParams(t *testing.T) {
+	first := map[string]Param{}
+	for _, pr := range Presets {
+		for _, q := range pr.Params {
+			if q.Flag == "" || q.Usage == "" || q.Validate == nil || (q.Prompt == "" && !q.Derived()) {
+				t.Errorf("%s: parameter %+v lacks a name, usage, check or question", pr.Name, q)
+			}
+			if f, ok := first[q.Flag]; ok && f.Usage != q.Usage {
+				t.Errorf("%s: parameter %s has usage %q, another preset %q", pr.Name, q.Flag, q.Usage, f.Usage)
+			}
+			first[q.Flag] = q
+		}
+	}
+	var names []string
+	for _, q := range PresetParams() {
+		names = append(names, q.Flag)
+	}
+	if want := []string{"domain", "realm", "tenant", "client-id", "region", "user-pool"}; !slices.Equal(names, want) {
+		t.Errorf("PresetParams() = %v, want %v", names, want)
+	}
+}
+
+// TestParamParse: a domain pasted as a URL is taken as its host; anything else that is
+// not a host name is refused.
+func TestParamParse(t *testing.T) {
+	domain, _ := LookupParam("domain")
+	for in, want := range map[string]string{
+		"acme.us.auth0.com":            "acme.us.auth0.com",
+		" https://acme.us.auth0.com ":  "acme.us.auth0.com",
+		"https://acme.us.auth0.com/":   "acme.us.auth0.com",
+		"HTTPS://sso.example.com:8443": "sso.example.com:8443",
+	} {
+		if got, err := domain.Parse(in); got != want || err != nil {
+			t.Errorf("Parse(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"http://acme.us.auth0.com", "https://acme.us.auth0.com/tenant", "", "https://"} {
+		if got, err := domain.Parse(in); err == nil {
+			t.Errorf("Parse(%q) = %q, want an error", in, got)
+		}
+	}
+	tenant, _ := LookupParam("tenant")
+	if got, _ := tenant.Parse(" 72f988bf-86f1-41af-91ab-2d7cd011db47\n"); got != "72f988bf-86f1-41af-91ab-2d7cd011db47" {
+		t.Errorf("tenant Parse kept the space: %q", got)
 	}
 }

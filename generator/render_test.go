@@ -1,7 +1,9 @@
 package generator
 
 import (
+	"bytes"
 	"errors"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,7 +26,7 @@ func TestRenderIsSortedAndComplete(t *testing.T) {
 	if !slices.IsSorted(paths) {
 		t.Errorf("paths not sorted: %v", paths)
 	}
-	// The layout DESIGN.md promises.
+	// The layout of a generated project, as documented.
 	for _, want := range []string{
 		"go.mod", "go.sum", "main.go", "mcpgen.yaml", "README.md", ".env.example", ".gitignore",
 		"Dockerfile", "Makefile", "internal/config/config.go", "internal/middleware/middleware.go",
@@ -158,6 +160,32 @@ func BenchmarkRenderWrite(b *testing.B) {
 		i++
 		if err := Write(filepath.Join(root, strconv.Itoa(i)), files, WriteOptions{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestManifestParams: preset parameters are top-level keys of mcpgen.yaml (user_pool for
+// user-pool), read back into Spec.Params; a key that is no parameter is refused.
+func TestManifestParams(t *testing.T) {
+	s := presetSpec(ProviderCognito)
+	data, err := NewManifest(s).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("port: 3002\nregion: us-east-1\nuser_pool: us-east-1_AbCdEf123\nclient_id: 1example23456789\ntools:\n")) {
+		t.Errorf("parameters not recorded in place:\n%s", data)
+	}
+	m, err := ParseManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"region": "us-east-1", "user-pool": "us-east-1_AbCdEf123", "client-id": "1example23456789"}
+	if !maps.Equal(m.Params, want) {
+		t.Errorf("params = %v, want %v", m.Params, want)
+	}
+	for _, bad := range []string{"user-pool: x\n", "colour: x\n"} {
+		if _, err := ParseManifest(append([]byte("name: x\n"), bad...)); err == nil || !strings.Contains(err.Error(), "not found") {
+			t.Errorf("ParseManifest accepted %q: %v", bad, err)
 		}
 	}
 }

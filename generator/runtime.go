@@ -53,10 +53,25 @@ func checkoutDir(dir string) (string, error) {
 	}
 	data, err := os.ReadFile(filepath.Join(abs, "go.mod"))
 	if err != nil {
-		return "", fmt.Errorf("not an mcpgen checkout: %w", err)
+		return "", errors.New("no go.mod there, so it is not an mcpgen checkout")
 	}
-	if modfile.ModulePath(data) != RuntimeModule {
-		return "", errors.New("not an mcpgen checkout: its go.mod is not module " + RuntimeModule)
+	if path := modfile.ModulePath(data); path != RuntimeModule {
+		return "", fmt.Errorf("its go.mod is module %q, not %s, so it is not an mcpgen checkout", path, RuntimeModule)
 	}
 	return abs, nil
+}
+
+// WithCheckout returns rt building against the mcpgen checkout in dir: go.mod replaces
+// the runtime with it, so a development build whose own checkout is gone still works,
+// and a release build keeps its version on the require line.
+func (rt RuntimeRef) WithCheckout(dir string) (RuntimeRef, error) {
+	abs, err := checkoutDir(dir)
+	if err != nil {
+		return rt, err
+	}
+	if rt.Version == "" {
+		rt.Version = DevelVersion
+	}
+	rt.ReplaceDir = abs
+	return rt, nil
 }

@@ -49,3 +49,31 @@ func TestCurrentRuntimeRefusesOtherModule(t *testing.T) {
 		t.Errorf("err = %v, want it to name %s and say it is not an mcpgen checkout", err, RuntimeDirEnv)
 	}
 }
+
+// TestWithCheckout: --runtime-dir's rule. A checkout of this module replaces the runtime
+// (a release keeps its version); any other directory is refused, saying why.
+func TestWithCheckout(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := RuntimeRef{}.WithCheckout("..")
+	if err != nil || rt != (RuntimeRef{Version: DevelVersion, ReplaceDir: root}) {
+		t.Errorf("WithCheckout(..) = %+v, %v", rt, err)
+	}
+	if rt, _ := (RuntimeRef{Version: "v1.2.3"}).WithCheckout(".."); rt.Version != "v1.2.3" {
+		t.Errorf("a release build lost its version: %+v", rt)
+	}
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "go.mod"), []byte("module example.com/other\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]string{
+		other:                       `its go.mod is module "example.com/other", not github.com/mcpgen/mcpgen`,
+		filepath.Join(other, "sub"): "no go.mod there",
+	} {
+		if _, err := (RuntimeRef{}).WithCheckout(dir); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("WithCheckout(%s) = %v, want %q", dir, err, want)
+		}
+	}
+}

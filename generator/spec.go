@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"go/token"
-	"net"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -13,66 +13,67 @@ import (
 
 	"golang.org/x/mod/module"
 
-	"github.com/mcpgen/mcpgen/devserver"
+	"github.com/mcpgen/mcpgen/internal/devissuer"
+	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
 // Spec describes the project to generate. The CLI builds it from flags, prompts and
 // defaults; ApplyDefaults fills what the user left out and Validate checks all of it
-// before anything is rendered.
+// before anything is rendered. It is also the schema of mcpgen.yaml (see Manifest): the
+// yaml tags are the keys a project's manifest records, in this order.
 type Spec struct {
-	Name        string   // project name, [a-z][a-z0-9-]{0,62}; output dir default and server name
-	Module      string   // Go module path, default Name
-	Provider    string   // a preset name (Providers)
-	Issuer      string   // authorization server issuer; presets with Params derive it
-	JWKSURL     string   // optional; default the preset's, else discovered at start
-	ResourceURL string   // default http://localhost:<Port>/mcp
-	Scopes      []string // extra scopes_supported
-	Port        int      // default 3002
-	Tools       []Tool   // default: greet_user (usr:read)
-	Runtime     RuntimeRef
+	Name        string   `yaml:"name"`               // [a-z][a-z0-9-]{0,62}; output dir default and server name
+	Module      string   `yaml:"module"`             // Go module path, default Name
+	Provider    string   `yaml:"provider"`           // a preset name (Providers)
+	Issuer      string   `yaml:"issuer"`             // authorization server issuer; presets with Params derive it
+	JWKSURL     string   `yaml:"jwks_url,omitempty"` // optional; default the preset's, else discovered at start
+	ResourceURL string   `yaml:"resource"`           // default http://localhost:<Port>/mcp
+	Port        int      `yaml:"port"`               // default 3002
+	Scopes      []string `yaml:"scopes,omitempty"`   // extra scopes_supported
+	// Params holds the values of preset parameters (Preset.Params) by name. mcpgen.yaml
+	// records each at the top level, before the tools (see Param.YAMLKey).
+	Params  map[string]string `yaml:"-"`
+	Tools   []Tool            `yaml:"tools"` // default: greet_user (usr:read)
+	Runtime RuntimeRef        `yaml:"-"`     // mcpgen.yaml records only the version, as mcpgen
+}
 
-	// Values some presets need (see Preset.Params); empty when not used.
-	Tenant   string // entra: directory (tenant) ID
-	Domain   string // auth0, okta, workos: domain; keycloak: host
-	Realm    string // keycloak
-	Region   string // cognito; default: the user pool's prefix
-	UserPool string // cognito
-	ClientID string // entra, cognito: the app (client) ID tokens are issued to
+// Param returns the value of the preset parameter called name, "" when not set.
+func (s Spec) Param(name string) string { return s.Params[name] }
+
+// SetParam sets the preset parameter called name; an empty value unsets it.
+func (s *Spec) SetParam(name, value string) {
+	if value == "" {
+		delete(s.Params, name)
+		return
+	}
+	if s.Params == nil {
+		s.Params = map[string]string{}
+	}
+	s.Params[name] = value
 }
 
 // Tool is one MCP tool of the generated server, bound to the scopes a caller needs.
 type Tool struct {
-	Name        string
-	Description string
-	Scopes      []string
-	Args        []Arg
-	ReadOnly    bool
-	Destructive bool
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description,omitempty"`
+	Scopes      []string `yaml:"scopes,omitempty"`
+	Args        []Arg    `yaml:"args,omitempty"`
+	ReadOnly    bool     `yaml:"read_only,omitempty"`
+	Destructive bool     `yaml:"destructive,omitempty"`
 }
 
-// Arg is one typed argument of a tool. Type is string, number, integer or boolean, or an
-// array of one of them written []T.
+// Arg is one typed argument of a tool; Type is one of ArgTypes.
 type Arg struct {
-	Name        string
-	Type        string
-	Description string
-	Required    bool
+	Name        string `yaml:"name"`
+	Type        string `yaml:"type"`
+	Description string `yaml:"description,omitempty"`
+	Required    bool   `yaml:"required,omitempty"`
 }
 
 // RuntimeRef says which mcpgen runtime a generated project builds against.
 type RuntimeRef struct {
 	Version    string // mcpgen module version required by the generated go.mod
 	ReplaceDir string // when set, go.mod gets `replace github.com/mcpgen/mcpgen => ReplaceDir`
-}
-
-// DevIssuer is the default issuer of the dev preset: the loopback address `mcpgen dev`
-// runs its authorization server on, one port above the server's own.
-func DevIssuer(port int) string {
-	asPort := port + 1
-	if port >= 65535 {
-		asPort = port - 1
-	}
-	return fmt.Sprintf("http://127.0.0.1:%d", asPort)
 }
 
 // DefaultPort is the port a generated server listens on unless told otherwise.
@@ -97,6 +98,7 @@ func DefaultTools() []Tool {
 // ApplyDefaults fills every unset field that has a sensible default, the issuer and JWKS
 // URL a preset derives included. Provider has none: it must come from the user.
 func (s *Spec) ApplyDefaults() {
+	s.Params = maps.Clone(s.Params) // a copy of a Spec shares the map; defaults must not leak into it
 	if s.Module == "" {
 		s.Module = s.Name
 	}
@@ -114,17 +116,28 @@ func (s *Spec) ApplyDefaults() {
 	}
 }
 
-// Problem is one invalid setting, named by the CLI flag that sets it.
+// Problem is one invalid setting, named by the field at fault. A front end names the
+// field in its own terms (`mcpgen new` says --module for "module").
 type Problem struct {
-	Flag    string // e.g. "--module"; "" when no single flag is to blame
+	// Field is the Spec field ("name", "module", "provider", "issuer", "jwks-url",
+	// "resource", "port", "scopes"), the preset parameter (Param.Flag, such as
+	// "user-pool") or, for a tool, the Tool field ("name", "description", "scopes",
+	// "args", "destructive"); "" when no single field is to blame.
+	Field   string
 	Message string
 }
 
-func (p Problem) String() string {
-	if p.Flag == "" {
+func (p Problem) String() string { return p.label(nil) }
+
+// label is the problem with its field named by name (nil: as is).
+func (p Problem) label(name func(field string) string) string {
+	switch {
+	case p.Field == "":
 		return p.Message
+	case name != nil:
+		return name(p.Field) + ": " + p.Message
 	}
-	return p.Flag + ": " + p.Message
+	return p.Field + ": " + p.Message
 }
 
 // SpecError reports every problem of a Spec at once, so the user fixes them in one go.
@@ -133,55 +146,78 @@ type SpecError struct {
 	Problems []Problem
 }
 
-func (e *SpecError) Error() string {
+func (e *SpecError) Error() string { return e.Describe(nil) }
+
+// Describe is the message of e with each field named by name, such as the flag that
+// sets it; nil names fields as Problem.Field does.
+func (e *SpecError) Describe(name func(field string) string) string {
 	subject := e.Subject
 	if subject == "" {
 		subject = "project settings"
 	}
 	if len(e.Problems) == 1 {
-		return "invalid " + subject + ": " + e.Problems[0].String()
+		return "invalid " + subject + ": " + e.Problems[0].label(name)
 	}
 	var b strings.Builder
 	b.WriteString("invalid " + subject + ":")
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
-		b.WriteString(p.String())
+		b.WriteString(p.label(name))
 	}
 	return b.String()
+}
+
+// Problems returns the problems of a *SpecError in err that name field, joined into one
+// error, or nil. A front end uses it to check one value with Validate's own rules.
+func Problems(err error, field string) error {
+	var se *SpecError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	var msgs []string
+	for _, p := range se.Problems {
+		if p.Field == field {
+			msgs = append(msgs, p.Message)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // Validate checks the whole Spec and returns a *SpecError listing every problem, or nil.
 // Call ApplyDefaults first: empty optional fields are reported as missing.
 func (s Spec) Validate() error {
 	var probs []Problem
-	add := func(flag string, err error) {
+	add := func(field string, err error) {
 		if err != nil {
-			probs = append(probs, Problem{Flag: flag, Message: err.Error()})
+			probs = append(probs, Problem{Field: field, Message: err.Error()})
 		}
 	}
-	add("NAME", ValidateName(s.Name))
-	add("--module", ValidateModule(s.Module))
-	add("--provider", ValidateProvider(s.Provider))
+	add("name", ValidateName(s.Name))
+	add("module", ValidateModule(s.Module))
+	add("provider", ValidateProvider(s.Provider))
 	preset, known := LookupPreset(s.Provider)
 	if known {
 		probs = append(probs, preset.validate(s)...)
 	}
 	if s.Issuer != "" || !known || !preset.DerivesIssuer() {
-		add("--issuer", validateIdentifierURL(s.Issuer))
+		add("issuer", validateIdentifierURL(s.Issuer))
 	}
 	if s.JWKSURL == "" && s.Provider == ProviderScalekit {
-		add("--jwks-url", errors.New("is required for the scalekit provider (normally <issuer>/keys)"))
+		add("jwks-url", errors.New("is required for the scalekit provider (normally <issuer>/keys)"))
 	}
 	if s.JWKSURL != "" {
-		add("--jwks-url", ValidateURL(s.JWKSURL))
+		add("jwks-url", ValidateURL(s.JWKSURL))
 	}
 	if s.Provider == ProviderDev && s.Issuer != "" {
-		add("--issuer", validateDevIssuer(s.Issuer, s.Port))
+		add("issuer", validateDevIssuer(s.Issuer, s.Port))
 	}
-	add("--resource", validateIdentifierURL(s.ResourceURL))
-	add("--port", ValidatePort(s.Port))
+	add("resource", validateIdentifierURL(s.ResourceURL))
+	add("port", ValidatePort(s.Port))
 	for _, sc := range s.Scopes {
-		add("--scopes", ValidateScope(sc))
+		add("scopes", ValidateScope(sc))
 	}
 	probs = append(probs, validateTools(s.Tools)...)
 	add("", validateRuntime(s.Runtime))
@@ -272,7 +308,7 @@ func ValidateURL(raw string) error {
 		return fmt.Errorf("%q must be an absolute URL such as https://auth.example.com", raw)
 	case u.Scheme != "https" && u.Scheme != "http":
 		return fmt.Errorf("%q must use https", raw)
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+	case !loopback.IsSecureURL(u):
 		return fmt.Errorf("%q must use https (http is only allowed for localhost)", raw)
 	case u.User != nil:
 		return fmt.Errorf("%q must not contain credentials", raw)
@@ -293,14 +329,6 @@ func validateIdentifierURL(raw string) error {
 		return fmt.Errorf("%q must not contain a query string", raw)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // ValidatePort checks a TCP port number.
@@ -328,7 +356,7 @@ func ValidateScope(scope string) error {
 // validateDevIssuer checks the issuer of the dev preset: where `mcpgen dev` listens, so
 // a loopback http URL with a port of its own and nothing else.
 func validateDevIssuer(issuer string, port int) error {
-	if _, err := devserver.CheckIssuer(issuer); err != nil {
+	if _, err := devissuer.Check(issuer); err != nil {
 		return err
 	}
 	u, _ := url.Parse(issuer)
@@ -352,29 +380,50 @@ func ValidateToolName(name string) error {
 	return nil
 }
 
-// argTypes maps the argument types a tool may declare to their Go types.
-var argTypes = map[string]string{
-	"string":  "string",
-	"number":  "float64",
-	"integer": "int",
-	"boolean": "bool",
+// scalarArgTypes are the JSON types a tool argument may have, with the Go type of each;
+// an argument may also be an array of one, written []T. It is the one list of argument
+// types: ArgTypes, ValidateArgType and the generated code all derive from it.
+var scalarArgTypes = []struct{ name, goType string }{
+	{"string", "string"},
+	{"number", "float64"},
+	{"integer", "int"},
+	{"boolean", "bool"},
 }
 
-// ValidateArgType checks an argument type: string, number, integer, boolean or []T of one.
+// ArgTypes lists every argument type a tool may declare, in the order a prompt offers
+// them: the scalar types, then an array of each.
+func ArgTypes() []string {
+	var types []string
+	for _, t := range scalarArgTypes {
+		types = append(types, t.name)
+	}
+	for _, t := range scalarArgTypes {
+		types = append(types, "[]"+t.name)
+	}
+	return types
+}
+
+// ValidateArgType checks an argument type: one of ArgTypes.
 func ValidateArgType(t string) error {
 	if _, ok := argGoType(t); !ok {
-		return fmt.Errorf("unknown argument type %q: use string, number, integer, boolean or an array such as []string", t)
+		names := ArgTypes()[:len(scalarArgTypes)]
+		return fmt.Errorf("unknown argument type %q: use %s or an array such as []%s", t, strings.Join(names, ", "), names[0])
 	}
 	return nil
 }
 
+// argGoType is the Go type of argument type t, and whether t is one of ArgTypes.
 func argGoType(t string) (string, bool) {
 	elem, isArray := strings.CutPrefix(t, "[]")
-	goType, ok := argTypes[elem]
-	if isArray {
-		goType = "[]" + goType
+	for _, st := range scalarArgTypes {
+		if st.name == elem {
+			if isArray {
+				return "[]" + st.goType, true
+			}
+			return st.goType, true
+		}
 	}
-	return goType, ok
+	return "", false
 }
 
 var argNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
@@ -390,8 +439,8 @@ func ValidateArgName(name string) error {
 
 func validateTools(tools []Tool) []Problem {
 	var probs []Problem
-	add := func(flag string, err error) {
-		probs = append(probs, Problem{Flag: flag, Message: err.Error()})
+	add := func(field string, err error) {
+		probs = append(probs, Problem{Field: field, Message: err.Error()})
 	}
 	if len(tools) == 0 {
 		add("", errors.New("a server needs at least one tool"))
@@ -400,21 +449,21 @@ func validateTools(tools []Tool) []Problem {
 	files := map[string]string{}  // file stem -> tool name
 	for _, t := range tools {
 		if err := ValidateToolName(t.Name); err != nil {
-			add("NAME", err)
+			add("name", err)
 			continue
 		}
 		if err := checkToolNames(t, idents, files); err != nil {
-			add("NAME", err)
+			add("name", err)
 		}
 		if strings.ContainsAny(t.Description, "\n\r") {
-			add("--description", fmt.Errorf("tool %q: the description must be one line", t.Name))
+			add("description", fmt.Errorf("tool %q: the description must be one line", t.Name))
 		}
 		if t.ReadOnly && t.Destructive {
-			add("--destructive", fmt.Errorf("tool %q cannot be both read-only and destructive (MCP ignores destructiveHint on a read-only tool); pass one of --read-only and --destructive", t.Name))
+			add("destructive", fmt.Errorf("tool %q cannot be both read-only and destructive (MCP ignores destructiveHint on a read-only tool); pass one of --read-only and --destructive", t.Name))
 		}
 		for _, sc := range t.Scopes {
 			if err := ValidateScope(sc); err != nil {
-				add("--scope", fmt.Errorf("tool %q: %w", t.Name, err))
+				add("scopes", fmt.Errorf("tool %q: %w", t.Name, err))
 			}
 		}
 		probs = append(probs, validateArgs(t)...)
@@ -423,7 +472,7 @@ func validateTools(tools []Tool) []Problem {
 }
 
 // ValidateTool checks one tool on its own (name, description, annotations, scopes and
-// arguments) and returns a *SpecError naming the flag of every problem, or nil. Whether
+// arguments) and returns a *SpecError naming the field of every problem, or nil. Whether
 // it fits a project is AddTool's question.
 func ValidateTool(t Tool) error {
 	if probs := validateTools([]Tool{t}); len(probs) > 0 {
@@ -490,7 +539,7 @@ func validateArgs(t Tool) []Problem {
 		}
 		seen[fieldName(a.Name)] = true
 		if err != nil {
-			probs = append(probs, Problem{Flag: "--arg", Message: fmt.Sprintf("tool %q: %v", t.Name, err)})
+			probs = append(probs, Problem{Field: "args", Message: fmt.Sprintf("tool %q: %v", t.Name, err)})
 		}
 	}
 	return probs

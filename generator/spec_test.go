@@ -2,6 +2,7 @@ package generator
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -38,7 +39,7 @@ func TestValidateAcceptsValidSpec(t *testing.T) {
 }
 
 // TestValidateReportsEveryProblem: one run tells the user everything to fix, each
-// problem naming its flag.
+// problem naming its field.
 func TestValidateReportsEveryProblem(t *testing.T) {
 	s := validSpec()
 	s.Name = "Main"
@@ -54,13 +55,13 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		t.Fatalf("err = %v, want *SpecError", err)
 	}
 	for _, want := range []string{
-		`NAME: "Main" is not a valid project name`,
-		`--module: "Foo Bar" is not a valid Go module path`,
-		`--provider: unknown provider "bogus"`,
-		`--issuer: "http://auth.example.com" must use https`,
-		`--resource: "https://mcp.example.com/mcp?x=1" must not contain a query string`,
-		`--port: 70000 is not a valid port`,
-		`--scopes: "has space" is not a valid OAuth scope`,
+		`name: "Main" is not a valid project name`,
+		`module: "Foo Bar" is not a valid Go module path`,
+		`provider: unknown provider "bogus"`,
+		`issuer: "http://auth.example.com" must use https`,
+		`resource: "https://mcp.example.com/mcp?x=1" must not contain a query string`,
+		`port: 70000 is not a valid port`,
+		`scopes: "has space" is not a valid OAuth scope`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
@@ -166,5 +167,26 @@ func TestGoNames(t *testing.T) {
 		if got := fileStem(in); got != want {
 			t.Errorf("fileStem(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestArgTypes: every type a prompt offers is one ValidateArgType accepts and the
+// generated code can declare, and nothing else is accepted.
+func TestArgTypes(t *testing.T) {
+	want := []string{"string", "number", "integer", "boolean", "[]string", "[]number", "[]integer", "[]boolean"}
+	if got := ArgTypes(); !slices.Equal(got, want) {
+		t.Fatalf("ArgTypes() = %q, want %q", got, want)
+	}
+	for _, typ := range want {
+		if err := ValidateArgType(typ); err != nil {
+			t.Errorf("ValidateArgType(%q) = %v", typ, err)
+		}
+	}
+	if goType, _ := argGoType("[]integer"); goType != "[]int" {
+		t.Errorf("argGoType([]integer) = %q, want []int", goType)
+	}
+	err := ValidateArgType("[][]string")
+	if err == nil || err.Error() != `unknown argument type "[][]string": use string, number, integer, boolean or an array such as []string` {
+		t.Errorf("ValidateArgType([][]string) = %v", err)
 	}
 }

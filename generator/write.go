@@ -66,7 +66,7 @@ func plan(dir string, files []File, opts WriteOptions) (*writePlan, error) {
 	if err := checkPaths(files); err != nil {
 		return nil, err
 	}
-	if err := checkDir(dir, opts.Force); err != nil {
+	if err := CheckTarget(dir, opts.Force); err != nil {
 		return nil, err
 	}
 	p := &writePlan{}
@@ -102,23 +102,30 @@ func checkPaths(files []File) error {
 	return nil
 }
 
-// checkDir refuses a target that is not a directory, and a non-empty one without force.
-func checkDir(dir string, force bool) error {
+// CheckTarget refuses a target directory that cannot be written: a file, a path under a
+// file, or a non-empty directory without force. Write checks it again, with every file;
+// a command calls it early too, to refuse before asking questions and to make a dry run
+// report the conflict the real run would hit. Messages show dir as given.
+func CheckTarget(dir string, force bool) error {
 	info, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil
+	case errors.Is(err, syscall.ENOTDIR):
+		return fmt.Errorf("cannot create target directory %s: a parent of it is a file; choose another --dir", dir)
+	case err != nil:
+		return fmt.Errorf("check target directory %s: %w", dir, err)
+	case !info.IsDir():
+		return fmt.Errorf("target %s exists and is not a directory; choose another --dir", dir)
 	}
-	if err != nil {
-		return fmt.Errorf("check target directory: %w", err)
-	}
-	if !info.IsDir() {
-		return fmt.Errorf("target %s exists and is not a directory", dir)
+	if force {
+		return nil
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("check target directory: %w", err)
+		return fmt.Errorf("check target directory %s: %w", dir, err)
 	}
-	if len(entries) == 0 || force {
+	if len(entries) == 0 {
 		return nil
 	}
 	var names []string

@@ -207,3 +207,45 @@ func mustWrite(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// TestCheckTarget: the one check of a target directory, which `mcpgen new` runs before
+// asking anything and Write runs again.
+func TestCheckTarget(t *testing.T) {
+	root := t.TempDir()
+	file := filepath.Join(root, "afile")
+	full := filepath.Join(root, "full")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(full, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		dir   string
+		force bool
+		want  string // "" for no error
+	}{
+		{filepath.Join(root, "missing"), false, ""},
+		{root + "/empty-later", false, ""},
+		{full, true, ""},
+		{full, false, "target directory " + full + " exists and is not empty (it contains sub)"},
+		{file, true, "target " + file + " exists and is not a directory; choose another --dir"},
+		{filepath.Join(file, "x"), false, "cannot create target directory " + filepath.Join(file, "x") + ": a parent of it is a file"},
+	}
+	for _, tt := range tests {
+		err := CheckTarget(tt.dir, tt.force)
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("CheckTarget(%s, %v) = %v, want nil", tt.dir, tt.force, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("CheckTarget(%s, %v) = %v, want %q", tt.dir, tt.force, err, tt.want)
+		}
+	}
+	var ce *ConflictError
+	if !errors.As(CheckTarget(full, false), &ce) {
+		t.Error("a non-empty directory is not a *ConflictError")
+	}
+}

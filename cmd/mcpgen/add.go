@@ -3,10 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,8 +12,8 @@ import (
 	"github.com/mcpgen/mcpgen/generator"
 )
 
-// newAddCommand is `mcpgen add`, the parent of what can be added to a project (tools, for
-// now), so later additions (resources, prompts) read the same.
+// newAddCommand is `mcpgen add`, the parent of what can be added to a project, so every
+// addition reads `mcpgen add KIND NAME`.
 func newAddCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add",
@@ -39,9 +36,6 @@ type addToolOptions struct {
 	yes         bool
 	dryRun      bool
 }
-
-// argTypes are the argument types offered by the prompt, in the order shown.
-var argTypes = []string{"string", "number", "integer", "boolean", "[]string", "[]number", "[]integer", "[]boolean"}
 
 func newAddToolCommand(a *app) *cobra.Command {
 	o := &addToolOptions{}
@@ -128,8 +122,11 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	}
 	switch {
 	case p != nil:
-		if err := askTool(p, spec, &tool, cmd.Flags()); err != nil {
-			return err
+		given := func(field string) bool { return cmd.Flags().Changed(strings.TrimPrefix(toolFlag(field), "--")) }
+		for q := range generator.ToolQuestions(spec, &tool, given) {
+			if err := ask(p, q); err != nil {
+				return err
+			}
 		}
 	case !o.yes:
 		if err := o.requireNonInteractive(tool, cmd.Flags()); err != nil {
@@ -148,14 +145,14 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	}
 	out := cmd.OutOrStdout()
 	if o.dryRun {
-		printAddition(out, dir, add, "would ")
+		printAddition(out, dir, add, true)
 		fmt.Fprintln(out, "dry run: nothing was written")
 		return nil
 	}
 	if err := generator.Update(dir, add.Changes); err != nil {
 		return fmt.Errorf("add tool %s to %s: %w; the project was left as it was", tool.Name, displayDir(dir), err)
 	}
-	printAddition(out, dir, add, "")
+	printAddition(out, dir, add, false)
 	if len(tool.Scopes) == 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: tool %s requires no scope: any token issued for this server can call it\n", tool.Name)
 	}
@@ -167,7 +164,7 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 func (o *addToolOptions) toolFromFlags(args []string) (generator.Tool, error) {
 	t := generator.Tool{
 		Description: strings.TrimSpace(o.description),
-		Scopes:      cleanScopes(o.scopes),
+		Scopes:      generator.CleanScopes(o.scopes),
 		ReadOnly:    o.readOnly,
 		Destructive: o.destructive,
 	}
@@ -179,9 +176,9 @@ func (o *addToolOptions) toolFromFlags(args []string) (generator.Tool, error) {
 		}
 	}
 	for _, v := range o.args {
-		arg, err := parseArg(v)
+		arg, err := generator.ParseArg(v)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("invalid --arg %q: %w", v, err))
 			continue
 		}
 		t.Args = append(t.Args, arg)
@@ -200,47 +197,25 @@ func givenToolProblems(t generator.Tool, nameGiven bool) error {
 	}
 	var errs []error
 	for _, p := range se.Problems {
-		if p.Flag == "NAME" && (!nameGiven || t.Name == "") {
+		if p.Field == "name" && (!nameGiven || t.Name == "") {
 			continue
 		}
-		errs = append(errs, fmt.Errorf("invalid %s: %s", p.Flag, p.Message))
+		errs = append(errs, fmt.Errorf("invalid %s: %s", toolFlag(p.Field), p.Message))
 	}
 	return errors.Join(errs...)
 }
 
-// parseArg parses --arg name:type[:required][:description]. The description is the rest
-// of the value, colons included; surrounding double quotes are removed, so the quotes in
-// 'city:string:required:"City name"' may be kept or left to the shell.
-func parseArg(v string) (generator.Arg, error) {
-	name, rest, ok := strings.Cut(v, ":")
-	if !ok || rest == "" {
-		return generator.Arg{}, fmt.Errorf(`invalid --arg %q: no type; write name:type[:required][:description], as in city:string:required:"City name"`, v)
+// toolFlag names the flag of `mcpgen add tool` that sets a field of generator.Tool.
+func toolFlag(field string) string {
+	switch field {
+	case "name":
+		return "NAME"
+	case "scopes":
+		return "--scope"
+	case "args":
+		return "--arg"
 	}
-	a := generator.Arg{Name: strings.TrimSpace(name)}
-	a.Type, rest, _ = strings.Cut(rest, ":")
-	a.Type = strings.TrimSpace(a.Type)
-	if mod, desc, _ := strings.Cut(rest, ":"); mod == "required" || mod == "optional" {
-		a.Required = mod == "required"
-		rest = desc
-	}
-	a.Description = unquote(strings.TrimSpace(rest))
-	if err := generator.ValidateArgName(a.Name); err != nil {
-		return a, fmt.Errorf("invalid --arg %q: %w", v, err)
-	}
-	if err := generator.ValidateArgType(a.Type); err != nil {
-		return a, fmt.Errorf("invalid --arg %q: %w", v, err)
-	}
-	return a, nil
-}
-
-func unquote(s string) string {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		if u, err := strconv.Unquote(s); err == nil {
-			return u
-		}
-		return s[1 : len(s)-1]
-	}
-	return s
+	return "--" + field
 }
 
 // projectDir is --dir, else the nearest directory from here up that has an mcpgen.yaml
@@ -253,17 +228,10 @@ func (o *addToolOptions) projectDir() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find the project: %w", err)
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, generator.ManifestFile)); err == nil {
-			if d == wd {
-				return ".", nil
-			}
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return ".", nil
-		}
+	if d, ok := generator.FindProject(wd); ok && d != wd {
+		return d, nil
 	}
+	return ".", nil
 }
 
 // projectError explains why the project at dir cannot take a tool.
@@ -299,140 +267,4 @@ func (o *addToolOptions) requireNonInteractive(t generator.Tool, flags *pflag.Fl
 		list = list[:i] + " and " + list[i+2:]
 	}
 	return usagef(`missing %s: pass them on the command line, as in 'mcpgen add tool weather --description "Current weather." --scope weather:read', or run in a terminal to be asked (--yes adds the tool with what was given)`, list)
-}
-
-// askTool asks for every value of t that no flag gave, checking each answer with the
-// generator's rules, so the tool it builds is one AddTool accepts.
-func askTool(p Prompter, spec generator.Spec, t *generator.Tool, flags *pflag.FlagSet) error {
-	var err error
-	if t.Name == "" {
-		t.Name, err = p.Input("Tool name", "",
-			"Letters, digits, '_', '-' and '.', 1 to 64 characters; clients call the tool by this name.",
-			spec.CheckNewToolName)
-		if err != nil {
-			return err
-		}
-	}
-	if !flags.Changed("description") {
-		t.Description, err = p.Input("Description", "",
-			"One line saying what the tool does: the model reads it to decide when to call the tool.",
-			func(v string) error {
-				return toolAnswer(*t, "--description", func(c *generator.Tool) { c.Description = v })
-			})
-		if err != nil {
-			return err
-		}
-	}
-	if !flags.Changed("scope") {
-		msg := "Scopes a token needs to call it (comma-separated)"
-		if known := spec.ScopesSupported(); len(known) > 0 {
-			msg = "Scopes a token needs to call it (comma-separated; the server knows " + strings.Join(known, ", ") + ")"
-		}
-		ans, err := p.Input(msg, "",
-			"The auth middleware answers 403 insufficient_scope to tokens without all of them. Scopes your server does not know yet are added to its metadata. Empty: any token for this server.",
-			validateScopeList)
-		if err != nil {
-			return err
-		}
-		t.Scopes = cleanScopes(strings.Split(ans, ","))
-	}
-	if !flags.Changed("arg") {
-		if err := askArgs(p, t); err != nil {
-			return err
-		}
-	}
-	if !flags.Changed("read-only") && !flags.Changed("destructive") {
-		if t.ReadOnly, err = p.Confirm("Read-only (it changes nothing)?", false, "Sets the readOnlyHint annotation clients show."); err != nil {
-			return err
-		}
-		if !t.ReadOnly {
-			if t.Destructive, err = p.Confirm("Destructive (it may delete or overwrite)?", false, "Sets the destructiveHint annotation: clients may ask the user before calling it."); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// askArgs asks for arguments one by one until the user has no more.
-func askArgs(p Prompter, t *generator.Tool) error {
-	for {
-		more, err := p.Confirm("Add an argument?", len(t.Args) == 0, "Arguments become a typed Go struct and the tool's input schema.")
-		if err != nil || !more {
-			return err
-		}
-		var a generator.Arg
-		a.Name, err = p.Input("Argument name", "", "Lower-case letters, digits and '_', starting with a letter.",
-			func(v string) error {
-				if err := generator.ValidateArgName(v); err != nil {
-					return err
-				}
-				for _, have := range t.Args {
-					if have.Name == v {
-						return fmt.Errorf("argument %q is already declared", v)
-					}
-				}
-				return nil
-			})
-		if err != nil {
-			return err
-		}
-		if a.Type, err = p.Select("Type of "+a.Name, argTypes, "string", "JSON type of the argument; []T is an array."); err != nil {
-			return err
-		}
-		if a.Required, err = p.Confirm("Is "+a.Name+" required?", true, "Calls without a required argument are refused before your handler runs."); err != nil {
-			return err
-		}
-		a.Description, err = p.Input("Description of "+a.Name+" (optional)", "", "Shown to the model in the input schema.",
-			func(v string) error {
-				return toolAnswer(*t, "--arg", func(c *generator.Tool) {
-					c.Args = append(c.Args[:len(c.Args):len(c.Args)], generator.Arg{Name: a.Name, Type: a.Type, Description: v})
-				})
-			})
-		if err != nil {
-			return err
-		}
-		t.Args = append(t.Args, a)
-	}
-}
-
-// toolAnswer checks one answer with the generator's rules for flag: set puts it into a
-// copy of t.
-func toolAnswer(t generator.Tool, flag string, set func(*generator.Tool)) error {
-	set(&t)
-	if t.Name == "" {
-		t.Name = "tool"
-	}
-	return problemsOf(generator.ValidateTool(t), flag)
-}
-
-// printAddition says what was (or, with would = "would ", what would be) written, what
-// the new scopes mean, and what was left alone.
-func printAddition(w io.Writer, dir string, add *generator.Addition, would string) {
-	fmt.Fprintf(w, "%sadd tool %s to %s:\n", would, add.Tool.Name, displayDir(dir))
-	src, _ := generator.ToolFiles(add.Tool.Name)
-	for _, c := range add.Changes {
-		verb, note := "update", ""
-		switch {
-		case c.Create && c.Path == src:
-			verb, note = "create", "  (yours: implement the tool here)"
-		case c.Create:
-			verb = "create"
-		case c.Path == generator.ReadmeFile:
-			note = "  (tool table only)"
-		}
-		if would == "" {
-			verb += "d"
-		}
-		fmt.Fprintf(w, "  %s%s %s%s\n", would, verb, c.Path, note)
-	}
-	for _, sc := range add.NewScopes {
-		fmt.Fprintf(w, "new scope %s: the metadata now lists it in scopes_supported; let your authorization server issue it to clients that may call %s\n", sc, add.Tool.Name)
-	}
-	for _, n := range add.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	if would == "" {
-		fmt.Fprintf(w, "\nnext: implement %s in %s, then run go test ./...\n", add.Tool.Name, src)
-	}
 }

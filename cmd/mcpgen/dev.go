@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpgen/mcpgen/devserver"
 	"github.com/mcpgen/mcpgen/devserver/devrun"
+	"github.com/mcpgen/mcpgen/generator"
 )
 
 // devOptions holds the flags of `mcpgen dev`.
@@ -214,7 +215,7 @@ func (o *devTokenOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	scopes := cleanScopes(o.scopes)
+	scopes := generator.CleanScopes(o.scopes)
 	if len(scopes) == 0 {
 		scopes = st.Scopes
 	}

@@ -263,8 +263,25 @@ func TestInteractivePresetAsksOnlyItsValues(t *testing.T) {
 	got := res.specs[0]
 	if got.Issuer != "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0" ||
 		got.JWKSURL != "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys" ||
-		got.ClientID != "6e74172b-be56-4843-9ff4-e66a39bb12e3" {
+		got.Param("client-id") != "6e74172b-be56-4843-9ff4-e66a39bb12e3" {
 		t.Errorf("spec = %+v", got)
+	}
+}
+
+// A domain pasted from the browser (https://HOST/) is taken as the host it names.
+func TestInteractiveDomainTakesAPastedURL(t *testing.T) {
+	res := runOnPTY(t, []string{"new", "a0", "--dry-run", "--dir", filepath.Join(t.TempDir(), "a0"), "--module", "a0", "--provider", "auth0", "--port", "3002", "--resource", "https://mcp.example.com/mcp", "--scopes", "a"}, func(d *dialog) {
+		d.expect("Auth0 domain")
+		d.answer("https://acme.us.auth0.com/tenant")
+		d.expect(`"acme.us.auth0.com/tenant" is not an Auth0 domain: give the host name only`)
+		d.answer("https://acme.us.auth0.com/")
+		d.expect("dry run: nothing was written")
+	})
+	if res.code != exitOK {
+		t.Fatalf("exit code %d, want %d; screen:\n%s", res.code, exitOK, res.screen)
+	}
+	if got := res.specs[0]; got.Param("domain") != "acme.us.auth0.com" || got.Issuer != "https://acme.us.auth0.com/" {
+		t.Errorf("domain %q issuer %q, want acme.us.auth0.com and https://acme.us.auth0.com/", got.Param("domain"), got.Issuer)
 	}
 }
 

@@ -1,9 +1,10 @@
 // Command mcpgen scaffolds OAuth-protected MCP servers and grows them one tool at a time.
 //
-// It is the outer layer of the design in DESIGN.md: the commands here only turn flags,
-// prompts and defaults into a generator.Spec, hand it to the generator (which renders
-// and writes the project) and explain the outcome. No generation logic lives here, so
-// the same Spec can be produced by other front ends and the commands stay thin.
+// It is the outer layer of mcpgen: the commands here parse flags, show the questions the
+// generator asks (generator.ProjectQuestions, ToolQuestions) through a Prompter, hand
+// the resulting generator.Spec to the generator (which validates, renders and writes
+// the project) and explain the outcome. Flag names live here: the generator names
+// fields, and each command says which of its flags sets each field.
 package main
 
 import (
@@ -18,7 +19,7 @@ import (
 	"github.com/mcpgen/mcpgen/generator"
 )
 
-// Exit codes are part of the CLI contract in DESIGN.md; scripts branch on them.
+// Exit codes are part of the CLI contract; scripts branch on them.
 const (
 	exitOK    = 0
 	exitError = 1 // the command was understood but failed (conflict, write error, …)
@@ -66,8 +67,8 @@ func exitCode(err error) int {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue), errors.As(err, &se):
-		// A Spec that fails validation was built from the user's flags or answers,
-		// and every SpecError problem names the flag to fix: a usage error.
+		// A Spec that fails validation was built from the user's flags or answers:
+		// a usage error (commands restate its problems in flags, see inFlags).
 		return exitUsage
 	default:
 		return exitError
@@ -107,3 +108,24 @@ func markUsageErrors(cmd *cobra.Command) {
 		markUsageErrors(sub)
 	}
 }
+
+// inFlags restates a *generator.SpecError in err (which names generator fields) with the
+// flags that set them, flag(field) naming each; a usage error. Other errors are
+// returned unchanged.
+func inFlags(err error, flag func(field string) string) error {
+	var se *generator.SpecError
+	if !errors.As(err, &se) {
+		return err
+	}
+	return &usageError{err: errors.New(se.Describe(flag))}
+}
+
+// mapStrings applies f to every element of in.
+func mapStrings(in []string, f func(string) string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = f(s)
+	}
+	return out
+}
+

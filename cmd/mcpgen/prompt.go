@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/AlecAivazis/survey/v2"
 	"github.com/AlecAivazis/survey/v2/core"
 	"github.com/AlecAivazis/survey/v2/terminal"
 	"golang.org/x/term"
+
+	"github.com/mcpgen/mcpgen/generator"
 )
 
 // Prompter asks the user for values. Commands depend on this interface only, so the
@@ -25,6 +28,27 @@ type Prompter interface {
 	Select(msg string, options []string, def, help string) (string, error)
 	// Confirm asks a yes/no question.
 	Confirm(msg string, def bool, help string) (bool, error)
+}
+
+// ask asks q with p and gives the answer to q.
+func ask(p Prompter, q generator.Question) error {
+	var answer string
+	var err error
+	switch {
+	case q.YesNo:
+		var yes bool
+		yes, err = p.Confirm(q.Message, q.Default == "true", q.Help)
+		answer = strconv.FormatBool(yes)
+	case q.Options != nil:
+		answer, err = p.Select(q.Message, q.Options, q.Default, q.Help)
+	default:
+		answer, err = p.Input(q.Message, q.Default, q.Help, q.Validate)
+	}
+	if err != nil {
+		return err
+	}
+	q.Answer(answer)
+	return nil
 }
 
 // errInterrupted is returned when the user stops a prompt with Ctrl-C or closes input.

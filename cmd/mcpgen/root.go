@@ -37,9 +37,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 	}
 }
 
-// newRootCommand builds the mcpgen command tree. Each subcommand lives in its own file
-// with its own constructor (new.go, add.go, doctor.go, version.go) and shares state only through
-// the app value.
+// newRootCommand builds the mcpgen command tree. Each subcommand lives in a file named
+// after it, with its own constructor, and shares state only through the app value.
 func newRootCommand(a *app) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "mcpgen",

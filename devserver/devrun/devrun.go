@@ -23,6 +23,7 @@ import (
 
 	"github.com/mcpgen/mcpgen/devserver"
 	"github.com/mcpgen/mcpgen/generator"
+	"github.com/mcpgen/mcpgen/internal/devissuer"
 	"github.com/mcpgen/mcpgen/runtime/envconfig"
 	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
@@ -87,8 +88,8 @@ func Open(o Options) (*Project, error) {
 	// The resource is the URL clients use locally: the manifest's when it is a loopback
 	// URL on this port, else the generated default for the port.
 	p.Resource = fmt.Sprintf("http://localhost:%d/mcp", p.Port)
-	if u, err := url.Parse(m.Resource); err == nil && o.Port == 0 && u.Port() == strconv.Itoa(p.Port) && loopback.IsHost(u.Hostname()) {
-		p.Resource = m.Resource
+	if u, err := url.Parse(m.ResourceURL); err == nil && o.Port == 0 && u.Port() == strconv.Itoa(p.Port) && loopback.IsHost(u.Hostname()) {
+		p.Resource = m.ResourceURL
 	}
 	switch {
 	case o.ASAddr != "":
@@ -96,9 +97,9 @@ func Open(o Options) (*Project, error) {
 	case m.Provider == generator.ProviderDev && m.Issuer != "" && o.Port == 0:
 		p.Issuer = m.Issuer
 	default:
-		p.Issuer = generator.DevIssuer(p.Port)
+		p.Issuer = devissuer.Default(p.Port)
 	}
-	if p.Addr, err = devserver.CheckIssuer(p.Issuer); err != nil {
+	if p.Addr, err = devissuer.Check(p.Issuer); err != nil {
 		return nil, usagef("invalid --as-addr: %w", err)
 	}
 	if _, asPort, _ := net.SplitHostPort(p.Addr); asPort == strconv.Itoa(p.Port) {

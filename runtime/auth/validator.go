@@ -14,7 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// TokenValidator turns a bearer token into a Principal (JWT now; introspection later).
+// TokenValidator turns a bearer token into a Principal: Validator checks JWTs, Introspector asks the authorization server.
 type TokenValidator interface {
 	// Validate returns the principal of a valid token, or an *Error whose
 	// status and description the middleware sends to the client.

@@ -12,6 +12,8 @@ package provider
 import (
 	"regexp"
 	"strings"
+
+	"github.com/mcpgen/mcpgen/internal/devissuer"
 )
 
 // Preset is one identity provider's conventions.
@@ -207,14 +209,11 @@ var Generic = Preset{
 	Introspection: true,
 }
 
-// DevJWKSPath is where the local authorization server of `mcpgen dev` serves its keys.
-const DevJWKSPath = "/jwks"
-
 // Dev is the local authorization server of `mcpgen dev`, for development only.
 var Dev = Preset{
 	Name: "dev", Title: "the mcpgen dev authorization server",
 	Docs: "https://datatracker.ietf.org/doc/html/rfc9068",
-	keys: appendPath(DevJWKSPath),
+	keys: appendPath(devissuer.JWKSPath),
 }
 
 // All lists every preset, in the order `mcpgen new` offers them.

@@ -523,7 +523,7 @@ func TestJWKSURL(t *testing.T) {
 		{provider.Cognito, "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123", "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json"},
 		{provider.WorkOS, "https://acme-42.authkit.app", "https://acme-42.authkit.app/oauth2/jwks"},
 		{provider.Generic, "https://auth.example.com", ""},
-		{provider.Dev, "http://127.0.0.1:3003", "http://127.0.0.1:3003" + provider.DevJWKSPath},
+		{provider.Dev, "http://127.0.0.1:3003", "http://127.0.0.1:3003/jwks"},
 	}
 	for _, tt := range tests {
 		if got := tt.preset.JWKSURL(tt.issuer); got != tt.want {

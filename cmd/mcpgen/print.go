@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mcpgen/mcpgen/generator"
+)
+
+// printPlan lists every file --dry-run would write, with its size, marking those that
+// --force would replace.
+func printPlan(w io.Writer, dir string, files []generator.File, replaced []string) {
+	total := 0
+	width := 1
+	for _, f := range files {
+		total += len(f.Data)
+		width = max(width, len(strconv.Itoa(len(f.Data))))
+	}
+	fmt.Fprintf(w, "would write %d files (%d bytes) to %s:\n", len(files), total, displayDir(dir))
+	for _, f := range files {
+		note := ""
+		if slices.Contains(replaced, f.Path) {
+			note = "  (replaces the existing file)"
+		}
+		fmt.Fprintf(w, "  %*d  %s%s\n", width, len(f.Data), f.Path, note)
+	}
+	fmt.Fprintln(w, "dry run: nothing was written")
+}
+
+// printNextSteps tells the user what was written and how to test and run it.
+func printNextSteps(w io.Writer, dir string, s generator.Spec, n int, replaced []string) {
+	fmt.Fprintf(w, "created %s in %s (%d files)\n", s.Name, displayDir(dir), n)
+	if len(replaced) > 0 {
+		fmt.Fprintf(w, "replaced existing files (--force): %s\n", strings.Join(replaced, ", "))
+	}
+	fmt.Fprintf(w, "\nnext steps:\n")
+	if s.Provider == generator.ProviderDev {
+		printDevNextSteps(w, dir, s)
+		return
+	}
+	fmt.Fprintf(w, "  cd %s\n", shellQuote(dir))
+	fmt.Fprintf(w, "  go test ./...   # auth and tool tests against an in-process token issuer\n")
+	fmt.Fprintf(w, "  go run .        # serves %s\n", s.ResourceURL)
+	fmt.Fprintf(w, "\nthe server reads its settings from the environment or a .env file at start\n")
+	fmt.Fprintf(w, "(cp .env.example .env); once deployed, set MCP_RESOURCE_URL to its public URL\n")
+	if s.Provider == generator.ProviderScalekit {
+		fmt.Fprintf(w, "and PROTECTED_RESOURCE_METADATA to the metadata JSON from your Scalekit dashboard\n")
+	}
+	if p, ok := generator.LookupPreset(s.Provider); ok {
+		fmt.Fprintf(w, "\nREADME.md, section \"Authorization server: %s\", lists the settings to make there\n", p.Title)
+	}
+}
+
+// printDevNextSteps explains the dev preset: the server trusts `mcpgen dev`, which runs
+// it and prints a token, and must be pointed at a real provider before deploying.
+func printDevNextSteps(w io.Writer, dir string, s generator.Spec) {
+	fmt.Fprintf(w, "  cd %s\n", shellQuote(dir))
+	fmt.Fprintf(w, "  mcpgen dev      # local authorization server + this server on %s; prints a token\n", s.ResourceURL)
+	fmt.Fprintf(w, "  go test ./...   # auth and tool tests against an in-process token issuer\n")
+	fmt.Fprintf(w, "\nthe server trusts the development authorization server of mcpgen dev (%s):\n", s.Issuer)
+	fmt.Fprintf(w, "for development only; before deploying, set AUTH_ISSUER, AUTH_JWKS_URL and\n")
+	fmt.Fprintf(w, "MCP_RESOURCE_URL to your provider's values (or generate with its --provider preset)\n")
+}
+
+// displayDir shows a relative directory as ./dir so it reads as a path in messages.
+func displayDir(dir string) string {
+	if filepath.IsAbs(dir) || dir == "." || dir == ".." || strings.HasPrefix(dir, "./") || strings.HasPrefix(dir, "../") {
+		return dir
+	}
+	return "./" + dir
+}
+
+// shellQuote quotes p for a POSIX shell when it needs it.
+func shellQuote(p string) string {
+	if p != "" && strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./") == "" {
+		return p
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
+}
+
+// printAddition says what was (or, for a dry run, what would be) written, what the new
+// scopes mean, and what was left alone.
+func printAddition(w io.Writer, dir string, add *generator.Addition, dryRun bool) {
+	would := ""
+	if dryRun {
+		would = "would "
+	}
+	fmt.Fprintf(w, "%sadd tool %s to %s:\n", would, add.Tool.Name, displayDir(dir))
+	src, _ := generator.ToolFiles(add.Tool.Name)
+	for _, c := range add.Changes {
+		verb, note := "update", ""
+		switch {
+		case c.Create && c.Path == src:
+			verb, note = "create", "  (yours: implement the tool here)"
+		case c.Create:
+			verb = "create"
+		case c.Path == generator.ReadmeFile:
+			note = "  (tool table only)"
+		}
+		if !dryRun {
+			verb += "d"
+		}
+		fmt.Fprintf(w, "  %s%s %s%s\n", would, verb, c.Path, note)
+	}
+	for _, sc := range add.NewScopes {
+		fmt.Fprintf(w, "new scope %s: the metadata now lists it in scopes_supported; let your authorization server issue it to clients that may call %s\n", sc, add.Tool.Name)
+	}
+	for _, n := range add.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if !dryRun {
+		fmt.Fprintf(w, "\nnext: implement %s in %s, then run go test ./...\n", add.Tool.Name, src)
+	}
+}

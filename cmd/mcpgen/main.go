@@ -128,4 +128,3 @@ func mapStrings(in []string, f func(string) string) []string {
 	}
 	return out
 }
-

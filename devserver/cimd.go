@@ -147,7 +147,7 @@ func checkMetadataDocumentURL(id string) error {
 	case u.Fragment != "" || strings.Contains(id, "#"):
 		return fmt.Errorf("client_id %q must not contain a fragment", id)
 	}
-	for _, seg := range strings.Split(u.Path, "/") {
+	for seg := range strings.SplitSeq(u.Path, "/") {
 		if seg == "." || seg == ".." {
 			return fmt.Errorf("client_id %q must not contain dot segments", id)
 		}

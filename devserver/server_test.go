@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -279,9 +280,7 @@ func TestRegisterThenAuthorizationCodeWithPKCE(t *testing.T) {
 		"redirect_uri": {"http://127.0.0.1:41234/callback"}, "resource": {testResource}}
 
 	bad := url.Values{}
-	for k, v := range exchange {
-		bad[k] = v
-	}
+	maps.Copy(bad, exchange)
 	bad.Set("code_verifier", strings.Repeat("w", 50))
 	if status, body := postForm(t, a.URL+TokenPath, bad, "", ""); status != 400 || body["error"] != "invalid_grant" {
 		t.Fatalf("wrong verifier: %d %v", status, body)
@@ -333,9 +332,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 	}
 	with := func(k, v string) url.Values {
 		out := url.Values{}
-		for kk, vv := range good {
-			out[kk] = vv
-		}
+		maps.Copy(out, good)
 		if v == "" {
 			out.Del(k)
 		} else {

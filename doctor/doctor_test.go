@@ -77,9 +77,7 @@ func startFixture(t *testing.T, b breakage) *fixture {
 				return
 			}
 			m := f.AS.Metadata()
-			for k, v := range b.asOverride {
-				m[k] = v
-			}
+			maps.Copy(m, b.asOverride)
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Access-Control-Allow-Origin", "*")
 			_ = json.NewEncoder(w).Encode(m)
@@ -136,9 +134,7 @@ func startFixture(t *testing.T, b breakage) *fixture {
 		prm = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rec := httptest.NewRecorder()
 			inner.ServeHTTP(rec, r)
-			for k, vs := range rec.Header() {
-				w.Header()[k] = vs
-			}
+			maps.Copy(w.Header(), rec.Header())
 			for k, v := range b.prmHeaders {
 				if v == "" {
 					w.Header().Del(k)

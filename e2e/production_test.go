@@ -191,7 +191,7 @@ func scrape(t *testing.T, url string) string {
 
 func grepLines(s, prefix string) string {
 	var out []string
-	for _, l := range strings.Split(s, "\n") {
+	for l := range strings.SplitSeq(s, "\n") {
 		if strings.HasPrefix(l, prefix) {
 			out = append(out, l)
 		}

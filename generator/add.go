@@ -208,8 +208,7 @@ func readProject(fsys fs.FS) (Spec, []byte, error) {
 		// Not wrapped: the problems are in the file, not in this command's flags, so
 		// this must not read (or exit) as a usage error.
 		// Each problem is named by its key in the file.
-		var se *SpecError
-		if errors.As(err, &se) {
+		if se, ok := errors.AsType[*SpecError](err); ok {
 			err = errors.New(se.Describe(func(field string) string { return strings.ReplaceAll(field, "-", "_") }))
 		}
 		return Spec{}, nil, fmt.Errorf("%s does not describe a valid project (was it edited by hand?): %s", ManifestFile, strings.TrimPrefix(err.Error(), "invalid project settings: "))

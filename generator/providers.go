@@ -195,9 +195,6 @@ func clientIDParam(help string) Param {
 		Validate: validateRE(clientIDRE, "a client id: printable ASCII without spaces")}
 }
 
-// trimSlash is the issuer without its terminating slash, to append paths to.
-func trimSlash(issuer string) string { return strings.TrimSuffix(issuer, "/") }
-
 // Presets lists every provider preset in the order the CLI offers them.
 var Presets = withRuntimeTitles([]Preset{
 	{

@@ -40,8 +40,7 @@ func TestWriteRefusesNonEmptyDirectory(t *testing.T) {
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "notes.txt"), "mine")
 	err := Write(dir, someFiles, WriteOptions{})
-	var ce *ConflictError
-	if !errors.As(err, &ce) {
+	if _, ok := errors.AsType[*ConflictError](err); !ok {
 		t.Fatalf("err = %v, want *ConflictError", err)
 	}
 	if !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "--force") || !strings.Contains(err.Error(), "notes.txt") {
@@ -244,8 +243,7 @@ func TestCheckTarget(t *testing.T) {
 			t.Errorf("CheckTarget(%s, %v) = %v, want %q", tt.dir, tt.force, err, tt.want)
 		}
 	}
-	var ce *ConflictError
-	if !errors.As(CheckTarget(full, false), &ce) {
+	if _, ok := errors.AsType[*ConflictError](CheckTarget(full, false)); !ok {
 		t.Error("a non-empty directory is not a *ConflictError")
 	}
 }

@@ -230,7 +230,7 @@ func startAuthServer(t *testing.T, p *peers, resource string, clients map[string
 	cmd.Env = append(cmd.Env, "MCP_RESOURCE_URL="+resource, "AS_CLIENTS="+string(raw))
 	as := &authServer{proc: harness.Start(t, "authorization server (oidc-provider)", cmd)}
 	log := as.proc.WaitFor(t, 30*time.Second, func(log string) bool { return strings.Contains(log, `{"issuer":`) })
-	for _, line := range strings.Split(log, "\n") {
+	for line := range strings.SplitSeq(log, "\n") {
 		var first struct{ Issuer string }
 		if json.Unmarshal([]byte(line), &first) == nil && first.Issuer != "" {
 			as.Issuer = first.Issuer

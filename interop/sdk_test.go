@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -237,12 +238,7 @@ func audIs(aud any, want string) bool {
 }
 
 func hasScope(scopes, want string) bool {
-	for _, s := range strings.Fields(scopes) {
-		if s == want {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(strings.Fields(scopes), want)
 }
 
 func deref(s *string) string {

@@ -50,7 +50,7 @@ func runApp(a *app, args []string) int {
 	}
 	code := exitCode(err)
 	// One "mcpgen: " line per problem, so errors that list several stay readable.
-	for _, line := range strings.Split(err.Error(), "\n") {
+	for line := range strings.SplitSeq(err.Error(), "\n") {
 		fmt.Fprintf(stderr, "mcpgen: %s\n", line)
 	}
 	if code == exitUsage {

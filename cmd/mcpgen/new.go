@@ -224,8 +224,7 @@ func (o *newOptions) generate(a *app, out io.Writer, spec generator.Spec) error 
 		return nil
 	}
 	if err := generator.Write(dir, files, generator.WriteOptions{Force: o.force}); err != nil {
-		var ce *generator.ConflictError
-		if errors.As(err, &ce) {
+		if _, ok := errors.AsType[*generator.ConflictError](err); ok {
 			return err // already says how to fix it
 		}
 		return fmt.Errorf("write project to %s: %w", displayDir(dir), err)

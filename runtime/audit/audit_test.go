@@ -81,7 +81,7 @@ func TestAuditLines(t *testing.T) {
 
 	var auditLines, toolRequestLines int
 	outcomes := map[string]int{}
-	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("log line is not JSON: %s", line)

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 
@@ -101,12 +102,8 @@ func TestCognitoStyleAudience(t *testing.T) {
 	access := authtest.Claims{"aud": authtest.Omit, "client_id": clientID, "token_use": "access", "scope": "usr:read"}
 	with := func(over authtest.Claims) authtest.Claims {
 		c := authtest.Claims{}
-		for k, v := range access {
-			c[k] = v
-		}
-		for k, v := range over {
-			c[k] = v
-		}
+		maps.Copy(c, access)
+		maps.Copy(c, over)
 		return c
 	}
 	for name, tt := range map[string]struct {

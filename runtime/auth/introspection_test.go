@@ -381,9 +381,7 @@ func TestIntrospectionConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for g := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for n := range 8 {
 				token := fmt.Sprintf("tok-%d", (g+n)%5) // tok-4 is unknown: inactive
 				_, err := i.Validate(context.Background(), token)
@@ -391,7 +389,7 @@ func TestIntrospectionConcurrent(t *testing.T) {
 					errs <- fmt.Errorf("%s: %v", token, err)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
@@ -421,9 +419,7 @@ func TestIntrospectionSharedRequest(t *testing.T) {
 	var wg sync.WaitGroup
 	results := make(chan error, 9)
 	for n := range 9 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			ctx := context.Background()
 			if n == 0 {
 				ctx = impatient
@@ -432,7 +428,7 @@ func TestIntrospectionSharedRequest(t *testing.T) {
 			if n != 0 {
 				results <- err
 			}
-		}()
+		})
 	}
 	time.Sleep(200 * time.Millisecond) // let every goroutine join the request under way
 	cancel()

@@ -50,8 +50,7 @@ func remoteJWKS(t *testing.T, url string, opts auth.JWKSOptions) *auth.JWKS {
 
 // reason returns the Reason of an *auth.Error, or a description of what err is.
 func reason(err error) string {
-	var e *auth.Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*auth.Error](err); ok {
 		return e.Reason
 	}
 	return fmt.Sprintf("non-auth error %v", err)
@@ -132,9 +131,7 @@ func TestRemoteJWKSUnknownKIDFlood(t *testing.T) {
 	var wg sync.WaitGroup
 	var wrong atomic.Int64
 	for _, tok := range tokens {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			r := httptest.NewRequest("POST", "/mcp", strings.NewReader(toolsList))
 			r.Header.Set("Authorization", "Bearer "+tok)
 			w := httptest.NewRecorder()
@@ -142,7 +139,7 @@ func TestRemoteJWKSUnknownKIDFlood(t *testing.T) {
 			if w.Code != http.StatusUnauthorized || !strings.Contains(w.Header().Get("WWW-Authenticate"), `error="invalid_token"`) {
 				wrong.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if wrong.Load() != 0 {
@@ -498,13 +495,11 @@ func TestRemoteJWKSConcurrentUnknownKIDShareOneFetch(t *testing.T) {
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if _, err := v.Validate(context.Background(), tok); err != nil {
 				failed.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if failed.Load() != 0 {

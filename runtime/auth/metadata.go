@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -130,9 +131,7 @@ func (m ProtectedResourceMetadata) MarshalJSON() ([]byte, error) {
 	if err := json.Unmarshal(typed, &typedMembers); err != nil {
 		return nil, err
 	}
-	for k, v := range typedMembers {
-		merged[k] = v
-	}
+	maps.Copy(merged, typedMembers)
 	return json.Marshal(merged)
 }
 
@@ -298,7 +297,7 @@ func MetadataHandler(m ProtectedResourceMetadata) (http.Handler, error) {
 // isHeaderList reports whether s is a comma-separated list of header names,
 // so a preflight's requested headers are echoed only when well-formed.
 func isHeaderList(s string) bool {
-	for _, part := range strings.Split(s, ",") {
+	for part := range strings.SplitSeq(s, ",") {
 		if !isToken(strings.TrimSpace(part)) {
 			return false
 		}

@@ -194,8 +194,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // 400/401/403/503, from a custom TokenValidator becomes a generic
 // invalid_token: never a 500.
 func asAuthError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*Error](err); ok {
 		switch e.Status {
 		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
 			if e.Code != "" || e.Status == http.StatusUnauthorized {

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,9 +69,7 @@ func TestMiddlewareRejections(t *testing.T) {
 	full := authtest.Claims{"scope": "mcp usr:read admin"}
 	with := func(extra authtest.Claims) authtest.Claims {
 		c := authtest.Claims{"scope": "mcp usr:read admin"}
-		for k, v := range extra {
-			c[k] = v
-		}
+		maps.Copy(c, extra)
 		return c
 	}
 	const allScopes = "admin mcp usr:read"
@@ -327,8 +326,7 @@ func neverLoadedJWKS(t *testing.T) auth.KeySet {
 func TestMiddlewareKeysNotLoaded(t *testing.T) {
 	iss := authtest.NewIssuer(t, authtest.WithAudience(testResource))
 	iss.SetJWKSAvailable(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := t.Context()
 	logs := &logBuffer{}
 	ks, err := auth.NewRemoteJWKS(ctx, iss.JWKSURL, auth.JWKSOptions{Logger: logs.logger()})
 	if err != nil {

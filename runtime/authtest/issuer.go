@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -376,9 +377,7 @@ func (i *Issuer) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 	answer := map[string]any{"active": false}
 	if active {
 		answer = map[string]any{"active": true}
-		for k, v := range claims {
-			answer[k] = v
-		}
+		maps.Copy(answer, claims)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(answer)

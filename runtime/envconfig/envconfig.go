@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,8 +103,7 @@ func (e *DotenvError) Error() string {
 	case errors.Is(e.Err, fs.ErrPermission):
 		return fmt.Sprintf("read env file %s: permission denied", e.Path)
 	}
-	var pe *fs.PathError
-	if errors.As(e.Err, &pe) {
+	if pe, ok := errors.AsType[*fs.PathError](e.Err); ok {
 		return fmt.Sprintf("read env file %s: %v", e.Path, pe.Err)
 	}
 	return fmt.Sprintf("read env file %s: %v", e.Path, e.Err)
@@ -371,10 +371,8 @@ func (e *Env) OneOf(name, def string, allowed ...string) string {
 // wrong and how to fix it, and never include a secret.
 func (e *Env) Problem(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	for _, p := range e.problems {
-		if p == msg {
-			return // the same setting read twice is one problem
-		}
+	if slices.Contains(e.problems, msg) {
+		return // the same setting read twice is one problem
 	}
 	e.problems = append(e.problems, msg)
 }

@@ -184,7 +184,7 @@ func TestRun(t *testing.T) {
 	// The chosen port is only known from the "listening" line.
 	var addr string
 	waitFor(t, "the listening line", func() bool {
-		for _, l := range strings.Split(logs.String(), "\n") {
+		for l := range strings.SplitSeq(logs.String(), "\n") {
 			var m map[string]any
 			if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "listening" {
 				addr, _ = m["addr"].(string)

@@ -134,7 +134,7 @@ func TestStreamsCountedNotTimed(t *testing.T) {
 
 func grep(s, prefix string) string {
 	var out []string
-	for _, l := range strings.Split(s, "\n") {
+	for l := range strings.SplitSeq(s, "\n") {
 		if strings.HasPrefix(l, prefix) {
 			out = append(out, l)
 		}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -72,9 +73,9 @@ func (p *Proxies) ClientIP(r *http.Request) string {
 	client := peer
 	if p.trusted(peer) {
 		hops := forwardedFor(r.Header)
-		for i := len(hops) - 1; i >= 0; i-- {
+		for _, hop := range slices.Backward(hops) {
 			// An address, or address:port as some load balancers write it.
-			ip, ok := parseHostPort(strings.TrimSpace(hops[i]))
+			ip, ok := parseHostPort(strings.TrimSpace(hop))
 			if !ok {
 				break // a trusted proxy never writes this: stop at the last good hop
 			}

@@ -25,7 +25,7 @@ type syncBuffer struct{ logcapture.Buffer }
 func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.String()), "\n") {
+	for l := range strings.SplitSeq(strings.TrimSpace(s.String()), "\n") {
 		if l == "" {
 			continue
 		}
@@ -169,11 +169,9 @@ func TestAnnotate(t *testing.T) {
 		Annotate(r.Context(), slog.String("subject", "user-123"), slog.String("tool", "first"))
 		var wg sync.WaitGroup
 		for i := range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				Annotate(ctx, slog.Int("worker", i))
-			}()
+			})
 		}
 		wg.Wait()
 		Annotate(ctx, slog.String("tool", "greet_user"), slog.String("client_id", "client-123"))

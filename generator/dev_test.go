@@ -67,7 +67,7 @@ func TestDevPresetRender(t *testing.T) {
 			t.Errorf(".dockerignore lacks %s:\n%s", line, got[".dockerignore"])
 		}
 	}
-	if !strings.Contains(got["internal/config/config.go"], `defaultJWKSURL     = "http://127.0.0.1:3003/jwks"`) {
+	if !strings.Contains(got["internal/config/config.go"], `JWKSURL:     "http://127.0.0.1:3003/jwks",`) {
 		t.Error("config does not default to the dev JWKS")
 	}
 }

@@ -25,7 +25,7 @@ var projectModules = []struct {
 	Indirect bool
 }{
 	{"github.com/mark3labs/mcp-go", false},
-	{"github.com/redis/go-redis/v9", false},
+	{"github.com/redis/go-redis/v9", true},
 	{"github.com/beorn7/perks", true},
 	{"github.com/cespare/xxhash/v2", true},
 	{"github.com/go-redis/redis_rate/v10", true},

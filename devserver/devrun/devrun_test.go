@@ -1,6 +1,8 @@
 package devrun
 
 import (
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+
 	"errors"
 	"os"
 	"path/filepath"

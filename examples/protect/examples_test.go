@@ -3,6 +3,8 @@
 package examples_test
 
 import (
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+
 	"os"
 	"os/exec"
 	"testing"

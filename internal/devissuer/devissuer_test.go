@@ -1,6 +1,8 @@
 package devissuer
 
 import (
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+
 	"strings"
 	"testing"
 )

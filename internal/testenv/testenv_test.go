@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+
 	"errors"
 	"fmt"
 	"os/exec"

@@ -1,6 +1,8 @@
 package loopback
 
 import (
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+
 	"net/url"
 	"testing"
 )

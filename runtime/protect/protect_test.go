@@ -1,6 +1,8 @@
 package protect_test
 
 import (
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+
 	"context"
 	"log/slog"
 	"net/http"

@@ -1,6 +1,8 @@
 package provider_test
 
 import (
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+
 	"context"
 	"errors"
 	"net/http"

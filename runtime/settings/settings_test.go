@@ -1,6 +1,8 @@
 package settings_test
 
 import (
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"

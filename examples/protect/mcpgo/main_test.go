@@ -1,6 +1,8 @@
 package main
 
 import (
+	_ "github.com/mcpgen/mcpgen/internal/golden" // accept go test ./... -update
+
 	"log/slog"
 	"net/http"
 	"testing"

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/mcpgen/mcpgen/internal/devissuer"
+	"github.com/mcpgen/mcpgen/runtime/auth"
 	"github.com/mcpgen/mcpgen/runtime/loopback"
 )
 
@@ -339,19 +340,9 @@ func ValidatePort(port int) error {
 	return nil
 }
 
-// ValidateScope checks one OAuth scope token (RFC 6749 §3.3): printable ASCII without
-// space, double quote or backslash.
-func ValidateScope(scope string) error {
-	if scope == "" {
-		return errors.New("a scope must not be empty")
-	}
-	for _, r := range scope {
-		if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
-			return fmt.Errorf("%q is not a valid OAuth scope: use printable ASCII without spaces, quotes or backslashes", scope)
-		}
-	}
-	return nil
-}
+// ValidateScope checks one scope a project requires or advertises, by the runtime's
+// rule (auth.CheckScope): an OAuth scope token (RFC 6749 §3.3), never offline_access.
+func ValidateScope(scope string) error { return auth.CheckScope(scope) }
 
 // validateDevIssuer checks the issuer of the dev preset: where `mcpgen dev` listens, so
 // a loopback http URL with a port of its own and nothing else.

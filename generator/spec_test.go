@@ -117,7 +117,7 @@ func TestValidateScope(t *testing.T) {
 			t.Errorf("ValidateScope(%q) = %v, want nil", s, err)
 		}
 	}
-	for _, s := range []string{"", "a b", `a"b`, `a\b`, "é", "a\tb"} {
+	for _, s := range []string{"", "a b", `a"b`, `a\b`, "é", "a\tb", "offline_access"} {
 		if err := ValidateScope(s); err == nil {
 			t.Errorf("ValidateScope(%q) = nil, want an error", s)
 		}

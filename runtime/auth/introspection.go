@@ -37,6 +37,7 @@ type IntrospectionConfig struct {
 	ScopeClaims        []string          // as ValidatorConfig.ScopeClaims
 	OrganizationClaims []string          // as ValidatorConfig.OrganizationClaims
 	RequiredClaims     map[string]string // as ValidatorConfig.RequiredClaims
+	ScopePrefix        string            // as ValidatorConfig.ScopePrefix
 
 	// CacheEntries bounds how many active answers are remembered (by the
 	// SHA-256 of the token, never the token). 0 means DefaultCacheEntries;
@@ -116,7 +117,7 @@ func NewIntrospector(cfg IntrospectionConfig) (*Introspector, error) {
 		problems = append(problems, "a client id and secret for the introspection endpoint are required")
 	}
 	policy, problems := newClaimsPolicy(claimsConfig{
-		issuers: cfg.Issuers, audiences: cfg.Audiences, scopeClaims: cfg.ScopeClaims,
+		issuers: cfg.Issuers, audiences: cfg.Audiences, scopeClaims: cfg.ScopeClaims, scopePrefix: cfg.ScopePrefix,
 		orgClaims: cfg.OrganizationClaims, required: cfg.RequiredClaims,
 	}, problems)
 	if cfg.CacheTTL < 0 || cfg.HTTPTimeout < 0 || cfg.Leeway < 0 || cfg.MaxTokenBytes < 0 {

@@ -160,8 +160,8 @@ func (m ProtectedResourceMetadata) Validate() error {
 		}
 	}
 	for _, s := range m.ScopesSupported {
-		if !isScopeToken(s) {
-			problems = append(problems, fmt.Sprintf("scopes_supported: %q is not a valid scope", s))
+		if err := CheckScope(s); err != nil {
+			problems = append(problems, "scopes_supported: "+err.Error())
 		}
 	}
 	if len(problems) > 0 {

@@ -36,8 +36,13 @@ type MiddlewareConfig struct {
 	ResourceMetadataURL string // absolute URL put in every challenge (from config, never from Host)
 	Scopes              ScopePolicy
 	ChallengeScopes     []string // scope= on 401; default: Required ∪ all tool scopes, sorted
-	MaxBodyBytes        int64    // max bytes read to find the JSON-RPC method, default 4 MiB
-	Logger              *slog.Logger
+	// ScopePrefix, when set, is put before every scope named to clients (challenges and
+	// error descriptions): the scopes of the policy are the short names the validator
+	// grants with ValidatorConfig.ScopePrefix, and clients ask the authorization server
+	// for the full ones.
+	ScopePrefix  string
+	MaxBodyBytes int64 // max bytes read to find the JSON-RPC method, default 4 MiB
+	Logger       *slog.Logger
 	// OnReject, when set, is called for every request the middleware turns
 	// away for its credentials or scopes (not for body problems), before the
 	// response is written. It is the hook for metrics (e.Reason is a stable
@@ -65,6 +70,7 @@ const RetryAfterSeconds = 10
 type middleware struct {
 	validator       TokenValidator
 	metadataURL     string
+	scopePrefix     string
 	required        []string
 	tools           map[string][]string
 	toolNeeds       map[string][]string // tool -> sorted Required ∪ its scopes, for one-call bodies
@@ -113,16 +119,16 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 		tools[name] = slices.Clone(scopes)
 	}
 	all := cfg.Scopes.All()
-	for _, s := range all {
-		if s == "" || !isScopeToken(s) {
-			return nil, fmt.Errorf("auth middleware: scope %q is not a valid scope token (RFC 6749 §3.3)", s)
+	for _, s := range slices.Concat(all, cfg.ChallengeScopes) {
+		if err := CheckScope(s); err != nil {
+			return nil, fmt.Errorf("auth middleware: %w", err)
 		}
 	}
 	challenge := cfg.ChallengeScopes
 	if challenge == nil {
 		challenge = all
 	}
-	challenge = sortedSet(challenge)
+	challenge = qualify(cfg.ScopePrefix, sortedSet(challenge))
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -139,6 +145,7 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 		return &middleware{
 			validator:       cfg.Validator,
 			metadataURL:     cfg.ResourceMetadataURL,
+			scopePrefix:     cfg.ScopePrefix,
 			required:        sortedSet(cfg.Scopes.Required),
 			tools:           tools,
 			toolNeeds:       toolNeeds,
@@ -181,8 +188,8 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if missing := p.MissingScopes(needed...); len(missing) > 0 {
 		m.reject(w, r, &Error{
 			Status: http.StatusForbidden, Code: CodeInsufficientScope, Reason: "insufficient_scope",
-			Description: "the access token lacks scopes this request needs: " + strings.Join(missing, " "),
-			Scopes:      needed,
+			Description: "the access token lacks scopes this request needs: " + strings.Join(qualify(m.scopePrefix, missing), " "),
+			Scopes:      qualify(m.scopePrefix, needed),
 		})
 		return
 	}
@@ -356,6 +363,39 @@ func quoteSafe(s string) string {
 		}
 	}
 	return string(out)
+}
+
+// OfflineAccess is the OpenID Connect scope that asks for a refresh token. It is the
+// client's business with its authorization server, not an operation of this resource:
+// an MCP server never advertises it in scopes_supported nor asks for it in a challenge
+// (MCP authorization, 2026-07-28), so CheckScope refuses it as a scope a server needs.
+const OfflineAccess = "offline_access"
+
+// CheckScope reports why scope cannot be one a server requires or advertises: it must
+// be an RFC 6749 §3.3 scope-token (printable ASCII without space, double quote or
+// backslash) and not offline_access.
+func CheckScope(scope string) error {
+	switch {
+	case scope == "":
+		return errors.New("a scope must not be empty")
+	case !isScopeToken(scope):
+		return fmt.Errorf("%q is not a valid OAuth scope (RFC 6749 §3.3): use printable ASCII without spaces, quotes or backslashes", scope)
+	case scope == OfflineAccess:
+		return fmt.Errorf("%q is not a scope of this server: it asks the authorization server for a refresh token, and MCP servers never advertise or require it; clients request it themselves when they want one", scope)
+	}
+	return nil
+}
+
+// qualify returns scopes with prefix put before each, or scopes itself when prefix is "".
+func qualify(prefix string, scopes []string) []string {
+	if prefix == "" {
+		return scopes
+	}
+	out := make([]string, len(scopes))
+	for i, s := range scopes {
+		out[i] = prefix + s
+	}
+	return out
 }
 
 // isScopeToken reports whether s is an RFC 6749 §3.3 scope-token:

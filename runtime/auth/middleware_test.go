@@ -99,7 +99,10 @@ func TestMiddlewareRejections(t *testing.T) {
 		{name: "aud array containing resource", token: iss.Mint(with(authtest.Claims{"aud": []string{"https://other.example", testResource}})), status: 200},
 		{name: "unknown tool needs only required scopes", body: toolCall("no_such_tool"), token: iss.Mint(authtest.Claims{"scope": "mcp"}), status: 200},
 		{name: "tool with its scope", body: toolCall("greet_user"), token: iss.Mint(authtest.Claims{"scope": "mcp usr:read"}), status: 200},
-		{name: "scp array and permissions merged", body: toolCall("admin_tool"), token: iss.Mint(authtest.Claims{"scp": []string{"mcp"}, "permissions": []string{"admin"}, "scopes": []string{"usr:read"}}), status: 200},
+		{name: "scp array and scopes merged", body: toolCall("admin_tool"), token: iss.Mint(authtest.Claims{"scp": []string{"mcp", "admin"}, "scopes": []string{"usr:read"}}), status: 200},
+		// permissions lists what the user may do, not what this client was granted: a
+		// client that asked for nothing beyond mcp cannot call the admin tool with it.
+		{name: "permissions do not grant scopes", body: toolCall("admin_tool"), token: iss.Mint(authtest.Claims{"scope": "mcp usr:read", "permissions": []string{"admin"}, "roles": []string{"admin"}}), status: 403, errCode: "insufficient_scope", scope: "admin mcp usr:read", reason: "insufficient_scope"},
 
 		{name: "no authorization header", status: 401, scope: allScopes, reason: "no_token"},
 		{name: "token in query only", target: "/mcp?access_token=" + iss.Mint(full), status: 401, scope: allScopes, reason: "no_token"},

@@ -22,7 +22,7 @@ type Principal struct {
 	Organization string // the first of ValidatorConfig.OrganizationClaims present (default org_id | tid | oid)
 	Issuer       string
 	Audience     []string
-	Scopes       []string // from ValidatorConfig.ScopeClaims (default scope/scp/scopes/permissions): unique, sorted
+	Scopes       []string // what the client was granted, from ValidatorConfig.ScopeClaims (default scope/scp/scopes): unique, sorted
 	ExpiresAt    time.Time
 	IssuedAt     time.Time
 	Claims       map[string]any // raw claims
@@ -50,6 +50,41 @@ func (p *Principal) MissingScopes(required ...string) []string {
 	return missing
 }
 
+// ClaimValues returns the string values of the claim name: the claim itself when it is
+// a non-empty string, the non-empty strings of it when it is an array, else nil. It is
+// how a handler reads an entitlement (Auth0 and WorkOS permissions, Entra roles and
+// groups, Cognito cognito:groups): what the user may do, whatever the client was
+// granted. An entitlement can be required in addition to a tool's scopes, never in
+// place of them: Scopes alone say what this client may do for the user.
+func (p *Principal) ClaimValues(name string) []string {
+	if p == nil {
+		return nil
+	}
+	switch v := p.Claims[name].(type) {
+	case string:
+		if v != "" {
+			return []string{v}
+		}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			if s, ok := e.(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	case []string:
+		return slices.DeleteFunc(slices.Clone(v), func(s string) bool { return s == "" })
+	}
+	return nil
+}
+
+// HasClaimValue reports whether the claim name is value or an array holding value:
+// for example p.HasClaimValue("permissions", "files:delete") on an Auth0 token.
+func (p *Principal) HasClaimValue(name, value string) bool {
+	return slices.Contains(p.ClaimValues(name), value)
+}
+
 type principalKey struct{}
 
 // FromContext returns the principal the middleware stored for this request.
@@ -70,10 +105,12 @@ func ContextWithPrincipal(ctx context.Context, p *Principal) context.Context {
 // merged into one sorted set without duplicates: what the Validator puts in
 // Principal.Scopes, for claims as decoded from a token's JSON.
 //
-// scope (RFC 8693 §4.2, RFC 9068 §2.2.3) must be a space-separated string;
-// scopes, permissions and roles must be arrays; any other claim (scp, which
-// Okta sends as an array and Entra as a string, or a custom one) may be
-// either. Every array entry must be a non-empty string without whitespace.
+// scope (RFC 8693 §4.2, RFC 9068 §2.2.3) must be a string of scopes separated
+// by the space character (U+0020 only, RFC 6749 §3.3); scopes, permissions and
+// roles must be arrays; any other claim (scp, which Okta sends as an array and
+// Entra as a string, or a custom one) may be either. Every scope, in a string
+// or an array, must be an RFC 6749 scope-token: printable ASCII without space,
+// double quote or backslash.
 //
 // A claim or entry of another shape grants nothing: failing closed is safer
 // than guessing what an unexpected shape means. The error names each one
@@ -96,18 +133,29 @@ func ScopesFromClaims(claims map[string]any, names []string) ([]string, error) {
 		switch v := v.(type) {
 		case string:
 			if stringOK {
-				out = append(out, strings.Fields(v)...)
+				// RFC 6749 §3.3: scope-tokens separated by %x20 only. strings.Fields
+				// would also split on tabs, U+00A0 or U+0085, turning one claim value
+				// into scopes the authorization server never granted.
+				for s := range strings.SplitSeq(v, " ") {
+					switch {
+					case s == "":
+					case isScopeToken(s):
+						out = append(out, s)
+					default:
+						problems = append(problems, fmt.Errorf("claim %s: %s is not a scope (RFC 6749 §3.3: printable ASCII without quotes or backslashes, separated by single spaces)", name, describeJSON(s)))
+					}
+				}
 				continue
 			}
 		case []any:
 			if arrayOK {
 				for i, e := range v {
 					s, ok := e.(string)
-					if ok && s != "" && !strings.ContainsAny(s, " \t\r\n") {
+					if ok && isScopeToken(s) {
 						out = append(out, s)
 						continue
 					}
-					problems = append(problems, fmt.Errorf("claim %s: entry %d (%s) is not a scope: each must be a non-empty string without spaces", name, i, describeJSON(e)))
+					problems = append(problems, fmt.Errorf("claim %s: entry %d (%s) is not a scope: each must be a scope token (RFC 6749 §3.3), a non-empty string of printable ASCII without spaces", name, i, describeJSON(e)))
 				}
 				continue
 			}

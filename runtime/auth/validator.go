@@ -57,15 +57,38 @@ type ValidatorConfig struct {
 	// AudienceFromClientID accepts a token without an aud claim when its
 	// client_id is one of Audiences. AWS Cognito access tokens carry no aud,
 	// only the app client's id; nothing else should enable this, because a
-	// client id does not bind the token to this resource (RFC 8707).
+	// client id does not bind the token to this resource (RFC 8707). Pair it
+	// with ScopePrefix, which does.
 	AudienceFromClientID bool
+	// ScopePrefix, when set, is the prefix of every scope of this resource in
+	// tokens (Cognito names a resource server's scopes
+	// "<resource server identifier>/<scope>"). Only scopes with it are granted,
+	// under their short names (Principal.Scopes holds "usr:read" for
+	// "https://mcp.example.com/mcp/usr:read"), and a token without one is
+	// refused as not meant for this resource: one app client can hold tokens
+	// for several resource servers, and its client_id alone does not say
+	// which. MiddlewareConfig.ScopePrefix puts the prefix back in challenges.
+	ScopePrefix string
+	// AppScopeClaims are read as scopes, instead of ScopeClaims, from tokens
+	// IsAppOnly reports as issued to a client for itself, with no user (the
+	// client credentials grant): Entra puts the application permissions an
+	// administrator granted that client in roles and sends no scp. In a token
+	// with a user the same claim holds the user's roles: entitlements, never
+	// scopes. Both must be set for either to apply.
+	AppScopeClaims []string
+	IsAppOnly      func(claims map[string]any) bool
 }
 
 // DefaultScopeClaims are the claims scopes are read from when
 // ValidatorConfig.ScopeClaims is nil: scope (RFC 9068 §2.2.3), scp (Okta and
-// Entra), scopes (Scalekit) and permissions (Auth0 RBAC). ScopesFromClaims
-// says which shapes each claim may take.
-var DefaultScopeClaims = []string{"scope", "scp", "scopes", "permissions"}
+// Entra) and scopes (Scalekit). ScopesFromClaims says which shapes each claim
+// may take.
+//
+// Entitlement claims (permissions, roles, groups) are not among them: they say
+// what the user may do, whatever the client asked for, so a client that was
+// granted only openid would otherwise call every tool its user could. Read them
+// with Principal.ClaimValues, in addition to the scopes.
+var DefaultScopeClaims = []string{"scope", "scp", "scopes"}
 
 // DefaultOrganizationClaims are read, in order, when
 // ValidatorConfig.OrganizationClaims is nil: org_id (Auth0 Organizations,
@@ -113,6 +136,7 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 		issuers: cfg.Issuers, audiences: cfg.Audiences, scopeClaims: cfg.ScopeClaims,
 		orgClaims: cfg.OrganizationClaims, required: cfg.RequiredClaims,
 		audFromClient: cfg.AudienceFromClientID, requireIssuer: true,
+		scopePrefix: cfg.ScopePrefix, appScopeClaims: cfg.AppScopeClaims, isAppOnly: cfg.IsAppOnly,
 	}, problems)
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
@@ -213,10 +237,14 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Principal, err
 // checkType applies RFC 9068 §4 / RFC 8725 §3.11 explicit typing: a JWT
 // typed as something other than an access token (a logout token, a security
 // event, a DPoP proof, ...) is never accepted, even if the issuer signed it.
+//
+// With RequireATJWT the typ must be exactly at+jwt or application/at+jwt (media type
+// names are case-insensitive, RFC 9068 §2.1): not any value ending in at+jwt, such as
+// "cat+jwt", which another kind of token may use.
 func checkType(h tokenHeader, requireATJWT bool) error {
-	typ := strings.TrimPrefix(strings.ToLower(h.Typ), "application/")
+	typ := strings.ToLower(h.Typ)
 	switch {
-	case strings.HasSuffix(typ, "at+jwt"):
+	case typ == "at+jwt" || typ == "application/at+jwt":
 		return nil
 	case strings.HasSuffix(typ, "+jwt"):
 		return invalidToken("wrong_typ", "the JWT is not an access token (its typ header names another kind of token)", nil)
@@ -275,7 +303,10 @@ type claimsPolicy struct {
 	// requireIssuer: a JWT must name its issuer; an introspection response
 	// may omit it (RFC 7662 makes iss optional) since it comes straight
 	// from the authorization server.
-	requireIssuer bool
+	requireIssuer  bool
+	scopePrefix    string
+	appScopeClaims []string
+	isAppOnly      func(map[string]any) bool
 }
 
 // claimsConfig is the claims part of ValidatorConfig and IntrospectionConfig.
@@ -283,6 +314,9 @@ type claimsConfig struct {
 	issuers, audiences, scopeClaims, orgClaims []string
 	required                                   map[string]string
 	audFromClient, requireIssuer               bool
+	scopePrefix                                string
+	appScopeClaims                             []string
+	isAppOnly                                  func(map[string]any) bool
 }
 
 // newClaimsPolicy checks c, appending what is wrong to problems, and applies
@@ -315,20 +349,29 @@ func newClaimsPolicy(c claimsConfig, problems []string) (claimsPolicy, []string)
 	if orgClaims == nil {
 		orgClaims = DefaultOrganizationClaims
 	}
-	for _, name := range slices.Concat(scopeClaims, orgClaims, slices.Collect(maps.Keys(c.required))) {
+	for _, name := range slices.Concat(scopeClaims, orgClaims, c.appScopeClaims, slices.Collect(maps.Keys(c.required))) {
 		if strings.TrimSpace(name) == "" {
 			problems = append(problems, "claim names must not be empty strings")
 			break
 		}
 	}
+	if (len(c.appScopeClaims) > 0) != (c.isAppOnly != nil) {
+		problems = append(problems, "app-only scope claims and the test for app-only tokens must be set together")
+	}
+	if c.scopePrefix != "" && (strings.TrimSpace(c.scopePrefix) != c.scopePrefix || !isScopeToken(c.scopePrefix)) {
+		problems = append(problems, fmt.Sprintf("scope prefix %q must be the start of a scope token: printable ASCII without spaces, quotes or backslashes", c.scopePrefix))
+	}
 	return claimsPolicy{
-		issuers:       slices.Clone(c.issuers),
-		audiences:     auds,
-		scopeClaims:   slices.Clone(scopeClaims),
-		orgClaims:     slices.Clone(orgClaims),
-		required:      maps.Clone(c.required),
-		audFromClient: c.audFromClient,
-		requireIssuer: c.requireIssuer,
+		issuers:        slices.Clone(c.issuers),
+		audiences:      auds,
+		scopeClaims:    slices.Clone(scopeClaims),
+		orgClaims:      slices.Clone(orgClaims),
+		required:       maps.Clone(c.required),
+		audFromClient:  c.audFromClient,
+		requireIssuer:  c.requireIssuer,
+		scopePrefix:    c.scopePrefix,
+		appScopeClaims: slices.Clone(c.appScopeClaims),
+		isAppOnly:      c.isAppOnly,
 	}, problems
 }
 
@@ -364,9 +407,10 @@ func (v *claimsPolicy) checkClaims(claims jwt.MapClaims) (*Principal, error) {
 		return nil, invalidToken("claim_type", "the access token sub claim must be a string", nil)
 	}
 
-	// A scope claim of the wrong shape grants nothing (ScopesFromClaims says
-	// which); the token is otherwise valid and keeps the scopes of the rest.
-	scopes, _ := ScopesFromClaims(claims, v.scopeClaims)
+	scopes, err := v.scopes(claims)
+	if err != nil {
+		return nil, err
+	}
 	p := &Principal{
 		Subject:      subject,
 		ClientID:     firstString(claims, "client_id", "azp", "cid", "appid"),
@@ -383,6 +427,33 @@ func (v *claimsPolicy) checkClaims(claims jwt.MapClaims) (*Principal, error) {
 		p.IssuedAt = iat.Time
 	}
 	return p, nil
+}
+
+// scopes returns what the token grants this client: the scope claims, or in an
+// app-only token the app scope claims; with a scope prefix only the scopes bearing
+// it, without it, and an error when there is none.
+func (v *claimsPolicy) scopes(claims jwt.MapClaims) ([]string, error) {
+	names := v.scopeClaims
+	if v.isAppOnly != nil && v.isAppOnly(claims) {
+		names = v.appScopeClaims
+	}
+	// A scope claim of the wrong shape grants nothing (ScopesFromClaims says
+	// which); the token is otherwise valid and keeps the scopes of the rest.
+	scopes, _ := ScopesFromClaims(claims, names)
+	if v.scopePrefix == "" {
+		return scopes, nil
+	}
+	var own []string
+	for _, s := range scopes {
+		if short, ok := strings.CutPrefix(s, v.scopePrefix); ok && short != "" {
+			own = append(own, short)
+		}
+	}
+	if len(own) == 0 {
+		return nil, invalidToken("wrong_audience", "the access token carries no scope of this resource (scopes named "+v.scopePrefix+"...); request this resource's scopes", nil)
+	}
+	slices.Sort(own)
+	return slices.Compact(own), nil
 }
 
 // checkAudience returns the token's audiences if one of them is this

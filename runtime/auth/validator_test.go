@@ -160,22 +160,30 @@ func TestScopesFromClaims(t *testing.T) {
 		want    []string
 		errWant []string // in the error, in order; nil: no error
 	}{
-		"well formed": {map[string]any{"scope": "b a", "scp": []any{"c"}, "scopes": []any{"a"}, "permissions": []any{"d"}}, []string{"a", "b", "c", "d"}, nil},
-		"absent":      {map[string]any{"sub": "x"}, nil, nil},
+		"well formed":                 {map[string]any{"scope": "b a", "scp": []any{"c"}, "scopes": []any{"a"}}, []string{"a", "b", "c"}, nil},
+		"entitlements are not scopes": {map[string]any{"scope": "a", "permissions": []any{"admin"}, "roles": []any{"admin"}, "groups": []any{"admin"}}, []string{"a"}, nil},
+		// RFC 6749 §3.3 separates scopes with %x20 only: a no-break space (U+00A0) or
+		// next line (U+0085) inside a value is not a separator, and the value with it
+		// is not a scope-token, so it grants nothing.
+		"split on space only": {map[string]any{"scope": "a\u00a0admin b\u0085admin  c\tadmin d"}, []string{"d"},
+			[]string{`claim scope: the string "a\u00a0admin" is not a scope`, `"b\u0085admin"`, `"c\tadmin"`}},
+		"non-ASCII entry": {map[string]any{"scp": []any{"read", "ad\u00a0min"}}, []string{"read"},
+			[]string{"claim scp: entry 1"}},
+		"absent": {map[string]any{"sub": "x"}, nil, nil},
 		"scope array": {map[string]any{"scope": []any{"a"}}, nil,
 			[]string{"claim scope is an array, not a space-separated string: it grants nothing"}},
 		"scope number": {map[string]any{"scope": 7.0, "scp": "a"}, []string{"a"},
 			[]string{"claim scope is the number 7, not a space-separated string"}},
 		"scopes string": {map[string]any{"scopes": "a b"}, nil,
 			[]string{`claim scopes is the string "a b", not an array of strings`}},
-		"permissions object": {map[string]any{"permissions": map[string]any{"a": true}}, nil,
-			[]string{"claim permissions is an object, not an array of strings"}},
+		"scopes object": {map[string]any{"scopes": map[string]any{"a": true}}, nil,
+			[]string{"claim scopes is an object, not an array of strings"}},
 		"scp null": {map[string]any{"scp": nil}, nil,
 			[]string{"claim scp is null, not a space-separated string or an array of strings"}},
 		"bad entries": {map[string]any{"scopes": []any{"a", 1.0, "b c", ""}}, []string{"a"},
 			[]string{"claim scopes: entry 1 (the number 1) is not a scope", `entry 2 (the string "b c")`, "entry 3 (an empty string)"}},
-		"long string": {map[string]any{"permissions": strings.Repeat("x", 100)}, nil,
-			[]string{"claim permissions is a string of 100 bytes, not an array of strings"}},
+		"long string": {map[string]any{"scopes": strings.Repeat("x", 100)}, nil,
+			[]string{"claim scopes is a string of 100 bytes, not an array of strings"}},
 		"go strings": {map[string]any{"scp": []string{"y", "x"}}, []string{"x", "y"}, nil},
 	} {
 		got, err := auth.ScopesFromClaims(tt.claims, auth.DefaultScopeClaims)
@@ -219,8 +227,9 @@ func TestScopeNormalization(t *testing.T) {
 		"scp string":             {authtest.Claims{"scp": "x y"}, []string{"x", "y"}},
 		"scp array":              {authtest.Claims{"scp": []string{"y", "x"}}, []string{"x", "y"}},
 		"scopes array":           {authtest.Claims{"scopes": []string{"usr:read"}}, []string{"usr:read"}},
-		"permissions":            {authtest.Claims{"permissions": []string{"read:all"}}, []string{"read:all"}},
-		"merged":                 {authtest.Claims{"scope": "a", "scp": []string{"b"}, "scopes": []string{"c", "a"}, "permissions": []string{"d"}}, []string{"a", "b", "c", "d"}},
+		"permissions grant none": {authtest.Claims{"permissions": []string{"read:all"}}, nil},
+		"merged":                 {authtest.Claims{"scope": "a", "scp": []string{"b"}, "scopes": []string{"c", "a"}, "permissions": []string{"d"}}, []string{"a", "b", "c"}},
+		"no-break space":         {authtest.Claims{"scope": "read\u00a0admin"}, nil},
 		"scope array grants nil": {authtest.Claims{"scope": []string{"a"}}, nil},
 		"scopes string ignored":  {authtest.Claims{"scopes": "a b"}, nil},
 		"mixed array elements":   {authtest.Claims{"scopes": []any{"a", 1, true, nil, "b c", ""}}, []string{"a"}},
@@ -369,6 +378,14 @@ func TestValidatorTokenType(t *testing.T) {
 		{"secevent+jwt", false, false},
 		{"dpop+jwt", false, false},
 		{"application/token-introspection+jwt", false, false},
+		// Exactly at+jwt or application/at+jwt: a typ that merely ends in at+jwt names
+		// another kind of token.
+		{"Application/AT+JWT", true, true},
+		{"cat+jwt", false, false},
+		{"application/cat+jwt", false, false},
+		{"x-at+jwt", false, false},
+		{"at+jwt; charset=utf-8", true, false},
+		{"text/at+jwt", false, false},
 	} {
 		tok := iss.MintWithHeader(map[string]any{"typ": tt.typ}, nil)
 		for name, c := range map[string]struct {

@@ -104,10 +104,24 @@ func (c *suite) start(t *testing.T, env map[string]string) *target {
 // token mints a token for tg carrying scopes, shaped as the provider's; more claims
 // override the defaults.
 func (tg *target) token(scopes []string, more Claims) string {
-	claims := ProviderClaims(tg.c.srv.Provider, scopes...)
+	claims := ProviderClaims(tg.c.srv.Provider, tg.outward(scopes)...)
 	claims["aud"] = tg.mcpURL
 	maps.Copy(claims, more)
 	return tg.c.mint(func(i *Issuer) string { return i.Mint(claims) })
+}
+
+// outward returns the names clients know scopes by: for a provider whose tokens name
+// this server only through the prefix of its scopes (Cognito), the resource URL and a
+// slash before each, as the server's default AUTH_SCOPE_PREFIX; else the names as given.
+func (tg *target) outward(scopes []string) []string {
+	if !tg.c.srv.Provider.ResourceScopePrefix {
+		return scopes
+	}
+	out := make([]string, len(scopes))
+	for i, s := range scopes {
+		out[i] = strings.TrimSuffix(tg.mcpURL, "/") + "/" + s
+	}
+	return out
 }
 
 func (c *suite) mint(f func(*Issuer) string) string {
@@ -268,7 +282,7 @@ func (c *suite) metadata(t *testing.T) {
 		if !slices.Equal(doc.BearerMethodsSupported, []string{"header"}) {
 			t.Errorf("%s: bearer_methods_supported = %v, want [header]", path, doc.BearerMethodsSupported)
 		}
-		for _, scope := range c.allScopes() {
+		for _, scope := range tg.outward(c.allScopes()) {
 			if !slices.Contains(doc.ScopesSupported, scope) {
 				t.Errorf("%s: scopes_supported = %v, want it to list %s", path, doc.ScopesSupported, scope)
 			}
@@ -297,7 +311,7 @@ func (c *suite) noToken(t *testing.T) {
 		t.Errorf("resource_metadata = %q, want %q", p["resource_metadata"], tg.metadataURL())
 	}
 	granted := strings.Fields(p["scope"])
-	for _, scope := range c.allScopes() {
+	for _, scope := range tg.outward(c.allScopes()) {
 		if !slices.Contains(granted, scope) {
 			t.Errorf("scope = %q, want it to ask for %s", p["scope"], scope)
 		}
@@ -364,7 +378,7 @@ func (c *suite) invalidTokens(t *testing.T) {
 
 // withIssuer is the claims of a valid token of the suite's issuer for tg.
 func (tg *target) withIssuer(scopes []string) Claims {
-	claims := ProviderClaims(tg.c.srv.Provider, scopes...)
+	claims := ProviderClaims(tg.c.srv.Provider, tg.outward(scopes)...)
 	claims["aud"] = tg.mcpURL
 	claims["iss"] = tg.c.iss.URL
 	return claims
@@ -401,7 +415,7 @@ func (c *suite) toolScopes(t *testing.T) {
 			if p["error"] != "insufficient_scope" {
 				t.Errorf("%s: challenge %v, want error=insufficient_scope", name, p)
 			}
-			for _, scope := range needs {
+			for _, scope := range tg.outward(needs) {
 				if !slices.Contains(strings.Fields(p["scope"]), scope) {
 					t.Errorf("%s: challenge scope %q, want it to name %s", name, p["scope"], scope)
 				}

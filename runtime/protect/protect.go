@@ -193,6 +193,7 @@ func newChain(s settings.Settings, validator auth.TokenValidator, scopes auth.Sc
 		Validator:           validator,
 		ResourceMetadataURL: metadataURL,
 		Scopes:              scopes,
+		ScopePrefix:         s.ScopePrefix,
 		MaxBodyBytes:        s.Ops.MaxBodyBytes,
 		Logger:              logger,
 		OnReject: func(r *http.Request, e *auth.Error) {

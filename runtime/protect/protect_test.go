@@ -74,11 +74,17 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// serve builds a server for p from env with no keys given, as in production.
+// serve builds a generic server from env with no keys given, as in production.
 func serve(t *testing.T, env map[string]string) (*protect.Server, error) {
 	t.Helper()
+	return serveAs(t, provider.Generic, env)
+}
+
+// serveAs builds a server for p from env with no keys given, as in production.
+func serveAs(t *testing.T, p provider.Preset, env map[string]string) (*protect.Server, error) {
+	t.Helper()
 	e := envconfig.FromMap(env)
-	s := settings.Read(e, provider.Generic, settings.Defaults{Port: 3002, ResourceURL: "http://localhost:3002/mcp"})
+	s := settings.Read(e, p, settings.Defaults{Port: 3002, ResourceURL: "http://localhost:3002/mcp"})
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -169,6 +175,41 @@ func TestOpaqueTokensByIntrospection(t *testing.T) {
 	}
 	if got := call("opaque-unknown-to-the-server"); got != http.StatusUnauthorized {
 		t.Errorf("unknown opaque token: status %d, want 401", got)
+	}
+}
+
+// TestIntrospectedScopes: an introspection response names the granted scopes in scope
+// (RFC 7662 §2.2), also for a provider whose JWTs use scp (Okta): an Okta opaque token
+// with the tool's scope may call it.
+func TestIntrospectedScopes(t *testing.T) {
+	const resource = "http://localhost:3002/mcp"
+	iss := authtest.NewIssuer(t, authtest.WithAudience(resource))
+	for _, p := range []provider.Preset{provider.Okta, provider.Keycloak, provider.Generic} {
+		srv, err := serveAs(t, p, map[string]string{
+			"AUTH_ISSUER":                      iss.URL,
+			"AUTH_TOKEN_FORMAT":                "opaque",
+			"AUTH_INTROSPECTION_CLIENT_ID":     authtest.IntrospectionClientID,
+			"AUTH_INTROSPECTION_CLIENT_SECRET": authtest.IntrospectionClientSecret,
+		})
+		if err != nil {
+			t.Fatalf("%s: New: %v", p.Name, err)
+		}
+		call := func(token string) int {
+			req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{}}}`))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			rec := httptest.NewRecorder()
+			srv.Handler.ServeHTTP(rec, req)
+			return rec.Code
+		}
+		// Past authorization, mcp-go answers a call outside a session itself (404).
+		if got := call(iss.MintOpaque(authtest.Claims{"scope": "echo:read openid"})); got == http.StatusUnauthorized || got == http.StatusForbidden {
+			t.Errorf("%s: opaque token with scope echo:read: status %d, want it authorized", p.Name, got)
+		}
+		if got := call(iss.MintOpaque(authtest.Claims{"scope": "openid"})); got != http.StatusForbidden {
+			t.Errorf("%s: opaque token without echo:read: status %d, want 403", p.Name, got)
+		}
 	}
 }
 

@@ -22,9 +22,22 @@ type Preset struct {
 	Title string // the product name, for messages and docs
 	Docs  string // the provider documentation these conventions follow
 
-	// ScopeClaims name the claims scopes are read from (auth.ValidatorConfig.ScopeClaims);
-	// nil means every claim the runtime knows.
+	// ScopeClaims name the claims scopes are read from (auth.ValidatorConfig.ScopeClaims):
+	// only claims that carry what was granted to this client; nil means the runtime's
+	// defaults (scope, scp, scopes).
 	ScopeClaims []string
+	// EntitlementClaims name the claims that carry what the user may do whatever the
+	// client asked for (roles, permissions, groups): never read as scopes. A tool may
+	// require them in addition to its scopes (auth.Principal.ClaimValues).
+	EntitlementClaims []string
+	// AppScopeClaims are read as scopes, instead of ScopeClaims, from a token AppOnly
+	// says was issued to a client for itself (client credentials, no user).
+	AppScopeClaims []string
+	AppOnly        func(claims map[string]any) bool
+	// ResourceScopePrefix: tokens name this server only through the prefix of its
+	// scopes (Cognito: "<resource server identifier>/<scope>"), so a token must carry a
+	// scope with the prefix (AUTH_SCOPE_PREFIX, default MCP_RESOURCE_URL + "/").
+	ResourceScopePrefix bool
 	// OrganizationClaims name the claims the organization is read from; nil means the
 	// runtime's defaults, empty means none.
 	OrganizationClaims []string
@@ -82,13 +95,14 @@ func appendPath(path string) func(string) string {
 }
 
 // Scalekit is a Scalekit environment: JWKS at <environment>/keys; MCP tokens carry
-// scope (a string), machine-to-machine tokens scopes (an array); the organization is
-// oid. Some tokens carry the resource-specific issuer <environment>/resources/<id>,
+// scope (a string), machine-to-machine tokens scopes (an array), both granted to the
+// client; roles and permissions are the user's; the organization is oid. Some tokens carry the resource-specific issuer <environment>/resources/<id>,
 // accepted when advertised as an authorization server.
 var Scalekit = Preset{
 	Name: "scalekit", Title: "Scalekit",
 	Docs:               "https://docs.scalekit.com/authenticate/mcp/quickstart/",
 	ScopeClaims:        []string{"scope", "scopes"},
+	EntitlementClaims:  []string{"roles", "permissions"},
 	OrganizationClaims: []string{"oid"},
 	Aliases: map[string]string{
 		"AUTH_ISSUER":   "SK_ENV_URL",
@@ -108,13 +122,15 @@ var Scalekit = Preset{
 	},
 }
 
-// Auth0 is an Auth0 tenant (issuer https://DOMAIN/): scope holds the granted scopes,
-// permissions the RBAC permissions when the API adds them; org_id is Auth0
-// Organizations.
+// Auth0 is an Auth0 tenant (issuer https://DOMAIN/): scope holds the scopes granted to
+// the client (machine-to-machine tokens too); permissions, when the API adds them (RBAC),
+// lists everything the user may do whatever the client asked for, so it is an
+// entitlement, never a scope. org_id is Auth0 Organizations.
 var Auth0 = Preset{
 	Name: "auth0", Title: "Auth0",
 	Docs:               "https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles",
-	ScopeClaims:        []string{"scope", "permissions"},
+	ScopeClaims:        []string{"scope"},
+	EntitlementClaims:  []string{"permissions"},
 	OrganizationClaims: []string{"org_id"},
 	keys:               appendPath("/.well-known/jwks.json"),
 }
@@ -125,6 +141,7 @@ var Okta = Preset{
 	Name: "okta", Title: "Okta",
 	Docs:               "https://developer.okta.com/docs/guides/validate-access-tokens/go/main/",
 	ScopeClaims:        []string{"scp"},
+	EntitlementClaims:  []string{"groups"},
 	OrganizationClaims: []string{},
 	Introspection:      true,
 	keys: func(issuer string) string {
@@ -142,6 +159,7 @@ var Keycloak = Preset{
 	Name: "keycloak", Title: "Keycloak",
 	Docs:               "https://www.keycloak.org/docs/latest/server_admin/#_oidc_token_and_saml_assertion_mappings",
 	ScopeClaims:        []string{"scope"},
+	EntitlementClaims:  []string{"groups", "realm_access", "resource_access"},
 	OrganizationClaims: []string{},
 	Introspection:      true,
 	keys: func(issuer string) string {
@@ -155,15 +173,21 @@ var Keycloak = Preset{
 // entraV2Issuer matches the v2.0 issuer of an Entra tenant.
 var entraV2Issuer = regexp.MustCompile(`^https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0$`)
 
-// Entra is a Microsoft Entra ID tenant: scp holds delegated permissions, roles the app
-// roles of app-only tokens; tid is the tenant (oid is the user). Tokens carry the v2.0
+// Entra is a Microsoft Entra ID tenant: scp holds the delegated permissions granted to
+// the client; in a token with a user, roles, groups and wids are the user's
+// (entitlements). An app-only token (client credentials) has no scp and carries in roles
+// the application permissions granted to the client, read as its scopes. tid is the
+// tenant (oid is the user). Tokens carry the v2.0
 // issuer or the tenant's v1.0 one (https://sts.windows.net/<tenant>/) depending on the
 // app registration's accessTokenAcceptedVersion, not on the client, and both are
 // signed by the same keys, so both are accepted.
 var Entra = Preset{
 	Name: "entra", Title: "Microsoft Entra ID",
 	Docs:               "https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference",
-	ScopeClaims:        []string{"scp", "roles"},
+	ScopeClaims:        []string{"scp"},
+	EntitlementClaims:  []string{"roles", "groups", "wids"},
+	AppScopeClaims:     []string{"roles"},
+	AppOnly:            entraAppOnly,
 	OrganizationClaims: []string{"tid"},
 	keys: func(issuer string) string {
 		if base, ok := strings.CutSuffix(issuer, "/v2.0"); ok {
@@ -181,32 +205,41 @@ var Entra = Preset{
 }
 
 // Cognito is an Amazon Cognito user pool: access tokens carry client_id and no aud,
-// and say token_use=access (ID tokens are signed by the same keys).
+// and say token_use=access (ID tokens are signed by the same keys). Since client_id does
+// not say which API a token is for, a token must also carry a scope of this server's
+// resource server ("<identifier>/<scope>"); cognito:groups are the user's.
 var Cognito = Preset{
 	Name: "cognito", Title: "Amazon Cognito",
 	Docs:                 "https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html",
 	ScopeClaims:          []string{"scope"},
+	EntitlementClaims:    []string{"cognito:groups"},
+	ResourceScopePrefix:  true,
 	OrganizationClaims:   []string{},
 	RequiredClaims:       map[string]string{"token_use": "access"},
 	AudienceFromClientID: true,
 	keys:                 appendPath("/.well-known/jwks.json"),
 }
 
-// WorkOS is WorkOS AuthKit (https://DOMAIN): scope and permissions; org_id.
+// WorkOS is WorkOS AuthKit (https://DOMAIN): scope is what the client was granted;
+// permissions and role are the user's in its organization (org_id).
 var WorkOS = Preset{
 	Name: "workos", Title: "WorkOS AuthKit",
 	Docs:               "https://workos.com/docs/authkit/mcp",
-	ScopeClaims:        []string{"scope", "permissions"},
+	ScopeClaims:        []string{"scope"},
+	EntitlementClaims:  []string{"permissions", "role"},
 	OrganizationClaims: []string{"org_id"},
 	keys:               appendPath("/oauth2/jwks"),
 }
 
 // Generic is any OAuth 2.1 authorization server issuing RFC 9068 JWT access tokens:
-// keys from the issuer's metadata, scopes from every claim the runtime knows.
+// keys from the issuer's metadata, scopes from scope, scp and scopes; the entitlement
+// claims of RFC 9068 §2.2.3.1 (roles, groups, entitlements) and permissions are the
+// user's.
 var Generic = Preset{
 	Name: "generic", Title: "your authorization server",
-	Docs:          "https://datatracker.ietf.org/doc/html/rfc9068",
-	Introspection: true,
+	Docs:              "https://datatracker.ietf.org/doc/html/rfc9068",
+	EntitlementClaims: []string{"roles", "groups", "entitlements", "permissions"},
+	Introspection:     true,
 }
 
 // Dev is the local authorization server of `mcpgen dev`, for development only.
@@ -214,6 +247,22 @@ var Dev = Preset{
 	Name: "dev", Title: "the mcpgen dev authorization server",
 	Docs: "https://datatracker.ietf.org/doc/html/rfc9068",
 	keys: appendPath(devissuer.JWKSPath),
+}
+
+// entraAppOnly reports whether an Entra token was issued to a client for itself: no
+// delegated permissions (scp), and idtyp "app" (the optional claim), or, without idtyp,
+// the subject being the client's own object id (sub equals oid), as Microsoft documents
+// for app-only tokens.
+func entraAppOnly(claims map[string]any) bool {
+	if _, delegated := claims["scp"]; delegated {
+		return false
+	}
+	if idtyp, ok := claims["idtyp"].(string); ok {
+		return idtyp == "app"
+	}
+	sub, _ := claims["sub"].(string)
+	oid, _ := claims["oid"].(string)
+	return sub != "" && sub == oid
 }
 
 // All lists every preset, in the order `mcpgen new` offers them.

@@ -164,14 +164,35 @@ func TestAuth0Tokens(t *testing.T) {
 		"AUTH_ISSUER":      issuer,
 	}, []tokenCase{
 		{
-			name:   "Auth0 profile with RBAC permissions and an organization",
+			// permissions lists everything the user may do in the API whatever the
+			// client asked for: a client registered through DCR that asked only for
+			// openid profile must not be granted usr:read by it.
+			name:   "Auth0 profile: RBAC permissions are the user's, not the client's scopes",
 			header: map[string]any{"typ": "JWT"},
 			claims: authtest.Claims{"iss": issuer, "sub": "auth0|64f1c2", "aud": []string{resource, issuer + "userinfo"},
 				"azp": "kbyuFDidLLm280LIwVFiazOqjO3ty8KH", "client_id": authtest.Omit, "scope": "openid profile",
-				"permissions": []string{"usr:read"}, "org_id": "org_9ybsU1dN2dKfDkBi"},
+				"permissions": []string{"usr:read", "admin:all"}, "org_id": "org_9ybsU1dN2dKfDkBi"},
 			status: http.StatusOK,
 			want: auth.Principal{Subject: "auth0|64f1c2", ClientID: "kbyuFDidLLm280LIwVFiazOqjO3ty8KH",
-				Organization: "org_9ybsU1dN2dKfDkBi", Scopes: []string{"openid", "profile", "usr:read"}},
+				Organization: "org_9ybsU1dN2dKfDkBi", Scopes: []string{"openid", "profile"}},
+		},
+		{
+			name:   "Auth0 profile with the scope consented and RBAC permissions",
+			header: map[string]any{"typ": "JWT"},
+			claims: authtest.Claims{"iss": issuer, "sub": "auth0|64f1c2", "aud": resource, "azp": "kbyuFDidLLm280LIwVFiazOqjO3ty8KH",
+				"client_id": authtest.Omit, "scope": "openid usr:read", "permissions": []string{"usr:read", "admin:all"}},
+			status: http.StatusOK,
+			want: auth.Principal{Subject: "auth0|64f1c2", ClientID: "kbyuFDidLLm280LIwVFiazOqjO3ty8KH",
+				Scopes: []string{"openid", "usr:read"}},
+		},
+		{
+			name:   "machine-to-machine token (client credentials)",
+			header: map[string]any{"typ": "JWT"},
+			claims: authtest.Claims{"iss": issuer, "sub": "kbyuFDidLLm280LIwVFiazOqjO3ty8KH@clients", "aud": resource,
+				"azp": "kbyuFDidLLm280LIwVFiazOqjO3ty8KH", "client_id": authtest.Omit, "gty": "client-credentials", "scope": "usr:read"},
+			status: http.StatusOK,
+			want: auth.Principal{Subject: "kbyuFDidLLm280LIwVFiazOqjO3ty8KH@clients", ClientID: "kbyuFDidLLm280LIwVFiazOqjO3ty8KH",
+				Scopes: []string{"usr:read"}},
 		},
 		{
 			name:   "RFC 9068 profile",
@@ -315,11 +336,44 @@ func TestEntraTokens(t *testing.T) {
 				Organization: tenant, Scopes: []string{"usr:read"}},
 		},
 		{
+			// No scp, and sub = oid (the client's service principal): the application
+			// permissions granted to the client are in roles, and are its scopes.
 			name: "app-only token with app roles",
 			claims: authtest.Claims{"iss": v2, "aud": clientID, "tid": tenant, "oid": "9c5bb0a7-service-principal", "azp": "b2c3d4e5-daemon",
 				"client_id": authtest.Omit, "roles": []string{"usr:read"}, "sub": "9c5bb0a7-service-principal"},
 			status: http.StatusOK,
 			want:   auth.Principal{Subject: "9c5bb0a7-service-principal", ClientID: "b2c3d4e5-daemon", Organization: tenant, Scopes: []string{"usr:read"}},
+		},
+		{
+			name: "app-only token with the idtyp claim",
+			claims: authtest.Claims{"iss": v2, "aud": clientID, "tid": tenant, "oid": "9c5bb0a7-service-principal", "azp": "b2c3d4e5-daemon",
+				"client_id": authtest.Omit, "idtyp": "app", "roles": []string{"usr:read"}, "sub": "other-subject"},
+			status: http.StatusOK,
+			want:   auth.Principal{Subject: "other-subject", ClientID: "b2c3d4e5-daemon", Organization: tenant, Scopes: []string{"usr:read"}},
+		},
+		{
+			// In a token with a user, roles are the user's app roles: entitlements.
+			name: "delegated token: the user's roles are not scopes",
+			claims: authtest.Claims{"iss": v2, "aud": clientID, "tid": tenant, "oid": "00000000-0000-0000-66f3-3332eca7ea81",
+				"azp": "04b07795-8ddb-461a-bbee-02f9e1bf7b46", "client_id": authtest.Omit, "scp": "User.Read",
+				"roles": []string{"usr:read", "admin"}, "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"},
+			status: http.StatusOK,
+			want: auth.Principal{Subject: "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", ClientID: "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+				Organization: tenant, Scopes: []string{"User.Read"}},
+		},
+		{
+			name: "user token without scp is not app-only (idtyp user)",
+			claims: authtest.Claims{"iss": v2, "aud": clientID, "tid": tenant, "oid": "u-1", "azp": "04b07795", "client_id": authtest.Omit,
+				"idtyp": "user", "roles": []string{"usr:read"}, "sub": "u-1"},
+			status: http.StatusOK,
+			want:   auth.Principal{Subject: "u-1", ClientID: "04b07795", Organization: tenant},
+		},
+		{
+			name: "user token without scp or idtyp is not app-only (sub is not oid)",
+			claims: authtest.Claims{"iss": v2, "aud": clientID, "tid": tenant, "oid": "u-1", "azp": "04b07795", "client_id": authtest.Omit,
+				"roles": []string{"usr:read"}, "sub": "pairwise-subject"},
+			status: http.StatusOK,
+			want:   auth.Principal{Subject: "pairwise-subject", ClientID: "04b07795", Organization: tenant},
 		},
 		{
 			name:   "Microsoft Graph token",
@@ -359,8 +413,29 @@ func TestCognitoTokens(t *testing.T) {
 				"cognito:groups": []string{"admin"}, "token_use": "access", "scope": "https://mcp.example.com/mcp/usr:read openid",
 				"auth_time": 1700000000, "client_id": clientID, "username": "ada", "origin_jti": "aaaaaaaa-1111", "jti": "bbbbbbbb-2222"},
 			status: http.StatusOK,
+			// The scopes of this server's resource server, by their short names; openid
+			// is not one of them.
 			want: auth.Principal{Subject: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", ClientID: clientID,
-				Scopes: []string{"https://mcp.example.com/mcp/usr:read", "openid"}},
+				Scopes: []string{"usr:read"}},
+		},
+		{
+			// The same app client can get tokens for another API (resource server)
+			// of the pool: client_id matches, only the scopes say which API.
+			name: "access token for another resource server of the same app client",
+			claims: authtest.Claims{"iss": issuer, "aud": authtest.Omit, "token_use": "access", "client_id": clientID,
+				"scope": "https://orders.example.com/orders:read openid"},
+			status: http.StatusUnauthorized,
+		},
+		{
+			name:   "access token with OpenID scopes only",
+			claims: authtest.Claims{"iss": issuer, "aud": authtest.Omit, "token_use": "access", "client_id": clientID, "scope": "openid email"},
+			status: http.StatusUnauthorized,
+		},
+		{
+			name: "a resource server whose identifier extends this one's",
+			claims: authtest.Claims{"iss": issuer, "aud": authtest.Omit, "token_use": "access", "client_id": clientID,
+				"scope": "https://mcp.example.com/mcp-admin/usr:read"},
+			status: http.StatusUnauthorized,
 		},
 		{
 			name:   "ID token (aud = client ID, token_use id)",
@@ -395,9 +470,12 @@ func TestWorkOSTokens(t *testing.T) {
 			name:   "user in an organization",
 			header: map[string]any{"typ": authtest.Omit},
 			claims: authtest.Claims{"iss": issuer, "aud": resource, "sub": "user_01HXYZ", "sid": "session_01HXYZ",
-				"client_id": "client_01HXYZ", "org_id": "org_01HXYZ", "role": "member", "permissions": []string{"usr:read"}},
+				"client_id": "client_01HXYZ", "org_id": "org_01HXYZ", "role": "member", "permissions": []string{"usr:read"},
+				"scope": "openid"},
 			status: http.StatusOK,
-			want:   auth.Principal{Subject: "user_01HXYZ", ClientID: "client_01HXYZ", Organization: "org_01HXYZ", Scopes: []string{"usr:read"}},
+			// permissions and role are the user's in the organization, not what the
+			// client was granted.
+			want: auth.Principal{Subject: "user_01HXYZ", ClientID: "client_01HXYZ", Organization: "org_01HXYZ", Scopes: []string{"openid"}},
 		},
 		{
 			name:   "OAuth client with scope",
@@ -492,7 +570,11 @@ func TestProviderClaimsAreAccepted(t *testing.T) {
 	const issuer = "https://auth.example.com"
 	for _, p := range provider.All {
 		t.Run(p.Name, func(t *testing.T) {
-			claims := authtest.ProviderClaims(p, "usr:read", "usr:write")
+			scopes := []string{"usr:read", "usr:write"}
+			if p.ResourceScopePrefix {
+				scopes = []string{resource + "/usr:read", resource + "/usr:write"}
+			}
+			claims := authtest.ProviderClaims(p, scopes...)
 			claims["iss"] = issuer
 			claims["aud"] = resource
 			checkTokens(t, p, map[string]string{"MCP_RESOURCE_URL": resource, "AUTH_ISSUER": issuer}, []tokenCase{{
@@ -630,4 +712,50 @@ func TestSetting(t *testing.T) {
 			t.Errorf("%s MetadataSetting = %q, want none", p.Name, p.MetadataSetting)
 		}
 	}
+}
+
+// TestEntitlementsNeverScopes: no preset reads a claim it names as an entitlement (what
+// the user may do, whatever the client asked for) as a scope, except the app-only scope
+// claims of tokens without a user, where the claim holds what the client was granted.
+func TestEntitlementsNeverScopes(t *testing.T) {
+	for _, p := range provider.All {
+		scopeClaims := p.ScopeClaims
+		if scopeClaims == nil {
+			scopeClaims = auth.DefaultScopeClaims
+		}
+		for _, c := range append(slices.Clone(p.EntitlementClaims), "permissions", "roles", "groups") {
+			if slices.Contains(scopeClaims, c) {
+				t.Errorf("%s reads the entitlement claim %s as scopes", p.Name, c)
+			}
+		}
+		if (p.AppOnly == nil) != (len(p.AppScopeClaims) == 0) {
+			t.Errorf("%s: AppScopeClaims %q without a test for app-only tokens, or the reverse", p.Name, p.AppScopeClaims)
+		}
+	}
+}
+
+// TestCognitoScopePrefixSetting: AUTH_SCOPE_PREFIX names another resource server
+// identifier; only its scopes count.
+func TestCognitoScopePrefixSetting(t *testing.T) {
+	const issuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123"
+	checkTokens(t, provider.Cognito, map[string]string{
+		"MCP_RESOURCE_URL":  "https://mcp.example.com/mcp",
+		"AUTH_ISSUER":       issuer,
+		"AUTH_AUDIENCE":     "1example23456789",
+		"AUTH_SCOPE_PREFIX": "mcp-api/",
+	}, []tokenCase{
+		{
+			name: "scopes of the configured resource server",
+			claims: authtest.Claims{"iss": issuer, "aud": authtest.Omit, "token_use": "access", "client_id": "1example23456789",
+				"sub": "u", "scope": "mcp-api/usr:read https://mcp.example.com/mcp/usr:write"},
+			status: http.StatusOK,
+			want:   auth.Principal{Subject: "u", ClientID: "1example23456789", Scopes: []string{"usr:read"}},
+		},
+		{
+			name: "scopes of the default identifier only",
+			claims: authtest.Claims{"iss": issuer, "aud": authtest.Omit, "token_use": "access", "client_id": "1example23456789",
+				"scope": "https://mcp.example.com/mcp/usr:read"},
+			status: http.StatusUnauthorized,
+		},
+	})
 }

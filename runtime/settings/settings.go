@@ -59,6 +59,11 @@ type Settings struct {
 	ProvidedMetadata *auth.ProtectedResourceMetadata
 	// Provider is the identity provider preset the server was generated for.
 	Provider provider.Preset
+	// ScopePrefix, when set, is the prefix of this server's scopes in tokens
+	// (AUTH_SCOPE_PREFIX): a token must carry a scope with it, and only those count.
+	// Presets whose tokens name the API only this way (Cognito) default it to
+	// MCP_RESOURCE_URL + "/".
+	ScopePrefix string
 
 	// Ops are the production settings: see Operations.
 	Ops Operations
@@ -121,6 +126,14 @@ func Read(env *envconfig.Env, p provider.Preset, d Defaults) Settings {
 		s.ProvidedMetadata.AuthorizationServers = s.AuthorizationServers
 	}
 	s.Issuers = p.Issuers(issuer, s.AuthorizationServers)
+	prefix := ""
+	if p.ResourceScopePrefix && s.ResourceURL != "" {
+		prefix = strings.TrimSuffix(s.ResourceURL, "/") + "/"
+	}
+	s.ScopePrefix = env.String("AUTH_SCOPE_PREFIX", prefix)
+	if strings.ContainsAny(s.ScopePrefix, " \t\"\\") {
+		env.Problem("AUTH_SCOPE_PREFIX %q: a scope prefix cannot hold spaces, quotes or backslashes", s.ScopePrefix)
+	}
 	if env.OneOf("AUTH_TOKEN_FORMAT", "jwt", "jwt", "opaque") == "opaque" {
 		if !p.Introspection {
 			env.Problem("AUTH_TOKEN_FORMAT=opaque: %s access tokens are JWTs checked with its keys here; unset AUTH_TOKEN_FORMAT", p.Title)
@@ -195,6 +208,9 @@ func (s Settings) ValidatorConfig() auth.ValidatorConfig {
 		OrganizationClaims:   s.Provider.OrganizationClaims,
 		RequiredClaims:       s.Provider.RequiredClaims,
 		AudienceFromClientID: s.Provider.AudienceFromClientID,
+		ScopePrefix:          s.ScopePrefix,
+		AppScopeClaims:       s.Provider.AppScopeClaims,
+		IsAppOnly:            s.Provider.AppOnly,
 		// A client repeating its token skips the signature check until the token
 		// expires or its key leaves the key set.
 		CacheEntries: auth.DefaultCacheEntries,
@@ -204,12 +220,15 @@ func (s Settings) ValidatorConfig() auth.ValidatorConfig {
 // IntrospectionConfig says which opaque tokens the server accepts, asking endpoint.
 func (s Settings) IntrospectionConfig(endpoint string) auth.IntrospectionConfig {
 	ic := auth.IntrospectionConfig{
-		Endpoint:           endpoint,
-		Issuers:            s.Issuers,
-		Audiences:          s.Audiences,
-		ScopeClaims:        s.Provider.ScopeClaims,
+		Endpoint:  endpoint,
+		Issuers:   s.Issuers,
+		Audiences: s.Audiences,
+		// RFC 7662 §2.2: an introspection response names the granted scopes in
+		// scope, whatever claim the provider's JWTs use (Okta: scp).
+		ScopeClaims:        []string{"scope"},
 		OrganizationClaims: s.Provider.OrganizationClaims,
 		RequiredClaims:     s.Provider.RequiredClaims,
+		ScopePrefix:        s.ScopePrefix,
 	}
 	if s.Introspection != nil {
 		ic.ClientID, ic.ClientSecret = s.Introspection.ClientID, s.Introspection.ClientSecret
@@ -218,10 +237,18 @@ func (s Settings) IntrospectionConfig(endpoint string) auth.IntrospectionConfig 
 }
 
 // Metadata returns the protected resource metadata to serve: the document given whole
-// in the settings, if any, else one built from them, advertising scopes under name.
+// in the settings, if any, else one built from them, advertising scopes under name
+// (with ScopePrefix before each: the names clients ask the authorization server for).
 func (s Settings) Metadata(name string, scopes []string) auth.ProtectedResourceMetadata {
 	if s.ProvidedMetadata != nil {
 		return *s.ProvidedMetadata
+	}
+	if s.ScopePrefix != "" {
+		full := make([]string, len(scopes))
+		for i, sc := range scopes {
+			full[i] = s.ScopePrefix + sc
+		}
+		scopes = full
 	}
 	return auth.ProtectedResourceMetadata{
 		Resource:               s.ResourceURL,

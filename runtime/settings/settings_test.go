@@ -726,8 +726,19 @@ func TestValidatorConfigCarriesThePreset(t *testing.T) {
 				t.Errorf("CacheEntries = %d, want %d", vc.CacheEntries, auth.DefaultCacheEntries)
 			}
 
+			if !slices.Equal(vc.AppScopeClaims, p.AppScopeClaims) || (vc.IsAppOnly == nil) != (p.AppOnly == nil) {
+				t.Errorf("AppScopeClaims %q (test set: %v), want the preset's %q", vc.AppScopeClaims, vc.IsAppOnly != nil, p.AppScopeClaims)
+			}
+
 			ic := s.IntrospectionConfig("https://auth.example.com/introspect")
-			checkClaims(t, "IntrospectionConfig", p, ic.ScopeClaims, ic.OrganizationClaims, ic.RequiredClaims)
+			// An introspection response names the granted scopes in scope (RFC 7662
+			// §2.2), whichever claim the provider's JWTs use.
+			if !slices.Equal(ic.ScopeClaims, []string{"scope"}) {
+				t.Errorf("IntrospectionConfig ScopeClaims = %q, want [scope]", ic.ScopeClaims)
+			}
+			pi := p
+			pi.ScopeClaims = ic.ScopeClaims
+			checkClaims(t, "IntrospectionConfig", pi, ic.ScopeClaims, ic.OrganizationClaims, ic.RequiredClaims)
 			if ic.Endpoint != "https://auth.example.com/introspect" || !slices.Equal(ic.Issuers, s.Issuers) || !slices.Equal(ic.Audiences, s.Audiences) {
 				t.Errorf("IntrospectionConfig = %+v, want the endpoint and the settings' issuers and audiences", ic)
 			}
@@ -738,12 +749,13 @@ func TestValidatorConfigCarriesThePreset(t *testing.T) {
 	}
 	// What the provider fixtures rely on, spelled out.
 	entra := mustRead(t, provider.Entra, greeting, nil).ValidatorConfig()
-	if !slices.Equal(entra.ScopeClaims, []string{"scp", "roles"}) || !slices.Equal(entra.OrganizationClaims, []string{"tid"}) {
-		t.Errorf("Entra scope claims %q, organization claims %q; want [scp roles] and [tid]", entra.ScopeClaims, entra.OrganizationClaims)
+	if !slices.Equal(entra.ScopeClaims, []string{"scp"}) || !slices.Equal(entra.AppScopeClaims, []string{"roles"}) || !slices.Equal(entra.OrganizationClaims, []string{"tid"}) {
+		t.Errorf("Entra scope claims %q, app-only %q, organization claims %q; want [scp], [roles] and [tid]", entra.ScopeClaims, entra.AppScopeClaims, entra.OrganizationClaims)
 	}
 	cognito := mustRead(t, provider.Cognito, greeting, nil).ValidatorConfig()
-	if !cognito.AudienceFromClientID || cognito.RequiredClaims["token_use"] != "access" {
-		t.Errorf("Cognito AudienceFromClientID %v, RequiredClaims %v; want true and token_use=access", cognito.AudienceFromClientID, cognito.RequiredClaims)
+	if !cognito.AudienceFromClientID || cognito.RequiredClaims["token_use"] != "access" || cognito.ScopePrefix != greeting.ResourceURL+"/" {
+		t.Errorf("Cognito AudienceFromClientID %v, RequiredClaims %v, ScopePrefix %q; want true, token_use=access and %s/",
+			cognito.AudienceFromClientID, cognito.RequiredClaims, cognito.ScopePrefix, greeting.ResourceURL)
 	}
 	if okta := mustRead(t, provider.Okta, greeting, nil).ValidatorConfig(); okta.OrganizationClaims == nil || len(okta.OrganizationClaims) != 0 {
 		t.Errorf("Okta OrganizationClaims = %#v, want empty (none), not nil (the defaults)", okta.OrganizationClaims)
@@ -884,5 +896,30 @@ func unsetenv(t *testing.T, names ...string) {
 		if err := os.Unsetenv(name); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestScopePrefix: Cognito servers name their scopes to clients with the resource
+// server identifier (default MCP_RESOURCE_URL and a slash, or AUTH_SCOPE_PREFIX) in the
+// metadata and in the validator's config; other presets have no prefix unless set.
+func TestScopePrefix(t *testing.T) {
+	cognito := mustRead(t, provider.Cognito, greeting, nil)
+	want := greeting.ResourceURL + "/"
+	if cognito.ScopePrefix != want || cognito.ValidatorConfig().ScopePrefix != want {
+		t.Errorf("Cognito ScopePrefix = %q, validator %q; want %q", cognito.ScopePrefix, cognito.ValidatorConfig().ScopePrefix, want)
+	}
+	if got := cognito.Metadata("greeting", []string{"usr:read"}).ScopesSupported; !slices.Equal(got, []string{want + "usr:read"}) {
+		t.Errorf("Cognito scopes_supported = %q, want the full name", got)
+	}
+	set := mustRead(t, provider.Cognito, greeting, map[string]string{"AUTH_SCOPE_PREFIX": "mcp-api/"})
+	if set.ScopePrefix != "mcp-api/" || set.IntrospectionConfig("").ScopePrefix != "mcp-api/" {
+		t.Errorf("AUTH_SCOPE_PREFIX=mcp-api/: ScopePrefix = %q", set.ScopePrefix)
+	}
+	if g := mustRead(t, provider.Generic, greeting, nil); g.ScopePrefix != "" || !slices.Equal(g.Metadata("g", []string{"usr:read"}).ScopesSupported, []string{"usr:read"}) {
+		t.Errorf("generic ScopePrefix = %q, want none", g.ScopePrefix)
+	}
+	_, problems := read(provider.Cognito, greeting, map[string]string{"AUTH_SCOPE_PREFIX": "has space/"})
+	if problemAbout(problems, "AUTH_SCOPE_PREFIX") == "" {
+		t.Errorf("AUTH_SCOPE_PREFIX with a space: problems %q, want one naming it", problems)
 	}
 }

@@ -394,8 +394,8 @@ func TestTokenScopeShapesTheRuntimeIgnores(t *testing.T) {
 			[]string{`token scopes ""`, "claim scope is an array, not a space-separated string", `lacks "usr:read"`}},
 		{"scope as a number", jwt.MapClaims{"scope": 7},
 			[]string{`token scopes ""`, "claim scope is the number 7"}},
-		{"permissions entry not a string", jwt.MapClaims{"scope": "usr:read", "permissions": []any{"usr:read", 1}},
-			[]string{`token scopes "usr:read"`, "claim permissions: entry 1 (the number 1) is not a scope"}},
+		{"scopes entry not a string", jwt.MapClaims{"scope": "usr:read", "scopes": []any{"usr:read", 1}},
+			[]string{`token scopes "usr:read"`, "claim scopes: entry 1 (the number 1) is not a scope"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := diagnose(t, f.MCPURL, Options{Token: sign(tc.claims)})

@@ -35,6 +35,9 @@ type Report struct {
 	OK     bool     `json:"ok"` // no check failed
 	Checks []Check  `json:"checks"`
 	Tools  []string `json:"tools,omitempty"` // listed with --token
+	// TokenSent says whether the token was sent to the server: only to the resource it
+	// is for, unless Options.SendTokenAnyway.
+	TokenSent bool `json:"token_sent"`
 }
 
 // Failed returns the checks that failed.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -598,6 +599,110 @@ func TestTokenSentOnlyToItsResource(t *testing.T) {
 			_ = r.WriteJSON(&js)
 			if !strings.Contains(js.String(), `"token_sent": false`) {
 				t.Errorf("JSON report lacks token_sent false:\n%s", js.String())
+			}
+		})
+	}
+}
+
+// hostile is what a malicious server puts in what the doctor prints: terminal escape
+// sequences (clear the screen, set the title, a hyperlink), a C1 CSI, DEL and a bidi
+// override that would show the rest of a line reversed.
+const hostile = "\x1b[2J\x1b]0;owned\x07\x1b]8;;https://evil.example\x1b\\click\u009b31m\x7f\u202egnp.exe\u2066"
+
+// terminalControl finds, independently of the code under test, a rune that drives a
+// terminal or reorders a line: C0 but newline, DEL, C1, bidi controls.
+func terminalControl(s string) int {
+	return strings.IndexFunc(s, func(c rune) bool {
+		return c != '\n' && (c < 0x20 || c >= 0x7f && c <= 0x9f || c >= 0x202a && c <= 0x202e || c >= 0x2066 && c <= 0x2069)
+	})
+}
+
+// hostileInHeaders is what of it Go's client reads in a header: no ASCII controls.
+const hostileInHeaders = "\u009b31m\u202egnp.exe\u2066"
+
+// TestReportEscapesWhatTheServerSays: a server answering with escape sequences in its
+// error body, its metadata (authorization server, resource name) and its tool names
+// cannot write them to the terminal through the text report, and the JSON report stays
+// valid JSON that carries them, escaped, unchanged.
+func TestReportEscapesWhatTheServerSays(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		withToken func(w http.ResponseWriter) // answers every request sent with the token
+	}{
+		{"error body", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, hostile)
+		}},
+		{"tool names", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var base string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == "/mcp" && r.Header.Get("Authorization") == "":
+					w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+base+`/.well-known/oauth-protected-resource/mcp", error_description="`+hostileInHeaders+`", scope="`+hostileInHeaders+`"`)
+					w.WriteHeader(http.StatusUnauthorized)
+				case r.URL.Path == "/mcp":
+					var msg struct {
+						ID     any    `json:"id"`
+						Method string `json:"method"`
+					}
+					_ = json.NewDecoder(r.Body).Decode(&msg)
+					if tc.withToken != nil {
+						tc.withToken(w)
+						return
+					}
+					if msg.ID == nil {
+						w.WriteHeader(http.StatusAccepted)
+						return
+					}
+					result := map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{"tools": map[string]any{}}, "serverInfo": map[string]any{"name": hostile, "version": "1"}}
+					if msg.Method == "tools/list" {
+						result = map[string]any{"tools": []any{map[string]any{"name": hostile, "inputSchema": map[string]any{"type": "object"}}}}
+					}
+					w.Header().Set("Content-Type", "application/json")
+					_ = json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": msg.ID, "result": result})
+				case strings.HasPrefix(r.URL.Path, auth.WellKnownPath):
+					w.Header().Set("Content-Type", "application/json")
+					_ = json.NewEncoder(w).Encode(map[string]any{"resource": base + "/mcp", "resource_name": hostile,
+						"authorization_servers": []string{base + "/as/" + hostileInHeaders}})
+				default:
+					w.WriteHeader(http.StatusNotFound)
+					_, _ = io.WriteString(w, hostile)
+				}
+			}))
+			defer srv.Close()
+			base = srv.URL
+			claims, _ := json.Marshal(map[string]any{"aud": base + "/mcp", "iss": hostile, "exp": 4102444800, "scope": hostile})
+			r := diagnose(t, base+"/mcp", Options{Token: "eyJhbGciOiJFUzI1NiIsImtpZCI6IlxcdTAwMWIifQ." + base64.RawURLEncoding.EncodeToString(claims) + ".c2ln"})
+			if !r.TokenSent {
+				t.Fatalf("the token was not sent, so the server's answer to it is untested:\n%s", dump(r))
+			}
+
+			text := dump(r)
+			if i := terminalControl(text); i >= 0 {
+				t.Errorf("text report contains control character %U at byte %d:\n%q", []rune(text[i:])[0], i, text)
+			}
+			if !strings.Contains(text, `\x1b[2J\x1b]0;owned\x07`) || !strings.Contains(text, `\u009b31m\x7f\u202egnp.exe\u2066`) {
+				t.Errorf("text report does not show the server's words escaped:\n%s", text)
+			}
+
+			var js bytes.Buffer
+			if err := r.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			if i := terminalControl(js.String()); i >= 0 {
+				t.Errorf("JSON report contains control character %U at byte %d", []rune(js.String()[i:])[0], i)
+			}
+			var back Report
+			if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+				t.Fatalf("JSON report is not valid JSON: %v\n%s", err, js.String())
+			}
+			if fmt.Sprint(back) != fmt.Sprint(*r) {
+				t.Errorf("JSON report decodes to\n%+v\nwant\n%+v", back, *r)
+			}
+			if !strings.Contains(js.String(), `\u001b[2J`) {
+				t.Errorf("JSON report lacks the escaped server text:\n%s", js.String())
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package devserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -11,7 +12,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/loopback"
@@ -26,33 +26,74 @@ type cachedClient struct {
 	expires time.Time
 }
 
+// lookupFunc resolves a host name to its addresses (net.Resolver.LookupNetIP).
+type lookupFunc func(ctx context.Context, host string) ([]netip.Addr, error)
+
+func defaultLookup(ctx context.Context, host string) ([]netip.Addr, error) {
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+}
+
+// newCIMDClient is the client that fetches client ID metadata documents: 5 s timeout,
+// redirects not followed (CIMD: the authorization server must not follow them), and
+// cimdTransport.
+func newCIMDClient(lookup lookupFunc) *http.Client {
+	return &http.Client{
+		Timeout:       5 * time.Second,
+		Transport:     cimdTransport(lookup),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
 // cimdTransport fetches client ID metadata documents from loopback or public addresses
 // only. Any page can send the developer's browser to /authorize with a client_id URL of
 // its choice, so without this check the dev server would request hosts on the
-// developer's private network or a cloud metadata address (SSRF). The address is
-// checked after name resolution, at dial time, and no proxy is used so the check sees
-// the real peer.
-func cimdTransport() *http.Transport {
+// developer's private network or a cloud metadata address (SSRF). It resolves the host
+// itself, checks every address, and dials the address it checked, so a name that
+// resolves differently a moment later (DNS rebinding) changes nothing; no proxy is used,
+// so the check sees the real peer.
+func cimdTransport(lookup lookupFunc) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = nil
-	d := &net.Dialer{Timeout: 5 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	t.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(address)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ip, err := netip.ParseAddr(host)
+		ips, err := lookup(ctx, host)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ip = ip.Unmap()
-		if !ip.IsLoopback() && (ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-			ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() || !ip.IsGlobalUnicast()) {
-			return fmt.Errorf("client ID metadata documents are not fetched from private, link-local or unspecified addresses (%s): serve the document on loopback or a public host", ip)
+		if len(ips) == 0 {
+			return nil, fmt.Errorf("%s has no address", host)
 		}
-		return nil
-	}}
-	t.DialContext = d.DialContext
+		for _, ip := range ips {
+			if err := checkDocumentAddress(host, ip); err != nil {
+				return nil, err
+			}
+		}
+		var errs []error
+		for _, ip := range ips {
+			conn, err := d.DialContext(ctx, network, net.JoinHostPort(ip.Unmap().String(), port))
+			if err == nil {
+				return conn, nil
+			}
+			errs = append(errs, err)
+		}
+		return nil, errors.Join(errs...)
+	}
 	return t
+}
+
+// checkDocumentAddress decides whether a client ID metadata document at host may be
+// fetched from ip, one of host's addresses.
+func checkDocumentAddress(_ string, ip netip.Addr) error {
+	ip = ip.Unmap()
+	if !ip.IsLoopback() && (ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() || !ip.IsGlobalUnicast()) {
+		return fmt.Errorf("client ID metadata documents are not fetched from private, link-local or unspecified addresses (%s): serve the document on loopback or a public host", ip)
+	}
+	return nil
 }
 
 // isMetadataDocumentID reports whether a client_id is a URL naming a client ID metadata

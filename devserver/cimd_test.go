@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -85,9 +86,7 @@ func startDocServer(t *testing.T) *docServer {
 	d.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.fetches.Add(1)
 		d.mu.Lock()
-		for k, v := range d.header {
-			w.Header()[k] = v
-		}
+		maps.Copy(w.Header(), d.header)
 		method := d.method
 		d.mu.Unlock()
 		self := "http://" + r.Host + r.URL.Path

@@ -121,12 +121,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{
-			Timeout:   5 * time.Second,
-			Transport: cimdTransport(),
-			// CIMD: the authorization server must not follow redirects.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		cfg.HTTPClient = newCIMDClient(defaultLookup)
 	}
 	cfg.Client.Secret = strings.TrimSpace(cfg.Client.Secret)
 	cfg.Client.GrantTypes = []string{"client_credentials"}

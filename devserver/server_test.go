@@ -36,6 +36,12 @@ type devAS struct {
 
 func startAS(t *testing.T) *devAS {
 	t.Helper()
+	return startASWith(t, nil)
+}
+
+// startASWith starts a dev server whose config mutate changes first.
+func startASWith(t *testing.T, mutate func(*Config)) *devAS {
+	t.Helper()
 	ln, err := Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,10 +52,14 @@ func startAS(t *testing.T) *devAS {
 		t.Fatal(err)
 	}
 	issuer := "http://" + ln.Addr().String()
-	s, err := New(Config{
+	cfg := Config{
 		Issuer: issuer, Resource: testResource, Scopes: []string{"usr:read", "usr:write"},
 		Key: key, Client: Client{ID: "mcpgen-dev", Secret: "s3cret"}, StateDir: dir,
-	})
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,10 @@
 // expects, and lists the server's tools with it through a real MCP client.
 //
 // It only reads: every request is a GET of public metadata, the unauthenticated POST,
-// and, with a token, an MCP initialize and tools/list. The token is never printed.
+// and, with a token, an MCP initialize and tools/list. The token is never printed, and
+// it is sent only to a server that says it is the resource the token is for (see
+// tokenRecipient). Everything the server or the token says is printed escaped (see
+// WriteText), so a hostile server cannot write to the terminal.
 package doctor
 
 import (
@@ -34,8 +37,12 @@ import (
 // Options tunes a run.
 type Options struct {
 	// Token, when set, is decoded and checked against the discovered metadata and used
-	// to list the server's tools.
+	// to list the server's tools, if the server is the one it is for (see tokenRecipient).
 	Token string
+	// SendTokenAnyway sends Token even when the server's metadata or the token's
+	// audience does not show the token is meant for this server (--send-token-anyway).
+	// A token is never sent over plain http off loopback.
+	SendTokenAnyway bool
 	// HTTPClient makes every request (default: 10 s timeout).
 	HTTPClient *http.Client
 	// Origin is sent on metadata requests to check they are readable from a browser
@@ -59,6 +66,7 @@ type run struct {
 	issuer          string         // the authorization server followed
 	asMeta          map[string]any
 	jwks            []byte
+	claims          map[string]any // the token's claims, decoded without verifying; nil if it is not a JWT
 }
 
 // Run diagnoses the MCP server at target (the URL of its MCP endpoint). It returns an

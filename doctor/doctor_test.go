@@ -3,14 +3,17 @@ package doctor
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +34,8 @@ type fixture struct {
 	AS     *devserver.Server
 	ASURL  string
 	key    devserver.Key
+	// withToken counts the requests that reached the MCP endpoint with a token.
+	withToken atomic.Int32
 }
 
 type breakage struct {
@@ -147,7 +152,12 @@ func startFixture(t *testing.T, b breakage) *fixture {
 		})
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", mcpHandler)
+	mux.Handle("/mcp", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			f.withToken.Add(1)
+		}
+		mcpHandler.ServeHTTP(w, r)
+	}))
 	for _, p := range auth.MetadataPaths(f.MCPURL) {
 		mux.Handle(p, prm)
 	}
@@ -315,18 +325,19 @@ func TestTokenMismatches(t *testing.T) {
 		token   string
 		failIDs []string
 		fix     string
+		anyway  bool // --send-token-anyway: an opaque token's audience cannot be checked
 	}{
-		{"other audience", f.token(t, f.ASURL, "https://other.example.com/mcp", time.Minute, "usr:read"), []string{"token-aud", "tools"}, "resource=" + f.MCPURL},
-		{"other issuer", f.token(t, "https://auth.example.com", f.MCPURL, time.Minute, "usr:read"), []string{"token-iss", "tools"}, "get the token from " + f.ASURL},
-		{"expired", f.token(t, f.ASURL, f.MCPURL, -time.Hour, "usr:read"), []string{"token-exp", "tools"}, "get a new token"},
-		{"not a JWT", "opaque-token-value", []string{"tools"}, "refused this opaque token"},
+		{"other audience", f.token(t, f.ASURL, "https://other.example.com/mcp", time.Minute, "usr:read"), []string{"token-aud", "tools"}, "resource=" + f.MCPURL, false},
+		{"other issuer", f.token(t, "https://auth.example.com", f.MCPURL, time.Minute, "usr:read"), []string{"token-iss", "tools"}, "get the token from " + f.ASURL, false},
+		{"expired", f.token(t, f.ASURL, f.MCPURL, -time.Hour, "usr:read"), []string{"token-exp", "tools"}, "get a new token", false},
+		{"not a JWT", "opaque-token-value", []string{"tools"}, "refused this opaque token", true},
 		// Three dot-separated parts that are not JSON: jwt wraps two errors here, which
 		// errors.Unwrap does not see through.
-		{"three parts, not JSON", "opaque.token.value", []string{"tools"}, "refused this opaque token"},
+		{"three parts, not JSON", "opaque.token.value", []string{"tools"}, "refused this opaque token", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := diagnose(t, f.MCPURL, Options{Token: tc.token})
+			r := diagnose(t, f.MCPURL, Options{Token: tc.token, SendTokenAnyway: tc.anyway})
 			if got := ids(r.Failed()); strings.Join(got, ",") != strings.Join(tc.failIDs, ",") {
 				t.Fatalf("failed %v, want %v:\n%s", got, tc.failIDs, dump(r))
 			}
@@ -468,7 +479,7 @@ func TestTokenNotSentInClearText(t *testing.T) {
 			return dialer.DialContext(ctx, network, srv.Listener.Addr().String())
 		},
 	}}
-	r := diagnose(t, "http://mcp.example.test/mcp", Options{Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", HTTPClient: hc})
+	r := diagnose(t, "http://mcp.example.test/mcp", Options{Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", HTTPClient: hc, SendTokenAnyway: true})
 	if withToken != 0 {
 		t.Errorf("the token was sent over plain http %d time(s)", withToken)
 	}
@@ -495,7 +506,7 @@ func TestTokenSentToLoopbackInAnyCase(t *testing.T) {
 				return dialer.DialContext(ctx, network, srv.Listener.Addr().String())
 			},
 		}}
-		r := diagnose(t, "http://"+host+"/mcp", Options{Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", HTTPClient: hc})
+		r := diagnose(t, "http://"+host+"/mcp", Options{Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", HTTPClient: hc, SendTokenAnyway: true})
 		srv.Close()
 		if withToken == 0 {
 			c, _ := r.Check("tools")
@@ -528,11 +539,171 @@ func TestTokenNotRedirectedToClearText(t *testing.T) {
 		}
 		return dialer.DialContext(ctx, network, plain.Listener.Addr().String())
 	}
-	r := diagnose(t, "https://example.com/mcp", Options{Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: tr}})
+	r := diagnose(t, "https://example.com/mcp", Options{Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln", HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: tr}, SendTokenAnyway: true})
 	if withToken != 0 {
 		t.Errorf("the token followed a redirect to plain http %d time(s)", withToken)
 	}
 	if c, _ := r.Check("tools"); c.Status != StatusFail {
 		t.Errorf("tools check = %+v:\n%s", c, dump(r))
+	}
+}
+
+// A token goes only to the server it is for: the server's metadata must name the
+// checked URL as its resource, and the token's aud must name that resource, compared
+// as the runtime compares them. Otherwise any server a user checks could collect their
+// tokens. The report says which check stopped it and that --send-token-anyway sends it.
+func TestTokenSentOnlyToItsResource(t *testing.T) {
+	healthy := startFixture(t, breakage{})
+	otherResource := startFixture(t, breakage{resource: "https://other.example.com/mcp"})
+	unsigned := func(claims string) string { // decodable, never verified: the doctor must not send it
+		return "eyJhbGciOiJFUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(claims)) + ".c2ln"
+	}
+	upper := strings.Replace(healthy.MCPURL, "http://", "HTTP://", 1) + "/"
+	for _, tc := range []struct {
+		name   string
+		f      *fixture
+		token  string
+		anyway bool
+		sent   bool
+		why    string // in the tools check's detail when not sent
+	}{
+		{"metadata names another resource", otherResource, otherResource.token(t, otherResource.ASURL, otherResource.MCPURL, time.Minute, "usr:read"), false, false,
+			`names the resource "https://other.example.com/mcp", not "` + otherResource.MCPURL + `" (check prm-resource)`},
+		{"token for another server", healthy, healthy.token(t, healthy.ASURL, "https://other.example.com/mcp", time.Minute, "usr:read"), false, false,
+			`aud "https://other.example.com/mcp" does not name "` + healthy.MCPURL + `" (check token-aud)`},
+		{"token without aud, as Cognito issues", healthy, unsigned(`{"iss":"x","client_id":"abc","exp":4102444800}`), false, false,
+			"has no aud"},
+		{"opaque token", healthy, "opaque-token-value", false, false, "not a JWT"},
+		{"aud differing only as the runtime allows", healthy, healthy.token(t, healthy.ASURL, upper, time.Minute, "usr:read"), false, true, ""},
+		{"the token's own server", healthy, healthy.token(t, healthy.ASURL, healthy.MCPURL, time.Minute, "usr:read"), false, true, ""},
+		{"--send-token-anyway", otherResource, otherResource.token(t, otherResource.ASURL, otherResource.MCPURL, time.Minute, "usr:read"), true, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tc.f.withToken.Load()
+			r := diagnose(t, tc.f.MCPURL, Options{Token: tc.token, SendTokenAnyway: tc.anyway})
+			got := tc.f.withToken.Load() - before
+			if (got > 0) != tc.sent || r.TokenSent != tc.sent {
+				t.Fatalf("token reached the server %d time(s), report token_sent %v; want sent=%v:\n%s", got, r.TokenSent, tc.sent, dump(r))
+			}
+			c, _ := r.Check("tools")
+			if tc.sent {
+				if c.Status == StatusFail && strings.Contains(c.Detail, "not sent") {
+					t.Errorf("tools check = %+v", c)
+				}
+				return
+			}
+			if c.Status != StatusFail || !strings.Contains(c.Detail, "the token was not sent: ") || !strings.Contains(c.Detail, tc.why) || !strings.Contains(c.Fix, "--send-token-anyway") {
+				t.Errorf("tools check = %+v, want a failure saying %q and naming --send-token-anyway", c, tc.why)
+			}
+			var js bytes.Buffer
+			_ = r.WriteJSON(&js)
+			if !strings.Contains(js.String(), `"token_sent": false`) {
+				t.Errorf("JSON report lacks token_sent false:\n%s", js.String())
+			}
+		})
+	}
+}
+
+// hostile is what a malicious server puts in what the doctor prints: terminal escape
+// sequences (clear the screen, set the title, a hyperlink), a C1 CSI, DEL and a bidi
+// override that would show the rest of a line reversed.
+const hostile = "\x1b[2J\x1b]0;owned\x07\x1b]8;;https://evil.example\x1b\\click\u009b31m\x7f\u202egnp.exe\u2066"
+
+// terminalControl finds, independently of the code under test, a rune that drives a
+// terminal or reorders a line: C0 but newline, DEL, C1, bidi controls.
+func terminalControl(s string) int {
+	return strings.IndexFunc(s, func(c rune) bool {
+		return c != '\n' && (c < 0x20 || c >= 0x7f && c <= 0x9f || c >= 0x202a && c <= 0x202e || c >= 0x2066 && c <= 0x2069)
+	})
+}
+
+// hostileInHeaders is what of it Go's client reads in a header: no ASCII controls.
+const hostileInHeaders = "\u009b31m\u202egnp.exe\u2066"
+
+// TestReportEscapesWhatTheServerSays: a server answering with escape sequences in its
+// error body, its metadata (authorization server, resource name) and its tool names
+// cannot write them to the terminal through the text report, and the JSON report stays
+// valid JSON that carries them, escaped, unchanged.
+func TestReportEscapesWhatTheServerSays(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		withToken func(w http.ResponseWriter) // answers every request sent with the token
+	}{
+		{"error body", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, hostile)
+		}},
+		{"tool names", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var base string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == "/mcp" && r.Header.Get("Authorization") == "":
+					w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+base+`/.well-known/oauth-protected-resource/mcp", error_description="`+hostileInHeaders+`", scope="`+hostileInHeaders+`"`)
+					w.WriteHeader(http.StatusUnauthorized)
+				case r.URL.Path == "/mcp":
+					var msg struct {
+						ID     any    `json:"id"`
+						Method string `json:"method"`
+					}
+					_ = json.NewDecoder(r.Body).Decode(&msg)
+					if tc.withToken != nil {
+						tc.withToken(w)
+						return
+					}
+					if msg.ID == nil {
+						w.WriteHeader(http.StatusAccepted)
+						return
+					}
+					result := map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{"tools": map[string]any{}}, "serverInfo": map[string]any{"name": hostile, "version": "1"}}
+					if msg.Method == "tools/list" {
+						result = map[string]any{"tools": []any{map[string]any{"name": hostile, "inputSchema": map[string]any{"type": "object"}}}}
+					}
+					w.Header().Set("Content-Type", "application/json")
+					_ = json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": msg.ID, "result": result})
+				case strings.HasPrefix(r.URL.Path, auth.WellKnownPath):
+					w.Header().Set("Content-Type", "application/json")
+					_ = json.NewEncoder(w).Encode(map[string]any{"resource": base + "/mcp", "resource_name": hostile,
+						"authorization_servers": []string{base + "/as/" + hostileInHeaders}})
+				default:
+					w.WriteHeader(http.StatusNotFound)
+					_, _ = io.WriteString(w, hostile)
+				}
+			}))
+			defer srv.Close()
+			base = srv.URL
+			claims, _ := json.Marshal(map[string]any{"aud": base + "/mcp", "iss": hostile, "exp": 4102444800, "scope": hostile})
+			r := diagnose(t, base+"/mcp", Options{Token: "eyJhbGciOiJFUzI1NiIsImtpZCI6IlxcdTAwMWIifQ." + base64.RawURLEncoding.EncodeToString(claims) + ".c2ln"})
+			if !r.TokenSent {
+				t.Fatalf("the token was not sent, so the server's answer to it is untested:\n%s", dump(r))
+			}
+
+			text := dump(r)
+			if i := terminalControl(text); i >= 0 {
+				t.Errorf("text report contains control character %U at byte %d:\n%q", []rune(text[i:])[0], i, text)
+			}
+			if !strings.Contains(text, `\x1b[2J\x1b]0;owned\x07`) || !strings.Contains(text, `\u009b31m\x7f\u202egnp.exe\u2066`) {
+				t.Errorf("text report does not show the server's words escaped:\n%s", text)
+			}
+
+			var js bytes.Buffer
+			if err := r.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			if i := terminalControl(js.String()); i >= 0 {
+				t.Errorf("JSON report contains control character %U at byte %d", []rune(js.String()[i:])[0], i)
+			}
+			var back Report
+			if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+				t.Fatalf("JSON report is not valid JSON: %v\n%s", err, js.String())
+			}
+			if fmt.Sprint(back) != fmt.Sprint(*r) {
+				t.Errorf("JSON report decodes to\n%+v\nwant\n%+v", back, *r)
+			}
+			if !strings.Contains(js.String(), `\u001b[2J`) {
+				t.Errorf("JSON report lacks the escaped server text:\n%s", js.String())
+			}
+		})
 	}
 }

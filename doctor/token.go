@@ -52,6 +52,7 @@ func (r *run) checkToken() {
 		}
 		return
 	}
+	r.claims = claims
 	typ, _ := tok.Header["typ"].(string)
 	detail := fmt.Sprintf("alg %v, typ %q, kid %v", tok.Header["alg"], typ, tok.Header["kid"])
 	if strings.EqualFold(typ, "at+jwt") || strings.EqualFold(typ, "application/at+jwt") || typ == "" || strings.EqualFold(typ, "JWT") {
@@ -112,7 +113,7 @@ func (r *run) checkTokenAudience(claims jwt.MapClaims) {
 	switch {
 	case len(auds) == 0:
 		r.fail(id, title, "the token has no aud", fmt.Sprintf("request the token with resource=%s (RFC 8707) so the authorization server puts it in aud", resource))
-	case slices.Contains(auds, resource):
+	case slices.ContainsFunc(auds, func(a string) bool { return auth.SameAudience(a, resource) }):
 		r.pass(id, title, resource)
 	default:
 		r.fail(id, title, fmt.Sprintf("aud is %q, the server is %q", strings.Join(auds, " "), resource),
@@ -190,9 +191,45 @@ func (r *run) checkTokenScopes(claims jwt.MapClaims) {
 	}
 }
 
+// tokenRecipient decides whether the token may be sent to the server: only when the
+// server's protected resource metadata names the checked URL as its resource and the
+// token's aud names that resource, both compared as the runtime compares audiences
+// (auth.SameAudience). Otherwise a server could collect tokens meant for others simply
+// by being checked with them. It returns "" when the token may be sent, else why not
+// (naming the check that shows it) and how to fix that.
+func (r *run) tokenRecipient() (why, fix string) {
+	resource, _ := r.prm["resource"].(string)
+	switch {
+	case r.prm == nil:
+		return "no protected resource metadata was found (check prm), so nothing shows " + r.target + " is the resource this token is for",
+			"fix the protected resource metadata reported above"
+	case !auth.SameAudience(resource, r.target):
+		return fmt.Sprintf("the metadata names the resource %q, not %q (check prm-resource)", resource, r.target),
+			"check that you are diagnosing the server the token is for, and fix its resource (mcpgen servers: MCP_RESOURCE_URL)"
+	case r.claims == nil:
+		return "the token is not a JWT, so its audience cannot be checked (check token-format)",
+			"if the server introspects opaque tokens and you trust it with this one, send it anyway"
+	}
+	auds, err := jwt.MapClaims(r.claims).GetAudience()
+	switch {
+	case err != nil || len(auds) == 0:
+		return "the token has no aud, so nothing shows it is meant for this server (check token-aud; Cognito access tokens carry client_id instead of aud)",
+			fmt.Sprintf("request the token with resource=%s (RFC 8707)", resource)
+	case !slices.ContainsFunc(auds, func(a string) bool { return auth.SameAudience(a, resource) }):
+		return fmt.Sprintf("the token's aud %q does not name %q (check token-aud): it is meant for another server", strings.Join(auds, " "), resource),
+			fmt.Sprintf("use a token requested with resource=%s (RFC 8707)", resource)
+	}
+	return "", ""
+}
+
 // listTools connects with a real MCP client and the token, as a client would.
 func (r *run) listTools() {
 	const id, title = "tools", "tools listed with the token"
+	if why, fix := r.tokenRecipient(); why != "" && !r.opts.SendTokenAnyway {
+		r.fail(id, title, "the token was not sent: "+why,
+			fix+"; or, if you trust "+r.target+" with this token, pass --send-token-anyway")
+		return
+	}
 	if !loopback.IsSecureURL(r.u) {
 		r.fail(id, title, "the token was not sent: "+r.target+" is plain http off loopback, where anyone on the path can read it",
 			"use the server's https URL (plain http is fine only on loopback)")
@@ -225,6 +262,7 @@ func (r *run) listTools() {
 		r.fail(id, title, "start: "+err.Error(), "check the URL and that the server is running")
 		return
 	}
+	r.report.TokenSent = true
 	if _, err := c.Initialize(r.ctx, mcp.InitializeRequest{}); err != nil {
 		detail, fix := r.explain(err)
 		r.fail(id, title, "initialize: "+detail, fix)

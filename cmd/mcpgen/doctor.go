@@ -16,9 +16,10 @@ import (
 
 // doctorOptions holds the flags of `mcpgen doctor`.
 type doctorOptions struct {
-	token   string
-	json    bool
-	timeout time.Duration
+	token      string
+	sendAnyway bool
+	json       bool
+	timeout    time.Duration
 }
 
 func newDoctorCommand(a *app) *cobra.Command {
@@ -39,7 +40,10 @@ and report each step with ✓ or ✗ and how to fix it:
 With --token it also decodes the token without trusting it, explains every mismatch
 with what the server expects (iss, aud, exp, scopes), and lists the server's tools
 with it. The token is never printed, nor sent over plain http off loopback. --token -
-reads it from stdin.
+reads it from stdin. It is sent only to a server whose protected resource metadata names
+URL as its resource and whose resource the token's aud names: a server you check must
+not collect tokens meant for others. --send-token-anyway sends it regardless (say, an
+opaque token, or a Cognito token with no aud) to a server you trust with it.
 
 Exit status: 0 when no check failed (warnings allowed), 1 when one did, 2 for a usage
 error. --json prints the report as JSON for CI.`,
@@ -64,6 +68,7 @@ error. --json prints the report as JSON for CI.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.token, "token", "", "access token to check and list tools with (- reads it from stdin)")
+	f.BoolVar(&o.sendAnyway, "send-token-anyway", false, "send --token even when the server's metadata or the token's aud does not show it is meant for URL")
 	f.BoolVar(&o.json, "json", false, "print the report as JSON")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of each request")
 	return cmd
@@ -82,11 +87,15 @@ func (o *doctorOptions) run(a *app, cmd *cobra.Command, target string) error {
 		}
 	}
 	token = strings.TrimPrefix(strings.TrimSpace(token), "Bearer ")
+	if o.sendAnyway && token == "" {
+		return usagef("--send-token-anyway needs a token: pass it with --token T (or --token - to read it from stdin)")
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
 	report, err := doctor.Run(ctx, target, doctor.Options{
-		Token:      token,
-		HTTPClient: &http.Client{Timeout: o.timeout},
+		Token:           token,
+		SendTokenAnyway: o.sendAnyway,
+		HTTPClient:      &http.Client{Timeout: o.timeout},
 	})
 	if err != nil {
 		return usagef("invalid URL: %w", err)

@@ -150,3 +150,25 @@ func TestValidatorRefusesEmptyClaimNames(t *testing.T) {
 		}
 	}
 }
+
+// SameAudience is the validator's comparison: what it accepts as aud, a client may
+// treat as the same server, and nothing looser.
+func TestSameAudience(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"https://h/mcp", "https://h/mcp", true},
+		{"https://h/mcp/", "https://h/mcp", true},
+		{"HTTPS://H.Example/mcp", "https://h.example/mcp", true},
+		{"https://h/MCP", "https://h/mcp", false},
+		{"https://h/mcp-admin", "https://h/mcp", false},
+		{"https://h/mcp", "http://h/mcp", false},
+		{"https://h:8443/mcp", "https://h/mcp", false},
+		{"", "https://h/mcp", false},
+	} {
+		if got := auth.SameAudience(tc.a, tc.b); got != tc.same {
+			t.Errorf("SameAudience(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.same)
+		}
+	}
+}

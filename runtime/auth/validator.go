@@ -492,6 +492,13 @@ func (v *claimsPolicy) checkAudience(claims jwt.MapClaims) ([]string, error) {
 	return audiences, nil
 }
 
+// SameAudience reports whether a and b name the same audience (or resource) the way
+// the validator compares a token's aud with its configured audiences: after
+// normalizeAudience. Clients use it to decide whether a token is meant for a server.
+func SameAudience(a, b string) bool {
+	return normalizeAudience(a) == normalizeAudience(b)
+}
+
 // normalizeAudience trims one trailing slash and lower-cases the scheme and
 // host of URL-shaped audiences: the only differences RFC 3986 §6.2.2 calls
 // equivalent that providers actually produce. Nothing looser (no prefix

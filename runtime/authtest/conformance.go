@@ -104,24 +104,38 @@ func (c *suite) start(t *testing.T, env map[string]string) *target {
 // token mints a token for tg carrying scopes, shaped as the provider's; more claims
 // override the defaults.
 func (tg *target) token(scopes []string, more Claims) string {
-	claims := ProviderClaims(tg.c.srv.Provider, tg.outward(scopes)...)
-	claims["aud"] = tg.mcpURL
+	claims := ResourceClaims(tg.c.srv.Provider, tg.mcpURL, scopes...)
 	maps.Copy(claims, more)
 	return tg.c.mint(func(i *Issuer) string { return i.Mint(claims) })
 }
 
-// outward returns the names clients know scopes by: for a provider whose tokens name
-// this server only through the prefix of its scopes (Cognito), the resource URL and a
-// slash before each, as the server's default AUTH_SCOPE_PREFIX; else the names as given.
+// outward returns the names clients know the server's scopes by (see OutwardScopes).
 func (tg *target) outward(scopes []string) []string {
-	if !tg.c.srv.Provider.ResourceScopePrefix {
+	return OutwardScopes(tg.c.srv.Provider, tg.mcpURL, scopes)
+}
+
+// OutwardScopes returns the names clients and tokens know a server's scopes by: for a
+// provider whose tokens name the server only through the prefix of its scopes (Cognito),
+// the resource URL and a slash before each, as the server's default AUTH_SCOPE_PREFIX;
+// else the names as given.
+func OutwardScopes(p provider.Preset, resource string, scopes []string) []string {
+	if !p.ResourceScopePrefix {
 		return scopes
 	}
 	out := make([]string, len(scopes))
 	for i, s := range scopes {
-		out[i] = strings.TrimSuffix(tg.mcpURL, "/") + "/" + s
+		out[i] = strings.TrimSuffix(resource, "/") + "/" + s
 	}
 	return out
+}
+
+// ResourceClaims returns the claims of a valid token of p's shape for the server at
+// resource (aud) granting scopes, named as that server's tokens name them
+// (OutwardScopes); the issuer mints iss, exp and the rest.
+func ResourceClaims(p provider.Preset, resource string, scopes ...string) Claims {
+	claims := ProviderClaims(p, OutwardScopes(p, resource, scopes)...)
+	claims["aud"] = resource
+	return claims
 }
 
 func (c *suite) mint(f func(*Issuer) string) string {
@@ -378,8 +392,7 @@ func (c *suite) invalidTokens(t *testing.T) {
 
 // withIssuer is the claims of a valid token of the suite's issuer for tg.
 func (tg *target) withIssuer(scopes []string) Claims {
-	claims := ProviderClaims(tg.c.srv.Provider, tg.outward(scopes)...)
-	claims["aud"] = tg.mcpURL
+	claims := ResourceClaims(tg.c.srv.Provider, tg.mcpURL, scopes...)
 	claims["iss"] = tg.c.iss.URL
 	return claims
 }

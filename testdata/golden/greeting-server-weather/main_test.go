@@ -57,9 +57,7 @@ func TestMCPClient(t *testing.T) {
 	}, iss.KeySet(), slog.New(slog.DiscardHandler))
 	hs.Start()
 	t.Cleanup(hs.Close)
-	claims := authtest.ProviderClaims(config.Provider, auth.ScopePolicy{Tools: tools.Scopes}.All()...)
-	claims["aud"] = url
-	token := iss.Mint(claims)
+	token := iss.Mint(authtest.ResourceClaims(config.Provider, url, auth.ScopePolicy{Tools: tools.Scopes}.All()...))
 
 	for _, version := range []string{"2025-11-25", mcp.LATEST_PROTOCOL_VERSION} {
 		t.Run(version, func(t *testing.T) {

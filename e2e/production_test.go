@@ -67,7 +67,8 @@ func TestReplicasShareRateLimit(t *testing.T) {
 	const resource = "https://mcp.example.com/mcp" // the load balancer's URL
 	iss := authtest.NewIssuer(t, authtest.WithAudience(resource))
 	bin := buildServer(t, iss)
-	env := []string{"REDIS_URL=" + rs.URL, "RATE_LIMIT_PER_MINUTE=4"}
+	// Replicas share the session key, so a session goes on on either of them.
+	env := []string{"REDIS_URL=" + rs.URL, "RATE_LIMIT_PER_MINUTE=4", "MCP_SESSION_KEY=e2e-session-key-shared-by-both-replicas"}
 	a := startReplica(t, bin, resource, iss, env...)
 	b := startReplica(t, bin, resource, iss, env...)
 	token := iss.Mint(authtest.Claims{"sub": "shared-user", "client_id": "app", "scope": "usr:read"})
@@ -77,6 +78,13 @@ func TestReplicasShareRateLimit(t *testing.T) {
 	for i, r := range []*replica{b, a, b} {
 		if res := r.callInSession(t, token, session); res.StatusCode != http.StatusOK {
 			t.Fatalf("request %d (within the shared budget of 4): status %d, want 200", i+2, res.StatusCode)
+		}
+	}
+	// Another caller who learns the session id cannot use it on either replica.
+	intruder := iss.Mint(authtest.Claims{"sub": "intruder", "client_id": "app", "scope": "usr:read"})
+	for name, r := range map[string]*replica{"first": a, "second": b} {
+		if res := r.callInSession(t, intruder, session); res.StatusCode != http.StatusNotFound {
+			t.Errorf("another caller in the session on the %s replica: status %d, want 404", name, res.StatusCode)
 		}
 	}
 	for name, r := range map[string]*replica{"first": a, "second": b} {

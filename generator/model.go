@@ -253,6 +253,7 @@ func operationsEnvVars() []envVar {
 		{"RATE_LIMIT_PER_MINUTE", "600", "requests a minute per caller (token subject + client id), in bursts of as many; 0 turns it off"},
 		{"AUTH_FAILURES_PER_MINUTE", "30", "failed authentications a minute per client address before it gets 429 for a while; 0 turns it off"},
 		{"REDIS_URL", "", "redis:// or rediss:// URL: replicas share rate limits there; unset: limits per process (in memory)"},
+		{"MCP_SESSION_KEY", "", "secret of at least 32 bytes (openssl rand -base64 32) binding session ids to their caller: set the same on every replica; unset: a random key per process"},
 		{"TRUSTED_PROXIES", "", "IPs or CIDRs of your load balancers, comma-separated: only their X-Forwarded-For is believed (default: nobody's)"},
 	}
 }

@@ -2,6 +2,7 @@ package authtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -42,7 +43,8 @@ type Server struct {
 // HTTP on loopback, against this package's in-process issuer: the 401, 400 and 403
 // challenges, the protected resource metadata, the Origin policy and CORS preflight,
 // the body limit, scopes per tool, rate limits and their headers, health probes,
-// sessions across replicas, and that no token ever reaches the logs. The checks belong
+// sessions bound to their caller and shared across replicas, and that no token ever
+// reaches the logs. The checks belong
 // to the runtime: a runtime upgrade brings new ones to every project calling this,
 // with no change to its files.
 func Conformance(t *testing.T, s Server) {
@@ -58,6 +60,7 @@ func Conformance(t *testing.T, s Server) {
 	t.Run("body limit", c.bodyLimit)
 	t.Run("rate limit per caller", c.rateLimit)
 	t.Run("failed authentication limit", c.failedAuthLimit)
+	t.Run("session of another caller gets 404", c.sessionOwner)
 	t.Run("session on another replica", c.replicas)
 	t.Run("no token in the logs", c.noTokenInLogs)
 }
@@ -529,10 +532,90 @@ func (c *suite) failedAuthLimit(t *testing.T) {
 	}
 }
 
-// replicas: a 2025-11-25 session started on one replica is accepted by another, so
-// replicas behind a load balancer need no sticky sessions.
+// sessionOwner: a 2025-11-25 session belongs to the caller that started it. Another
+// caller with a valid token of its own who learns the session id must not join its
+// event stream, answer its pending requests or end it: each gets 404, as for a session
+// that does not exist, while the owner goes on using it.
+func (c *suite) sessionOwner(t *testing.T) {
+	tg := c.start(t, nil)
+	owner := tg.token(c.allScopes(), Claims{"sub": "conformance-owner", "client_id": "conformance-app"})
+	session := tg.session(owner)
+	if session == "" {
+		return // a stateless server: no session to take over
+	}
+	others := map[string]string{
+		"another subject": tg.token(c.allScopes(), Claims{"sub": "conformance-intruder", "client_id": "conformance-app"}),
+		"another client":  tg.token(c.allScopes(), Claims{"sub": "conformance-owner", "client_id": "conformance-other-app"}),
+	}
+	for _, who := range slices.Sorted(maps.Keys(others)) {
+		token := others[who]
+		for _, r := range []struct{ what, method, body string }{
+			{"sends a request in it", http.MethodPost, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`},
+			{"answers a request of the server", http.MethodPost, `{"jsonrpc":"2.0","id":0,"result":{}}`},
+			{"joins its event stream", http.MethodGet, ""},
+			{"ends it", http.MethodDelete, ""},
+		} {
+			res := tg.inSession(r.method, token, session, r.body)
+			if res.StatusCode != http.StatusNotFound {
+				t.Errorf("%s %s (%s): status %d, want 404 as for an unknown session", who, r.what, r.method, res.StatusCode)
+			}
+			if id := res.Header.Get("Mcp-Session-Id"); id != "" {
+				t.Errorf("%s %s (%s): the refusal hands out a session id", who, r.what, r.method)
+			}
+		}
+	}
+	if res := tg.inSession(http.MethodPost, owner, session, `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`); res.StatusCode != http.StatusOK {
+		t.Errorf("the owner's tools/list after the others' attempts: status %d, want 200", res.StatusCode)
+	}
+	res := tg.inSession(http.MethodGet, owner, session, "")
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Errorf("the owner's event stream: status %d, Content-Type %q; want 200 text/event-stream",
+			res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if res := tg.inSession(http.MethodDelete, owner, session, ""); res.StatusCode == http.StatusNotFound {
+		t.Errorf("the owner's DELETE of its session: status 404, want it to end the session (or 405 if the server keeps sessions open)")
+	}
+}
+
+// inSession sends a request in session, with the 2025-11-25 headers. An event stream
+// is not read (it stays open): its status and headers are what the checks need.
+func (tg *target) inSession(method, token, session, body string) *http.Response {
+	tg.t.Helper()
+	ctx, cancel := context.WithTimeout(tg.t.Context(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, tg.mcpURL, strings.NewReader(body))
+	if err != nil {
+		tg.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	req.Header.Set("Mcp-Session-Id", session)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tg.t.Fatalf("%s in a session: %v", method, err)
+	}
+	defer res.Body.Close()
+	var answer []byte
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		answer, _ = io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	}
+	res.Body = io.NopCloser(bytes.NewReader(answer))
+	if res.StatusCode >= 500 {
+		tg.t.Errorf("%s in a session: status %d %s: no request may get a server error", method, res.StatusCode, answer)
+	}
+	return res
+}
+
+// replicas: a 2025-11-25 session started on one replica is accepted by another that
+// shares its MCP_SESSION_KEY, so replicas behind a load balancer need no sticky
+// sessions.
 func (c *suite) replicas(t *testing.T) {
-	first, second := c.start(t, nil), c.start(t, nil)
+	env := map[string]string{"MCP_SESSION_KEY": "conformance-session-key-shared-by-replicas"}
+	first, second := c.start(t, env), c.start(t, env)
 	session := first.session(first.token(c.allScopes(), nil))
 	if session == "" {
 		return // a stateless server: no session for replicas to share

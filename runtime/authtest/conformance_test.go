@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -73,6 +74,32 @@ var broken = map[string]struct {
 			h.ServeHTTP(w, r)
 		})
 	}), "only the Authorization header carries tokens"},
+	"lets another caller into a session": {protected(sessionsOfAnyone), "another subject sends a request in it (POST): status 200, want 404"},
+}
+
+// sessionsOfAnyone is a server whose sessions are not bound to their caller: it
+// remembers who started each session and serves every later request in it as that
+// caller, whoever sends it, as a server keeping its callers by session id would.
+func sessionsOfAnyone(h http.Handler, _ *slog.Logger) http.Handler {
+	var mu sync.Mutex
+	starter := map[string]string{} // session id → Authorization of the caller that started it
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("Mcp-Session-Id")
+		mu.Lock()
+		authorization, known := starter[id]
+		mu.Unlock()
+		if id == "" || !known {
+			h.ServeHTTP(w, r)
+			if id := w.Header().Get("Mcp-Session-Id"); id != "" {
+				mu.Lock()
+				starter[id] = r.Header.Get("Authorization")
+				mu.Unlock()
+			}
+			return
+		}
+		r.Header.Set("Authorization", authorization)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // TestConformanceCatchesFlaws runs the suite, in a child process each, against a sound

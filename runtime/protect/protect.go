@@ -1,6 +1,7 @@
 // Package protect puts an MCP endpoint behind everything an OAuth-protected MCP server
 // needs, from its settings: bearer-token validation (JWT with the issuer's keys, or
-// RFC 7662 introspection), per-tool scopes, the protected resource metadata (RFC 9728),
+// RFC 7662 introspection), per-tool scopes, session ids bound to their caller, the
+// protected resource metadata (RFC 9728),
 // the Origin policy and CORS preflight, request-body and rate limits, request logs,
 // metrics and health probes. It is the one entry point generated servers call, and the
 // one to call to protect a server that already exists:
@@ -31,6 +32,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/origin"
 	"github.com/mcpgen/mcpgen/runtime/ratelimit"
 	"github.com/mcpgen/mcpgen/runtime/requestlog"
+	"github.com/mcpgen/mcpgen/runtime/session"
 	"github.com/mcpgen/mcpgen/runtime/settings"
 )
 
@@ -175,7 +177,9 @@ func endpointPath(resource string) (string, error) {
 // failed authentication too often gets 429 before its token is checked; then the
 // bearer token is checked, and as soon as it is valid the caller's identity goes on
 // the log line and the caller is held to its rate limit, before the body is read and
-// the scopes of the called tool are checked.
+// the scopes of the called tool are checked. Last, the session id must be one handed
+// to this caller: the check needs the caller the token names, and wraps the MCP
+// handler alone, whatever library serves it.
 func newChain(s settings.Settings, validator auth.TokenValidator, scopes auth.ScopePolicy, m *metrics.Metrics, logger *slog.Logger) (func(http.Handler) http.Handler, error) {
 	origins, err := origin.NewPolicy(s.ResourceURL, s.AllowedOrigins)
 	if err != nil {
@@ -215,13 +219,29 @@ func newChain(s settings.Settings, validator auth.TokenValidator, scopes auth.Sc
 	if err != nil {
 		return nil, fmt.Errorf("set up authentication: %w", err)
 	}
+	sessions := newSessions(s, logger)
 	return func(next http.Handler) http.Handler {
-		h := origins.Middleware(limiter.GuardFailedAuth(authenticate(next)))
+		h := origins.Middleware(limiter.GuardFailedAuth(authenticate(sessions.Middleware(next))))
 		if m != nil {
 			h = m.Middleware(h)
 		}
 		return h
 	}, nil
+}
+
+// newSessions binds session ids with MCP_SESSION_KEY, else with a key of this process.
+// REDIS_URL set is the sign of several replicas: without a shared key, a session
+// started on one replica gets 404 on the others, so say so at start.
+func newSessions(s settings.Settings, logger *slog.Logger) *session.Binder {
+	if s.Ops.SessionKey.IsZero() && s.Ops.Redis != nil {
+		logger.Warn("REDIS_URL is set but MCP_SESSION_KEY is not: a session started on one replica gets 404 on the others; set the same MCP_SESSION_KEY (openssl rand -base64 32) on every replica")
+	}
+	return session.New(session.Config{
+		Key: s.Ops.SessionKey,
+		OnRefuse: func(r *http.Request) {
+			requestlog.Annotate(r.Context(), slog.String("reason", "session_not_bound"))
+		},
+	})
 }
 
 // newLimiter keeps rate limits in Redis when REDIS_URL is set, so every replica

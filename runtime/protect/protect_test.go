@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -237,6 +238,129 @@ func TestEndpointAtTheResourcePath(t *testing.T) {
 			if rec.Code != want {
 				t.Errorf("%s: POST %s = %d, want %d", tc.resource, path, rec.Code, want)
 			}
+		}
+	}
+}
+
+// replica is one protect.Server over an mcp-go server with the stateless generating
+// session manager (as generated servers have it), behind a load balancer's URL.
+func replica(t *testing.T, iss *authtest.Issuer, env map[string]string, logger *slog.Logger) http.Handler {
+	t.Helper()
+	vars := map[string]string{"AUTH_ISSUER": iss.URL, "AUTH_JWKS_URL": iss.JWKSURL}
+	maps.Copy(vars, env)
+	e := envconfig.FromMap(vars)
+	s := settings.Read(e, provider.Generic, settings.Defaults{Port: 3002, ResourceURL: "https://mcp.example.com/mcp"})
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := protect.New(t.Context(), s, newMCPServer(), protect.Options{
+		Logger: logger,
+		Scopes: auth.ScopePolicy{Tools: scopes},
+		Keys:   iss.KeySet(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv.Handler
+}
+
+// inSession posts body to h with token, in session when it is not "", and returns
+// the answer.
+func inSession(h http.Handler, token, session, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	if session != "" {
+		req.Header.Set("Mcp-Session-Id", session)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+const (
+	initialize = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	callEcho   = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{}}}`
+)
+
+// TestSessionsBoundAcrossReplicas: a session of an mcp-go server (stateless generating
+// session manager) started on one protect.Server replica goes on on another replica
+// with the same MCP_SESSION_KEY, for its owner only; replicas with other keys, or with
+// none (a random key per process), answer 404 as for an unknown session.
+func TestSessionsBoundAcrossReplicas(t *testing.T) {
+	const resource = "https://mcp.example.com/mcp"
+	iss := authtest.NewIssuer(t, authtest.WithAudience(resource))
+	discard := slog.New(slog.DiscardHandler)
+	sharedKey := map[string]string{"MCP_SESSION_KEY": "0123456789abcdef0123456789abcdef-shared"}
+	owner := iss.Mint(authtest.Claims{"sub": "owner", "client_id": "app", "scope": "echo:read"})
+	for _, tc := range []struct {
+		name        string
+		first, next map[string]string // each replica's settings
+		token       string            // who calls the second replica
+		want        int
+	}{
+		{"owner, shared key", sharedKey, sharedKey, owner, http.StatusOK},
+		{"another subject, shared key", sharedKey, sharedKey,
+			iss.Mint(authtest.Claims{"sub": "intruder", "client_id": "app", "scope": "echo:read"}), http.StatusNotFound},
+		{"another client, shared key", sharedKey, sharedKey,
+			iss.Mint(authtest.Claims{"sub": "owner", "client_id": "other-app", "scope": "echo:read"}), http.StatusNotFound},
+		{"owner, other key", sharedKey, map[string]string{"MCP_SESSION_KEY": "another-key-of-at-least-32-bytes-long"}, owner, http.StatusNotFound},
+		{"owner, no key on either replica", nil, nil, owner, http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := replica(t, iss, tc.first, discard), replica(t, iss, tc.next, discard)
+			started := inSession(a, owner, "", initialize)
+			session := started.Header().Get("Mcp-Session-Id")
+			if started.Code != http.StatusOK || session == "" {
+				t.Fatalf("initialize: status %d, session %q", started.Code, session)
+			}
+			if inner, _, tagged := strings.Cut(session, "."); !tagged || !strings.HasPrefix(inner, "mcp-session-") {
+				t.Errorf("session id %q: want mcp-go's id with the caller's tag after a dot", session)
+			}
+			res := inSession(b, tc.token, session, callEcho)
+			if res.Code != tc.want {
+				t.Fatalf("echo on the second replica: status %d %s, want %d", res.Code, res.Body, tc.want)
+			}
+			if tc.want == http.StatusNotFound {
+				if !strings.Contains(res.Body.String(), `"jsonrpc":"2.0"`) || res.Header().Get("Mcp-Session-Id") != "" {
+					t.Errorf("refusal: body %s, Mcp-Session-Id %q; want a JSON-RPC error and no session id",
+						res.Body, res.Header().Get("Mcp-Session-Id"))
+				}
+				if res := inSession(a, owner, session, callEcho); res.Code != http.StatusOK {
+					t.Errorf("the owner on the first replica: status %d, want 200", res.Code)
+				}
+				return
+			}
+			if !strings.Contains(res.Body.String(), `"text":"echo"`) {
+				t.Errorf("echo on the second replica answered %s", res.Body)
+			}
+		})
+	}
+}
+
+// TestSessionKeyWarning: with REDIS_URL set (several replicas) and no MCP_SESSION_KEY,
+// the server starts and warns that sessions will not move between replicas, without
+// the key; with the key set it says nothing of it.
+func TestSessionKeyWarning(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	for _, tc := range []struct {
+		env  map[string]string
+		warn bool
+	}{
+		{map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"}, true},
+		{map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0", "MCP_SESSION_KEY": "a-session-key-of-at-least-32-bytes!"}, false},
+		{nil, false},
+	} {
+		var logs strings.Builder
+		replica(t, iss, tc.env, slog.New(slog.NewTextHandler(&logs, nil)))
+		warned := strings.Contains(logs.String(), "level=WARN") && strings.Contains(logs.String(), "MCP_SESSION_KEY")
+		if warned != tc.warn {
+			t.Errorf("env %v: warned %v, want %v; logs:\n%s", tc.env, warned, tc.warn, logs.String())
+		}
+		if strings.Contains(logs.String(), "a-session-key-of-at-least-32-bytes!") {
+			t.Errorf("the session key appears in the logs:\n%s", logs.String())
 		}
 	}
 }

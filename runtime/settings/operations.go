@@ -9,6 +9,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/envconfig"
 	"github.com/mcpgen/mcpgen/runtime/httpserver"
 	"github.com/mcpgen/mcpgen/runtime/ratelimit"
+	"github.com/mcpgen/mcpgen/runtime/session"
 )
 
 // Defaults of the production settings.
@@ -19,7 +20,7 @@ const (
 )
 
 // Operations are the settings an operator tunes to run the server in production:
-// TLS, request limits, shutdown, logs, metrics and rate limits.
+// TLS, request limits, shutdown, logs, metrics, rate limits and the session key.
 type Operations struct {
 	TLS             *tls.Config   // from TLS_CERT_FILE and TLS_KEY_FILE; nil serves plain HTTP
 	MaxBodyBytes    int64         // larger request bodies get 413 (MAX_BODY_BYTES)
@@ -31,6 +32,10 @@ type Operations struct {
 	FailedAuthLimit ratelimit.Limit    // failed authentications per client address
 	Redis           *redis.Options     // shared rate limit store; nil keeps limits in memory
 	TrustedProxies  *ratelimit.Proxies // whose X-Forwarded-For is believed
+
+	// SessionKey (MCP_SESSION_KEY) binds session ids to their caller; replicas share
+	// it so a session goes on on any of them. Zero: a random key per process.
+	SessionKey session.Key
 }
 
 // readOperations reads the production settings, adding every problem to env.
@@ -56,6 +61,13 @@ func readOperations(env *envconfig.Env) Operations {
 		env.Problem("TRUSTED_PROXIES: %v", err)
 	}
 	ops.TrustedProxies = proxies
+	if raw := env.String("MCP_SESSION_KEY", ""); raw != "" {
+		key, err := session.ParseKey(raw)
+		if err != nil {
+			env.Problem("MCP_SESSION_KEY %v; set the same value on every replica", err)
+		}
+		ops.SessionKey = key
+	}
 	return ops
 }
 

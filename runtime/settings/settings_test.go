@@ -30,6 +30,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/httpserver"
 	"github.com/mcpgen/mcpgen/runtime/provider"
 	"github.com/mcpgen/mcpgen/runtime/ratelimit"
+	"github.com/mcpgen/mcpgen/runtime/session"
 	"github.com/mcpgen/mcpgen/runtime/settings"
 )
 
@@ -172,6 +173,10 @@ func TestReadOverrides(t *testing.T) {
 		{"REDIS_URL", map[string]string{"REDIS_URL": "redis://:s3cret@redis.internal:6380/2"},
 			func(s settings.Settings) any { return []any{s.Ops.Redis.Addr, s.Ops.Redis.DB, s.Ops.Redis.Password} },
 			[]any{"redis.internal:6380", 2, "s3cret"}},
+		{"MCP_SESSION_KEY", map[string]string{"MCP_SESSION_KEY": sessionKey},
+			func(s settings.Settings) any { return sameSessionKey(s, sessionKey) }, true},
+		{"MCP_SESSION_KEY unset", nil,
+			func(s settings.Settings) any { return s.Ops.SessionKey.IsZero() }, true},
 		{"TRUSTED_PROXIES: the forwarded client of a trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.10"},
 			func(s settings.Settings) any { return clientIP(s, "10.1.2.3:5555", "203.0.113.7") }, "203.0.113.7"},
 		{"TRUSTED_PROXIES: a single address", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.10"},
@@ -187,6 +192,19 @@ func TestReadOverrides(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sessionKey is an MCP_SESSION_KEY of the shortest length accepted.
+const sessionKey = "hunter2-hunter2-hunter2-hunter2!"
+
+// sameSessionKey reports whether the settings' session key binds ids as key does.
+func sameSessionKey(s settings.Settings, key string) bool {
+	k, err := session.ParseKey(key)
+	if err != nil {
+		return false
+	}
+	c := session.Caller{Subject: "user"}
+	return session.New(session.Config{Key: s.Ops.SessionKey}).Bind(c, "id") == session.New(session.Config{Key: k}).Bind(c, "id")
 }
 
 // clientIP is the client address the settings' trusted proxies make of a request from
@@ -628,6 +646,7 @@ func TestReadBadOperations(t *testing.T) {
 		{"REDIS_URL", "http://user:hunter2@redis:6379", nil},
 		{"TRUSTED_PROXIES", "10.0.0.0/8,load-balancer", nil},
 		{"TRUSTED_PROXIES", "10.0.0.0/33", nil},
+		{"MCP_SESSION_KEY", sessionKey[:len(sessionKey)-1], []string{"at least 32 bytes", "openssl rand"}},
 	}
 	all := map[string]string{}
 	for _, tt := range tests {
@@ -641,7 +660,7 @@ func TestReadBadOperations(t *testing.T) {
 				t.Errorf("%d problems, want 1:\n%s", len(problems), strings.Join(problems, "\n"))
 			}
 			if strings.Contains(strings.Join(problems, "\n"), "hunter2") {
-				t.Errorf("a problem repeats the Redis password:\n%s", strings.Join(problems, "\n"))
+				t.Errorf("a problem repeats the Redis password or the session key:\n%s", strings.Join(problems, "\n"))
 			}
 		})
 	}

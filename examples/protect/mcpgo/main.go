@@ -73,6 +73,7 @@ func newMCPServer() *server.StreamableHTTPServer {
 		caller, _ := auth.FromContext(ctx)
 		return mcp.NewToolResultText(fmt.Sprintf("results for %q, as %s", req.GetString("query", ""), caller.Subject)), nil
 	})
-	// Stateless session ids: any replica serves any request.
+	// Stateless session ids: protect binds each to its caller, so any replica sharing
+	// MCP_SESSION_KEY serves that caller's requests.
 	return server.NewStreamableHTTPServer(s, server.WithSessionIdManager(&server.StatelessGeneratingSessionIdManager{}))
 }

@@ -74,11 +74,12 @@ func newServer(ctx context.Context, cfg config.Config, logger *slog.Logger, keys
 // Streamable HTTP, in both protocol eras mcp-go speaks: 2025-11-25 (initialize, then a
 // session) and 2026-07-28 (stateless by design). Each tool call writes an audit line.
 //
-// Stateless sessions: 2025-11-25 clients get a random session id that is checked by its
-// format only, with no server-side session store, so any replica behind a load balancer
-// answers any request without sticky sessions. Ids are still issued (rather than
-// server.WithStateLess, which issues none) because each GET event stream needs one of
-// its own. Tools that keep per-session state would need server.WithStateful(true) and
+// Stateless sessions: 2025-11-25 clients get a random session id with no server-side
+// session store; the runtime binds it to the caller it was issued to (MCP_SESSION_KEY),
+// so any replica sharing that key answers the caller's requests without sticky
+// sessions, and anyone else presenting the id gets 404. Ids are still issued (rather
+// than server.WithStateLess, which issues none) because each GET event stream needs one
+// of its own. Tools that keep per-session state would need server.WithStateful(true) and
 // sticky sessions instead.
 func newMCPHandler(logger *slog.Logger) *server.StreamableHTTPServer {
 	hooks := &server.Hooks{}

@@ -133,7 +133,11 @@ func (l *Limiter) PerPrincipal(next http.Handler) http.Handler {
 // it once the token is valid and before the body is read. A nil Limiter, or
 // one without a per-caller limit, admits everything.
 func (l *Limiter) Admit(w http.ResponseWriter, r *http.Request, p *auth.Principal) bool {
-	if l == nil || !l.principal.Enabled() || p == nil {
+	if l == nil {
+		return true
+	}
+	l.noticeForwarded(r)
+	if !l.principal.Enabled() || p == nil {
 		return true
 	}
 	res, err := l.store.Allow(r.Context(), PrincipalKey(p), l.principal)
@@ -169,6 +173,7 @@ func (l *Limiter) BeforeVerify(w http.ResponseWriter, r *http.Request) (done fun
 	if l == nil || (!l.failedAuth.Enabled() && l.verifying == nil) {
 		return nil, true
 	}
+	l.noticeForwarded(r)
 	key := l.clientKey(r)
 	if l.lockedOut(w, r, key) {
 		return nil, false
@@ -213,7 +218,11 @@ func (l *Limiter) lockedOut(w http.ResponseWriter, r *http.Request, key string) 
 // counting it would lock out busy clients, or everyone behind one proxy),
 // and a server-side outage do not count.
 func (l *Limiter) AuthFailed(r *http.Request, e *auth.Error) {
-	if l == nil || !l.failedAuth.Enabled() || e == nil {
+	if l == nil {
+		return
+	}
+	l.noticeForwarded(r)
+	if !l.failedAuth.Enabled() || e == nil {
 		return
 	}
 	if e.Code != auth.CodeInvalidToken && e.Code != auth.CodeInvalidRequest {
@@ -229,10 +238,16 @@ func (l *Limiter) AuthFailed(r *http.Request, e *auth.Error) {
 // clientKey is the key of r's client address, for the failed-authentication
 // budget and the verification turns.
 func (l *Limiter) clientKey(r *http.Request) string {
-	if l.proxies.none() && r.Header.Get("X-Forwarded-For") != "" {
+	return "ip:" + l.proxies.ClientIP(r)
+}
+
+// noticeForwarded warns when r came through a proxy whose X-Forwarded-For is
+// ignored while a limit per client address is on. Every request the auth
+// middleware sees passes one of the hooks that call it.
+func (l *Limiter) noticeForwarded(r *http.Request) {
+	if l.proxies.none() && (l.failedAuth.Enabled() || l.verifying != nil) && r.Header.Get("X-Forwarded-For") != "" {
 		l.warnForwarded(r)
 	}
-	return "ip:" + l.proxies.ClientIP(r)
 }
 
 // forwardWarnInterval is the least time between two X-Forwarded-For warnings.

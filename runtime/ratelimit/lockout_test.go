@@ -177,8 +177,9 @@ func TestLockedOutWhileWaiting(t *testing.T) {
 
 // TestForwardedForWarning: a request with X-Forwarded-For while TRUSTED_PROXIES is
 // empty is logged as a warning naming the setting, at the first such request and
-// then at most once an hour; never with the token. With a trusted proxy, or
-// without the header, nothing is logged.
+// then at most once an hour, whichever hook sees it (a cached token only reaches
+// Admit, a request without a token only AuthFailed); never with the token. With a
+// trusted proxy, or without the header, nothing is logged.
 func TestForwardedForWarning(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
@@ -237,6 +238,21 @@ func TestForwardedForWarning(t *testing.T) {
 	use(forwarded())
 	if warnings() != 2 {
 		t.Errorf("%d warnings an hour after the first, want 2", warnings())
+	}
+
+	for name, seen := range map[string]func(*ratelimit.Limiter, *http.Request){
+		"Admit (a cached token)": func(l *ratelimit.Limiter, r *http.Request) {
+			l.Admit(httptest.NewRecorder(), r, &auth.Principal{Subject: "s"})
+		},
+		"AuthFailed (no token)": func(l *ratelimit.Limiter, r *http.Request) {
+			l.AuthFailed(r, &auth.Error{Status: http.StatusUnauthorized, Reason: "no_token"})
+		},
+	} {
+		logs.Reset()
+		seen(newLimiter(), forwarded())
+		if warnings() != 1 {
+			t.Errorf("%s: %d warnings, want 1", name, warnings())
+		}
 	}
 
 	logs.Reset()

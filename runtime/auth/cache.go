@@ -236,3 +236,33 @@ func (s *keySnapshot) holds(kid string, key crypto.PublicKey) bool {
 func tokenSum(token string) [sha256.Size]byte {
 	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 }
+
+// CachingValidator is a TokenValidator that remembers the tokens it has
+// verified. The middleware asks it first when MiddlewareConfig.BeforeVerify
+// is set, so limits on verification work (a client address locked out after
+// failed authentications, a bound on concurrent introspections) never refuse
+// a token the server already trusts. Validator (with CacheEntries) and
+// Introspector are CachingValidators.
+type CachingValidator interface {
+	TokenValidator
+	// Cached returns the principal of token when an earlier Validate verified
+	// it and that answer still holds, doing no verification work: no
+	// signature check, key lookup or introspection call. nil means Validate
+	// would have to verify the token.
+	Cached(token string) *Principal
+}
+
+var (
+	_ CachingValidator = (*Validator)(nil)
+	_ CachingValidator = (*Introspector)(nil)
+)
+
+// Cached implements CachingValidator: a token Validate verified, while its
+// exp has not passed and the key that verified it is still published.
+func (v *Validator) Cached(token string) *Principal {
+	if v.cache == nil || len(token) > v.maxTokenBytes {
+		return nil
+	}
+	sum := tokenSum(token)
+	return v.cache.get(&sum, v.now())
+}

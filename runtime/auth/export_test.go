@@ -24,3 +24,15 @@ func IntrospectorCacheLen(i *Introspector) int {
 	}
 	return i.cache.len()
 }
+
+// IntrospectionCallers returns how many Validate calls are waiting on i's
+// introspections under way.
+func IntrospectionCallers(i *Introspector) int {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	n := 0
+	for _, call := range i.inflight {
+		n += call.callers
+	}
+	return n
+}

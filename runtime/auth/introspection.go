@@ -97,12 +97,13 @@ type Introspector struct {
 	inflight map[[sha256.Size]byte]*introspection // requests under way, by token hash
 }
 
-// introspection is one request to the endpoint, shared by every caller that presents
-// the same token while it runs.
+// introspection is one request to the endpoint and its judgement, shared by every
+// caller that presents the same token while it runs.
 type introspection struct {
-	done   chan struct{}
-	claims jwt.MapClaims
-	err    error
+	done      chan struct{}
+	principal *Principal
+	err       error
+	callers   int // requests sharing it, guarded by Introspector.mu
 }
 
 var _ TokenValidator = (*Introspector)(nil)
@@ -171,7 +172,23 @@ func (i *Introspector) Validate(ctx context.Context, token string) (*Principal, 
 			return p, nil
 		}
 	}
-	claims, err := i.introspectShared(ctx, &sum, token)
+	return i.judgeShared(ctx, &sum, token)
+}
+
+// Cached implements CachingValidator: a token the authorization server called
+// active, until its exp or CacheTTL.
+func (i *Introspector) Cached(token string) *Principal {
+	if i.cache == nil || token == "" || len(token) > i.maxTokenBytes {
+		return nil
+	}
+	sum := tokenSum(token)
+	return i.cache.get(&sum, i.now())
+}
+
+// judge introspects token and applies this resource's checks to the answer,
+// caching an active one.
+func (i *Introspector) judge(ctx context.Context, sum *[sha256.Size]byte, token string) (*Principal, error) {
+	claims, err := i.introspect(ctx, token)
 	if err != nil {
 		i.logger.Warn("token introspection failed", "endpoint", i.endpoint, "err", err)
 		return nil, &Error{Status: http.StatusServiceUnavailable, Code: CodeTemporarilyUnavailable, Reason: "introspection_unavailable",
@@ -196,7 +213,7 @@ func (i *Introspector) Validate(ctx context.Context, token string) (*Principal, 
 			until = p.ExpiresAt
 		}
 		kept := *p
-		i.cache.insert(&sum, &cacheEntry{principal: &kept, expires: until})
+		i.cache.insert(sum, &cacheEntry{principal: &kept, expires: until})
 	}
 	return p, nil
 }
@@ -222,15 +239,16 @@ func (i *Introspector) checkTimes(claims jwt.MapClaims) error {
 	return nil
 }
 
-// introspectShared runs one introspection per token at a time: a client that opens a
+// judgeShared runs one introspection per token at a time: a client that opens a
 // session sends several requests with a new token at once, and they all wait for the
-// same answer. The request runs detached from any one caller's context (bounded by the
-// HTTP timeout), so a caller giving up does not fail the others. A caller whose client
-// has gone waits for the answer all the same: its token is judged like any other, so a
-// made-up one is a 401 the failed-authentication limit counts, not a 503 it ignores
-// (which would let a client that hangs up at once have made-up tokens introspected
-// without limit).
-func (i *Introspector) introspectShared(ctx context.Context, sum *[sha256.Size]byte, token string) (jwt.MapClaims, error) {
+// same answer. The answer is judged and cached before the token leaves the in-flight
+// map, so a request arriving in between finds one or the other, never neither. The
+// request runs detached from any one caller's context (bounded by the HTTP timeout), so
+// a caller giving up does not fail the others. A caller whose client has gone waits for
+// the answer all the same: its token is judged like any other, so a made-up one is a
+// 401 the failed-authentication limit counts, not a 503 it ignores (which would let a
+// client that hangs up at once have made-up tokens introspected without limit).
+func (i *Introspector) judgeShared(ctx context.Context, sum *[sha256.Size]byte, token string) (*Principal, error) {
 	i.mu.Lock()
 	call, joined := i.inflight[*sum]
 	if !joined {
@@ -240,11 +258,12 @@ func (i *Introspector) introspectShared(ctx context.Context, sum *[sha256.Size]b
 		}
 		i.inflight[*sum] = call
 	}
+	call.callers++
 	i.mu.Unlock()
 	if !joined {
 		key := *sum
 		go func() {
-			call.claims, call.err = i.introspect(context.WithoutCancel(ctx), token)
+			call.principal, call.err = i.judge(context.WithoutCancel(ctx), &key, token)
 			i.mu.Lock()
 			delete(i.inflight, key)
 			i.mu.Unlock()
@@ -252,7 +271,11 @@ func (i *Introspector) introspectShared(ctx context.Context, sum *[sha256.Size]b
 		}()
 	}
 	<-call.done
-	return call.claims, call.err
+	if call.err != nil {
+		return nil, call.err
+	}
+	p := *call.principal // each caller gets its own copy, as from the cache
+	return &p, nil
 }
 
 // errIntrospectionAuth marks the endpoint refusing this server's own

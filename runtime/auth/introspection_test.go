@@ -430,7 +430,7 @@ func TestIntrospectionSharedRequest(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(200 * time.Millisecond) // let every goroutine join the request under way
+	waitFor(t, func() bool { return auth.IntrospectionCallers(i) == 9 }) // every goroutine joined the request under way
 	cancel()
 	close(release)
 	wg.Wait()

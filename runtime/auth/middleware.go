@@ -57,6 +57,17 @@ type MiddlewareConfig struct {
 	// this middleware. Returning false means the hook has written the
 	// response; the request goes no further.
 	OnAuthenticated func(w http.ResponseWriter, r *http.Request, p *Principal) bool
+	// BeforeVerify, when set, runs for a request whose token needs
+	// verification work: one the Validator cannot answer from its cache
+	// (every token, unless it is a CachingValidator). It runs right before
+	// that work (signature check, key lookup, introspection call), so it is
+	// the hook for limits per client address that must spare tokens the
+	// server already trusts. A request without a token or with a malformed
+	// Authorization header never reaches it: answering those costs nothing.
+	// Returning ok false means the hook has written the response (429); the
+	// token is then not verified. Otherwise done, if not nil, is called once
+	// verification ends, before the outcome is acted on.
+	BeforeVerify func(w http.ResponseWriter, r *http.Request) (done func(), ok bool)
 }
 
 // DefaultMaxBodyBytes is the default MiddlewareConfig.MaxBodyBytes.
@@ -79,14 +90,18 @@ type middleware struct {
 	logger          *slog.Logger
 	onReject        func(*http.Request, *Error)
 	onAuthenticated func(http.ResponseWriter, *http.Request, *Principal) bool
+	beforeVerify    func(http.ResponseWriter, *http.Request) (func(), bool)
+	cached          CachingValidator // the validator, when it is one and beforeVerify is set
 	next            http.Handler
 }
 
 // Middleware returns the bearer-token gate for an MCP endpoint.
 //
 // For each request it extracts the token (Authorization header only),
-// validates it, works out the scopes the request needs (Required, plus the
-// scopes of every tool a POSTed JSON-RPC message or batch calls), and either
+// validates it (with BeforeVerify set, a token a CachingValidator already
+// verified is taken from its cache and only others pass the hook), works out
+// the scopes the request needs (Required, plus the scopes of every tool a
+// POSTed JSON-RPC message or batch calls), and either
 // answers with an RFC 6750 challenge or calls next with the Principal in the
 // request context. Responses: 401 without error= when no token was sent; 401
 // invalid_token; 400 invalid_request for a malformed header or an unreadable
@@ -141,6 +156,10 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 			toolNeeds[name] = sortedSet(append(slices.Clone(cfg.Scopes.Required), scopes...))
 		}
 	}
+	var cached CachingValidator
+	if cfg.BeforeVerify != nil {
+		cached, _ = cfg.Validator.(CachingValidator)
+	}
 	return func(next http.Handler) http.Handler {
 		return &middleware{
 			validator:       cfg.Validator,
@@ -154,6 +173,8 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 			logger:          logger,
 			onReject:        cfg.OnReject,
 			onAuthenticated: cfg.OnAuthenticated,
+			beforeVerify:    cfg.BeforeVerify,
+			cached:          cached,
 			next:            next,
 		}
 	}, nil
@@ -165,7 +186,10 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.reject(w, r, asAuthError(err))
 		return
 	}
-	p, err := m.validator.Validate(r.Context(), token)
+	p, answered, err := m.validate(w, r, token)
+	if answered {
+		return
+	}
 	if err == nil && p == nil {
 		err = errors.New("validator returned neither a principal nor an error")
 	}
@@ -194,6 +218,30 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.next.ServeHTTP(w, r.WithContext(ContextWithPrincipal(r.Context(), p)))
+}
+
+// validate returns the principal of token: from the validator's cache when it has
+// one and knows the token, else by verifying it once BeforeVerify lets it. answered
+// means BeforeVerify has written the response instead.
+func (m *middleware) validate(w http.ResponseWriter, r *http.Request, token string) (p *Principal, answered bool, err error) {
+	if m.beforeVerify == nil {
+		p, err = m.validator.Validate(r.Context(), token)
+		return p, false, err
+	}
+	if m.cached != nil {
+		if p := m.cached.Cached(token); p != nil {
+			return p, false, nil
+		}
+	}
+	done, ok := m.beforeVerify(w, r)
+	if !ok {
+		return nil, true, nil
+	}
+	if done != nil {
+		defer done()
+	}
+	p, err = m.validator.Validate(r.Context(), token)
+	return p, false, err
 }
 
 // asAuthError makes any validator error an *Error the middleware knows how

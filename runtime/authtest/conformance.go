@@ -516,8 +516,14 @@ func (c *suite) rateLimit(t *testing.T) {
 	}
 }
 
+// failedAuthLimit: forged tokens lock their address out of new verifications, not out
+// of the server: a token verified before the lockout is still served from it.
 func (c *suite) failedAuthLimit(t *testing.T) {
 	tg := c.start(t, map[string]string{"AUTH_FAILURES_PER_MINUTE": "2"})
+	verified := tg.token(c.allScopes(), nil)
+	if res := tg.post(verified, initialize); res.StatusCode != http.StatusOK {
+		t.Fatalf("valid token: status %d, want 200", res.StatusCode)
+	}
 	for i := range 2 {
 		if res := tg.post("not-a-token", initialize); res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("bad token %d: status %d, want 401", i+1, res.StatusCode)
@@ -529,6 +535,9 @@ func (c *suite) failedAuthLimit(t *testing.T) {
 	}
 	if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 1 {
 		t.Errorf("Retry-After = %q, want whole seconds", res.Header.Get("Retry-After"))
+	}
+	if res := tg.post(verified, initialize); res.StatusCode != http.StatusOK {
+		t.Errorf("token verified before the lockout, from the same address: status %d, want 200", res.StatusCode)
 	}
 }
 

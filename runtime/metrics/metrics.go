@@ -67,7 +67,7 @@ func New() *Metrics {
 		}, []string{"outcome"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mcp_rate_limited_total",
-			Help: "Requests refused with 429, by rate limit policy (principal, failed_auth).",
+			Help: "Requests refused with 429, by rate limit policy (principal, failed_auth, verifying).",
 		}, []string{"policy"}),
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mcp_rate_limit_store_errors_total",

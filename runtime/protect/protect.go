@@ -173,13 +173,15 @@ func endpointPath(resource string) (string, error) {
 
 // newChain returns the chain in front of the endpoint. Order matters: metrics count
 // what happens next; the Origin check runs first, so a foreign web page is refused and
-// CORS preflights are answered before any token is looked at; a client address that
-// failed authentication too often gets 429 before its token is checked; then the
-// bearer token is checked, and as soon as it is valid the caller's identity goes on
-// the log line and the caller is held to its rate limit, before the body is read and
-// the scopes of the called tool are checked. Last, the session id must be one handed
-// to this caller: the check needs the caller the token names, and wraps the MCP
-// handler alone, whatever library serves it.
+// CORS preflights are answered before any token is looked at; then the bearer token is
+// checked. A token the server verified before is served from the validator's cache
+// whatever its address has done; one that needs verifying waits for one of its
+// address's few turns, and gets 429 instead when the address failed authentication
+// too often, before any signature check or introspection call. As soon as the token is
+// valid the caller's identity goes on the log line and the caller is held to its rate
+// limit, before the body is read and the scopes of the called tool are checked. Last,
+// the session id must be one handed to this caller: the check needs the caller the
+// token names, and wraps the MCP handler alone, whatever library serves it.
 func newChain(s settings.Settings, validator auth.TokenValidator, scopes auth.ScopePolicy, m *metrics.Metrics, logger *slog.Logger) (func(http.Handler) http.Handler, error) {
 	origins, err := origin.NewPolicy(s.ResourceURL, s.AllowedOrigins)
 	if err != nil {
@@ -206,6 +208,8 @@ func newChain(s settings.Settings, validator auth.TokenValidator, scopes auth.Sc
 				m.AuthFailure(e.Reason)
 			}
 		},
+		// Runs only for tokens not in the validator's cache, right before they are verified.
+		BeforeVerify: limiter.BeforeVerify,
 		// Runs once the token is valid, before the body is read: every request of a
 		// valid token, even one then refused for its scopes, spends the caller's budget.
 		OnAuthenticated: func(w http.ResponseWriter, r *http.Request, p *auth.Principal) bool {
@@ -221,7 +225,7 @@ func newChain(s settings.Settings, validator auth.TokenValidator, scopes auth.Sc
 	}
 	sessions := newSessions(s, logger)
 	return func(next http.Handler) http.Handler {
-		h := origins.Middleware(limiter.GuardFailedAuth(authenticate(sessions.Middleware(next))))
+		h := origins.Middleware(authenticate(sessions.Middleware(next)))
 		if m != nil {
 			h = m.Middleware(h)
 		}

@@ -1,11 +1,14 @@
 package ratelimit
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/auth"
@@ -16,6 +19,10 @@ import (
 const (
 	PolicyPrincipal  = "principal"
 	PolicyFailedAuth = "failed_auth"
+	// PolicyVerifying refuses a request that found every verification turn
+	// of its address taken (Config.VerifyingPerIP). It bounds work at once,
+	// not a quota, so its 429 carries Retry-After but no RateLimit fields.
+	PolicyVerifying = "verifying"
 )
 
 // Config configures [New].
@@ -26,9 +33,21 @@ type Config struct {
 	// and client id). The zero Limit turns it off.
 	PerPrincipal Limit
 	// FailedAuthPerIP limits failed authentications per client address;
-	// once spent, every request from that address is refused before its
-	// token is checked. The zero Limit turns it off.
+	// once spent, a request from that address whose token would need
+	// verification is refused before the token is checked (see
+	// [Limiter.BeforeVerify]); tokens already verified are still served.
+	// The zero Limit turns it off.
 	FailedAuthPerIP Limit
+	// VerifyingPerIP bounds how many requests from one client address may
+	// have their tokens verified at once (signature checks, key fetches,
+	// introspection calls); more wait up to VerifyWait for a turn, then get
+	// 429. Tokens already verified need no turn. 0 means
+	// DefaultVerifyingPerIP; negative turns the bound off. It holds per
+	// process, even with a Redis store.
+	VerifyingPerIP int
+	// VerifyWait is how long a request waits for a verification turn; 0
+	// means DefaultVerifyWait.
+	VerifyWait time.Duration
 	// Proxies decides whether X-Forwarded-For is believed; nil trusts nobody.
 	Proxies *Proxies
 	// OnLimited, when set, is called for each refused request (for metrics).
@@ -43,8 +62,14 @@ type Limiter struct {
 	principal  Limit
 	failedAuth Limit
 	proxies    *Proxies
+	verifying  *verifyGate // nil when unbounded
 	onLimited  func(string)
 	logger     *slog.Logger
+	now        func() time.Time // the clock of the X-Forwarded-For warning
+
+	// forwardWarned is when the X-Forwarded-For warning was last logged, in
+	// Unix nanoseconds; 0 before the first.
+	forwardWarned atomic.Int64
 
 	principalPolicy  string // RateLimit-Policy values, computed once
 	failedAuthPolicy string
@@ -55,6 +80,9 @@ func New(cfg Config) (*Limiter, error) {
 	if err := errors.Join(cfg.PerPrincipal.Validate("per-principal limit"), cfg.FailedAuthPerIP.Validate("failed-authentication limit")); err != nil {
 		return nil, err
 	}
+	if cfg.VerifyWait < 0 {
+		return nil, errors.New("verification wait must not be negative")
+	}
 	l := &Limiter{
 		store:      cfg.Store,
 		principal:  cfg.PerPrincipal,
@@ -62,6 +90,10 @@ func New(cfg Config) (*Limiter, error) {
 		proxies:    cfg.Proxies,
 		onLimited:  cfg.OnLimited,
 		logger:     cfg.Logger,
+		now:        time.Now,
+	}
+	if n := cmp.Or(cfg.VerifyingPerIP, DefaultVerifyingPerIP); n > 0 {
+		l.verifying = newVerifyGate(n, cmp.Or(cfg.VerifyWait, DefaultVerifyWait))
 	}
 	if l.store == nil {
 		l.store = NewMemory(DefaultMaxKeys)
@@ -101,7 +133,11 @@ func (l *Limiter) PerPrincipal(next http.Handler) http.Handler {
 // it once the token is valid and before the body is read. A nil Limiter, or
 // one without a per-caller limit, admits everything.
 func (l *Limiter) Admit(w http.ResponseWriter, r *http.Request, p *auth.Principal) bool {
-	if l == nil || !l.principal.Enabled() || p == nil {
+	if l == nil {
+		return true
+	}
+	l.noticeForwarded(r)
+	if !l.principal.Enabled() || p == nil {
 		return true
 	}
 	res, err := l.store.Allow(r.Context(), PrincipalKey(p), l.principal)
@@ -119,23 +155,59 @@ func (l *Limiter) Admit(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	return true
 }
 
-// GuardFailedAuth returns middleware that refuses, with 429, every request
-// from a client address whose failed-authentication budget is spent, before
-// the token is looked at. Place it right before the auth middleware, whose
-// OnReject calls [Limiter.AuthFailed].
-func (l *Limiter) GuardFailedAuth(next http.Handler) http.Handler {
-	if l == nil || !l.failedAuth.Enabled() {
-		return next
+// BeforeVerify fits auth.MiddlewareConfig.BeforeVerify, which runs it only for a
+// token the validator must verify (not in its cache), right before that work. A
+// token the server already verified never gets here, so an address locked out by
+// forged tokens (a NAT, a hosted MCP client's egress, a proxy whose
+// X-Forwarded-For is not trusted) keeps serving its genuine callers. It answers
+// 429 and returns ok false:
+//   - for every such request from an address whose failed-authentication
+//     budget is spent, so a locked-out address cannot make the server check a
+//     signature, fetch keys or call the introspection endpoint;
+//   - for a request that found all of its address's verification turns
+//     (Config.VerifyingPerIP) taken and none given back within VerifyWait.
+//
+// Otherwise it returns done, which gives the turn back once the token is
+// verified. A nil Limiter admits everything.
+func (l *Limiter) BeforeVerify(w http.ResponseWriter, r *http.Request) (done func(), ok bool) {
+	if l == nil || (!l.failedAuth.Enabled() && l.verifying == nil) {
+		return nil, true
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := l.store.Peek(r.Context(), l.failedAuthKey(r), l.failedAuth)
-		if err == nil && !res.Allowed {
-			setFields(w.Header(), PolicyFailedAuth, l.failedAuthPolicy, res)
-			l.refuse(w, PolicyFailedAuth, res)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	l.noticeForwarded(r)
+	key := l.clientKey(r)
+	if l.lockedOut(w, r, key) {
+		return nil, false
+	}
+	if l.verifying == nil {
+		return nil, true
+	}
+	leave, waited, ok := l.verifying.enter(r.Context(), key)
+	if !ok {
+		l.refuse(w, PolicyVerifying, Result{RetryAfter: time.Second})
+		return nil, false
+	}
+	// The requests this one waited for may have spent the budget.
+	if waited && l.lockedOut(w, r, key) {
+		leave()
+		return nil, false
+	}
+	return leave, true
+}
+
+// lockedOut answers 429 and reports true when key's failed-authentication
+// budget is spent. A store error lets the request through: stores fall back
+// on their own, and a limiter bug must not take the server down.
+func (l *Limiter) lockedOut(w http.ResponseWriter, r *http.Request, key string) bool {
+	if !l.failedAuth.Enabled() {
+		return false
+	}
+	res, err := l.store.Peek(r.Context(), key, l.failedAuth)
+	if err != nil || res.Allowed {
+		return false
+	}
+	setFields(w.Header(), PolicyFailedAuth, l.failedAuthPolicy, res)
+	l.refuse(w, PolicyFailedAuth, res)
+	return true
 }
 
 // AuthFailed records a failed authentication by r's client, if e is one: a
@@ -146,7 +218,11 @@ func (l *Limiter) GuardFailedAuth(next http.Handler) http.Handler {
 // counting it would lock out busy clients, or everyone behind one proxy),
 // and a server-side outage do not count.
 func (l *Limiter) AuthFailed(r *http.Request, e *auth.Error) {
-	if l == nil || !l.failedAuth.Enabled() || e == nil {
+	if l == nil {
+		return
+	}
+	l.noticeForwarded(r)
+	if !l.failedAuth.Enabled() || e == nil {
 		return
 	}
 	if e.Code != auth.CodeInvalidToken && e.Code != auth.CodeInvalidRequest {
@@ -156,11 +232,46 @@ func (l *Limiter) AuthFailed(r *http.Request, e *auth.Error) {
 	case auth.ReasonExpired, auth.ReasonNotYetValid, auth.ReasonIATInFuture:
 		return
 	}
-	_, _ = l.store.Allow(r.Context(), l.failedAuthKey(r), l.failedAuth)
+	_, _ = l.store.Allow(r.Context(), l.clientKey(r), l.failedAuth)
 }
 
-func (l *Limiter) failedAuthKey(r *http.Request) string {
+// clientKey is the key of r's client address, for the failed-authentication
+// budget and the verification turns.
+func (l *Limiter) clientKey(r *http.Request) string {
 	return "ip:" + l.proxies.ClientIP(r)
+}
+
+// noticeForwarded warns when r came through a proxy whose X-Forwarded-For is
+// ignored while a limit per client address is on. Every request the auth
+// middleware sees passes one of the hooks that call it.
+func (l *Limiter) noticeForwarded(r *http.Request) {
+	if l.proxies.none() && (l.failedAuth.Enabled() || l.verifying != nil) && r.Header.Get("X-Forwarded-For") != "" {
+		l.warnForwarded(r)
+	}
+}
+
+// forwardWarnInterval is the least time between two X-Forwarded-For warnings.
+const forwardWarnInterval = time.Hour
+
+// warnForwarded tells the operator, at the first such request and then at most
+// once per forwardWarnInterval, that a request came with X-Forwarded-For while
+// no proxy is trusted: behind a load balancer every client then shares the
+// balancer's address, so a few forged tokens lock out every new token.
+func (l *Limiter) warnForwarded(r *http.Request) {
+	now := l.now().UnixNano()
+	last := l.forwardWarned.Load()
+	if last != 0 && now-last < int64(forwardWarnInterval) {
+		return
+	}
+	if !l.forwardWarned.CompareAndSwap(last, now) {
+		return // another request is logging it
+	}
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		peer = r.RemoteAddr
+	}
+	l.logger.Warn("rate limit: a request carries X-Forwarded-For but TRUSTED_PROXIES is empty, so the header is ignored and every client behind that proxy shares one failed-authentication budget; if the server is behind a load balancer or reverse proxy, set TRUSTED_PROXIES to its addresses (IPs or CIDRs like 10.0.0.0/8)",
+		slog.String("peer", peer))
 }
 
 // PrincipalKey is the key of a caller: issuer, subject and client id, each

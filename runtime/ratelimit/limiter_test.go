@@ -7,10 +7,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/mcpgen/mcpgen/runtime/auth"
 	"github.com/mcpgen/mcpgen/runtime/authtest"
@@ -20,13 +25,35 @@ import (
 const resource = "https://mcp.example.com/mcp"
 
 // stack is the limiter wired the way the generated chain wires it around the
-// real auth middleware (failed-auth guard before it, the per-caller limit as
-// its OnAuthenticated hook), served over loopback HTTP. Tool "greet" needs
-// scope usr:read.
+// real auth middleware (BeforeVerify for tokens not in the validator's cache,
+// AuthFailed for each refusal, the per-caller limit as its OnAuthenticated
+// hook), served over loopback HTTP. Its validator caches verified tokens, as
+// in production, and counts key lookups. Tool "greet" needs scope usr:read.
 type stack struct {
-	URL     string
-	iss     *authtest.Issuer
+	URL  string
+	iss  *authtest.Issuer
+	keys *countingKeys
+	lim  *ratelimit.Limiter
+
+	mu      sync.Mutex
 	limited []string
+}
+
+// countingKeys is an issuer's key set, counting key lookups: each is the start
+// of a signature verification.
+type countingKeys struct {
+	*auth.JWKS
+	lookups atomic.Int64
+}
+
+func (k *countingKeys) Keyfunc(t *jwt.Token) (any, error) {
+	k.lookups.Add(1)
+	return k.JWKS.Keyfunc(t)
+}
+
+func (k *countingKeys) KeyfuncCtx(ctx context.Context) jwt.Keyfunc {
+	k.lookups.Add(1)
+	return k.JWKS.KeyfuncCtx(ctx)
 }
 
 func newStack(t *testing.T, cfg ratelimit.Config, iss *authtest.Issuer) *stack {
@@ -35,26 +62,50 @@ func newStack(t *testing.T, cfg ratelimit.Config, iss *authtest.Issuer) *stack {
 	if s.iss == nil {
 		s.iss = authtest.NewIssuer(t, authtest.WithAudience(resource))
 	}
-	cfg.OnLimited = func(p string) { s.limited = append(s.limited, p) }
+	s.keys = &countingKeys{JWKS: s.iss.KeySet().(*auth.JWKS)}
+	vc := s.iss.ValidatorConfig()
+	vc.CacheEntries = 100
+	v, err := auth.NewValidator(vc, s.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.serve(t, cfg, v)
+	return s
+}
+
+func (s *stack) serve(t *testing.T, cfg ratelimit.Config, v auth.TokenValidator) {
+	t.Helper()
+	cfg.OnLimited = func(p string) {
+		s.mu.Lock()
+		s.limited = append(s.limited, p)
+		s.mu.Unlock()
+	}
 	lim, err := ratelimit.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.lim = lim
 	authenticate, err := auth.Middleware(auth.MiddlewareConfig{
-		Validator:           s.iss.Validator(),
+		Validator:           v,
 		ResourceMetadataURL: "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
 		Scopes:              auth.ScopePolicy{Tools: map[string][]string{"greet": {"usr:read"}}},
 		OnReject:            lim.AuthFailed,
 		OnAuthenticated:     lim.Admit,
+		BeforeVerify:        lim.BeforeVerify,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
-	srv := httptest.NewServer(lim.GuardFailedAuth(authenticate(ok)))
+	srv := httptest.NewServer(authenticate(ok))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
-	return s
+}
+
+func (s *stack) limitedPolicies() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.limited)
 }
 
 func (s *stack) get(t *testing.T, token string, header ...string) *http.Response {
@@ -123,8 +174,8 @@ func TestPerPrincipalLimit(t *testing.T) {
 			t.Errorf("%v: status %d, want 200 (separate budget)", claims, res.StatusCode)
 		}
 	}
-	if len(s.limited) != 2 || s.limited[0] != ratelimit.PolicyPrincipal {
-		t.Errorf("OnLimited calls %v, want 2 x principal", s.limited)
+	if len(s.limitedPolicies()) != 2 || s.limitedPolicies()[0] != ratelimit.PolicyPrincipal {
+		t.Errorf("OnLimited calls %v, want 2 x principal", s.limitedPolicies())
 	}
 }
 
@@ -199,7 +250,8 @@ func TestFailedAuthLimitPerIP(t *testing.T) {
 			t.Fatalf("bad token %d: status %d, want 401", i, res.StatusCode)
 		}
 	}
-	// Budget spent: refused before the token is checked, even a good one.
+	// Budget spent: a token the server has not verified before is refused
+	// before it is checked, even a good one.
 	want429(t, s.get(t, "forged", fwd("198.51.100.1")...), ratelimit.PolicyFailedAuth, 3, 60)
 	want429(t, s.get(t, good, fwd("198.51.100.1")...), ratelimit.PolicyFailedAuth, 3, 60)
 	// Another client behind the same trusted proxy is not affected.
@@ -230,8 +282,8 @@ func TestFailedAuthSkipsGenuineTimeFailures(t *testing.T) {
 			}
 		}
 	}
-	if len(s.limited) != 0 {
-		t.Errorf("OnLimited calls %v, want none", s.limited)
+	if got := s.limitedPolicies(); len(got) != 0 {
+		t.Errorf("OnLimited calls %v, want none", got)
 	}
 }
 
@@ -258,12 +310,13 @@ func TestFailedAuthIgnoresSpoofedXFF(t *testing.T) {
 func TestNilLimiterLimitsNothing(t *testing.T) {
 	var l *ratelimit.Limiter
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	for _, h := range []http.Handler{l.PerPrincipal(ok), l.GuardFailedAuth(ok)} {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-		if rec.Code != http.StatusNoContent {
-			t.Errorf("status %d through a nil limiter", rec.Code)
-		}
+	rec := httptest.NewRecorder()
+	l.PerPrincipal(ok).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusNoContent {
+		t.Errorf("status %d through a nil limiter", rec.Code)
+	}
+	if done, ok := l.BeforeVerify(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil)); !ok || done != nil {
+		t.Errorf("nil limiter BeforeVerify = %v, %v; want nil, true", done != nil, ok)
 	}
 	l.AuthFailed(httptest.NewRequest(http.MethodGet, "/", nil), &auth.Error{Code: auth.CodeInvalidToken})
 }

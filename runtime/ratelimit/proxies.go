@@ -116,3 +116,6 @@ func keyAddr(ip netip.Addr) string {
 	}
 	return ip.String()
 }
+
+// none reports whether p trusts no proxy, so X-Forwarded-For is never read.
+func (p *Proxies) none() bool { return p == nil || len(p.prefixes) == 0 }

@@ -1,13 +1,17 @@
 // Package ratelimit limits how often callers may use a generated MCP server.
 //
-// It sits in the generated chain on both sides of authentication: before it,
-// [Limiter.GuardFailedAuth] turns away a client address that has failed
-// authentication too often (slowing token guessing and unknown-kid floods
-// that make the server fetch the JWKS), and the auth middleware reports each
-// failure through [Limiter.AuthFailed]; after it, [Limiter.PerPrincipal]
-// limits each caller (token subject + client id). A refused request gets 429
-// with Retry-After and the RateLimit / RateLimit-Policy fields of
-// draft-ietf-httpapi-ratelimit-headers-10.
+// It plugs into the auth middleware's hooks. [Limiter.BeforeVerify] runs
+// only for a token the validator must verify (not in its cache): it turns
+// away a client address that has failed authentication too often (slowing
+// token guessing, unknown-kid floods that make the server fetch the JWKS,
+// and made-up opaque tokens sent for introspection), and bounds how many of
+// an address's tokens are verified at once. Tokens the server already
+// verified are never refused there, so one attacker behind a NAT or a proxy
+// does not lock out everyone else behind it. The middleware reports each
+// failure through [Limiter.AuthFailed]; once a token is valid,
+// [Limiter.Admit] limits each caller (token subject + client id). A refused
+// request gets 429 with Retry-After and the RateLimit / RateLimit-Policy
+// fields of draft-ietf-httpapi-ratelimit-headers-10.
 //
 // The algorithm is GCRA (generic cell rate algorithm): one timestamp per key,
 // smooth refill, bursts up to a set size. [Memory] keeps the state in the

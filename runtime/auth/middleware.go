@@ -14,28 +14,12 @@ import (
 	"strings"
 )
 
-// ScopePolicy says which scopes requests to the protected handler need.
-type ScopePolicy struct {
-	Required []string            // needed for every request to the protected handler
-	Tools    map[string][]string // tools/call name -> scopes it needs (in addition to Required)
-}
-
-// All returns every scope of the policy, sorted and unique: what a token needs to make
-// every request, and what the metadata advertises by default.
-func (p ScopePolicy) All() []string {
-	all := slices.Clone(p.Required)
-	for _, scopes := range p.Tools {
-		all = append(all, scopes...)
-	}
-	return sortedSet(all)
-}
-
 // MiddlewareConfig configures Middleware.
 type MiddlewareConfig struct {
 	Validator           TokenValidator
 	ResourceMetadataURL string // absolute URL put in every challenge (from config, never from Host)
 	Scopes              ScopePolicy
-	ChallengeScopes     []string // scope= on 401; default: Required ∪ all tool scopes, sorted
+	ChallengeScopes     []string // scope= on 401; default: Scopes.Advertised() (the baseline)
 	// ScopePrefix, when set, is put before every scope named to clients (challenges and
 	// error descriptions): the scopes of the policy are the short names the validator
 	// grants with ValidatorConfig.ScopePrefix, and clients ask the authorization server
@@ -83,6 +67,7 @@ type middleware struct {
 	metadataURL     string
 	scopePrefix     string
 	required        []string
+	grantors        map[string][]string // ScopePolicy.Implies, inverted and closed
 	tools           map[string][]string
 	toolNeeds       map[string][]string // tool -> sorted Required ∪ its scopes, for one-call bodies
 	challengeScopes []string
@@ -133,15 +118,17 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 	for name, scopes := range cfg.Scopes.Tools {
 		tools[name] = slices.Clone(scopes)
 	}
-	all := cfg.Scopes.All()
-	for _, s := range slices.Concat(all, cfg.ChallengeScopes) {
+	if err := cfg.Scopes.Check(); err != nil {
+		return nil, fmt.Errorf("auth middleware: %w", err)
+	}
+	for _, s := range cfg.ChallengeScopes {
 		if err := CheckScope(s); err != nil {
 			return nil, fmt.Errorf("auth middleware: %w", err)
 		}
 	}
 	challenge := cfg.ChallengeScopes
 	if challenge == nil {
-		challenge = all
+		challenge = cfg.Scopes.Advertised()
 	}
 	challenge = qualify(cfg.ScopePrefix, sortedSet(challenge))
 	logger := cfg.Logger
@@ -166,6 +153,7 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 			metadataURL:     cfg.ResourceMetadataURL,
 			scopePrefix:     cfg.ScopePrefix,
 			required:        sortedSet(cfg.Scopes.Required),
+			grantors:        cfg.Scopes.grantors(),
 			tools:           tools,
 			toolNeeds:       toolNeeds,
 			challengeScopes: challenge,
@@ -208,6 +196,12 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		needed = m.scopesFor(calls)
+	}
+	if m.grantors != nil {
+		// A copy: a custom validator may hand the same Principal to several requests.
+		q := *p
+		q.grantors = m.grantors
+		p = &q
 	}
 	if missing := p.MissingScopes(needed...); len(missing) > 0 {
 		m.reject(w, r, &Error{

@@ -26,19 +26,31 @@ type Principal struct {
 	ExpiresAt    time.Time
 	IssuedAt     time.Time
 	Claims       map[string]any // raw claims
+
+	// grantors maps a scope to the broader scopes that imply it (ScopePolicy.Implies):
+	// set by the middleware for the request, so HasScope honours the hierarchy.
+	grantors map[string][]string
 }
 
-// HasScope reports whether the principal was granted scope. A nil principal
-// has no scopes.
+// HasScope reports whether the principal may do what scope allows: it was granted
+// scope, or, on a request the middleware let through, a broader scope that implies it
+// (ScopePolicy.Implies). A nil principal has no scopes.
 func (p *Principal) HasScope(scope string) bool {
 	if p == nil {
 		return false
 	}
-	_, found := slices.BinarySearch(p.Scopes, scope)
-	return found
+	if _, found := slices.BinarySearch(p.Scopes, scope); found {
+		return true
+	}
+	for _, broad := range p.grantors[scope] {
+		if _, found := slices.BinarySearch(p.Scopes, broad); found {
+			return true
+		}
+	}
+	return false
 }
 
-// MissingScopes returns the scopes of required that the principal lacks, in
+// MissingScopes returns the scopes of required that the principal lacks (HasScope), in
 // the order given and without duplicates; nil when nothing is missing.
 func (p *Principal) MissingScopes(required ...string) []string {
 	var missing []string

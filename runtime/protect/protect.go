@@ -45,7 +45,8 @@ type Options struct {
 	Name string
 	// Scopes say which scopes each tool needs.
 	Scopes auth.ScopePolicy
-	// ScopesSupported are advertised in the metadata; default: every scope in Scopes.
+	// ScopesSupported are advertised in the metadata; default: Scopes.Advertised(), the
+	// baseline a client should ask for first.
 	ScopesSupported []string
 	// Keys, when set, verify JWT access tokens instead of the key set the settings
 	// name: tests pass an in-process issuer's (authtest.Issuer.KeySet).
@@ -107,7 +108,7 @@ func New(ctx context.Context, s settings.Settings, h http.Handler, opts Options)
 	}
 	scopes := opts.ScopesSupported
 	if scopes == nil {
-		scopes = opts.Scopes.All()
+		scopes = opts.Scopes.Advertised()
 	}
 	mux := http.NewServeMux()
 	meta, err := auth.MetadataHandler(s.Metadata(opts.Name, scopes))

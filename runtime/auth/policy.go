@@ -1,0 +1,137 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// ScopePolicy says what requests to the protected handler need: the scopes of each
+// tool, which scopes imply others, and which scopes a client should ask for first.
+type ScopePolicy struct {
+	Required []string            // needed for every request to the protected handler
+	Tools    map[string][]string // tools/call name -> scopes it needs (in addition to Required)
+
+	// Implies maps a scope to the narrower scopes it grants: with
+	// {"files:admin": {"files:write"}, "files:write": {"files:read"}} a token with
+	// files:admin may call a tool needing files:read. Implications are transitive;
+	// a cycle is refused (Check). Sufficiency is decided on the closure of the
+	// token's scopes (MCP authorization 2026-07-28: servers MUST account for scope
+	// hierarchies); challenges still name the narrowest scopes an operation needs.
+	Implies map[string][]string
+	// Baseline are the scopes a client should ask for at first connection: the
+	// 401 challenge and scopes_supported name them, and a tool needing more gets a
+	// 403 insufficient_scope naming what it needs, so the client steps up then
+	// (least privilege). Empty: every scope of the policy is baseline.
+	Baseline []string
+}
+
+// All returns every scope of the policy, sorted and unique: Required, the tools'
+// scopes, the baseline and the scopes of the hierarchy.
+func (p ScopePolicy) All() []string {
+	all := slices.Concat(p.Required, p.Baseline)
+	for _, scopes := range p.Tools {
+		all = append(all, scopes...)
+	}
+	for broad, narrow := range p.Implies {
+		all = append(append(all, broad), narrow...)
+	}
+	return sortedSet(all)
+}
+
+// Advertised returns the scopes a client is told to ask for before it has a token, in
+// the 401 challenge and the metadata's scopes_supported: the baseline (with Required),
+// or every scope when the policy has no baseline. Sorted and unique.
+func (p ScopePolicy) Advertised() []string {
+	if len(p.Baseline) == 0 {
+		return p.All()
+	}
+	return sortedSet(slices.Concat(p.Required, p.Baseline))
+}
+
+// Check reports every problem with the policy at once: a scope that is not a valid
+// scope (CheckScope), an empty tool name, and a cycle of implications, named in order
+// ("a implies b implies a").
+func (p ScopePolicy) Check() error {
+	var problems []error
+	for _, s := range p.All() {
+		if err := CheckScope(s); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	for name := range p.Tools {
+		if name == "" {
+			problems = append(problems, errors.New("a tool name must not be empty"))
+		}
+	}
+	if cycle := p.cycle(); cycle != nil {
+		problems = append(problems, fmt.Errorf("scope %s: a scope cannot imply itself", strings.Join(cycle, " implies ")))
+	}
+	return errors.Join(problems...)
+}
+
+// cycle returns a cycle of implications, first scope repeated at the end, or nil.
+func (p ScopePolicy) cycle() []string {
+	const (
+		unvisited = iota
+		onPath
+		done
+	)
+	state := map[string]int{}
+	var path []string
+	var visit func(s string) []string
+	visit = func(s string) []string {
+		switch state[s] {
+		case onPath:
+			i := slices.Index(path, s)
+			return append(slices.Clone(path[i:]), s)
+		case done:
+			return nil
+		}
+		state[s] = onPath
+		path = append(path, s)
+		for _, n := range slices.Sorted(slices.Values(p.Implies[s])) {
+			if c := visit(n); c != nil {
+				return c
+			}
+		}
+		path = path[:len(path)-1]
+		state[s] = done
+		return nil
+	}
+	for _, s := range slices.Sorted(maps.Keys(p.Implies)) {
+		if c := visit(s); c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// grantors returns, for every scope some other scope implies, the scopes that grant it
+// (transitively), sorted: a token holding any of them holds the scope. nil without
+// implications. The policy must be free of cycles.
+func (p ScopePolicy) grantors() map[string][]string {
+	if len(p.Implies) == 0 {
+		return nil
+	}
+	out := map[string][]string{}
+	var walk func(broad, s string)
+	walk = func(broad, s string) {
+		for _, n := range p.Implies[s] {
+			if n == broad || slices.Contains(out[n], broad) {
+				continue
+			}
+			out[n] = append(out[n], broad)
+			walk(broad, n)
+		}
+	}
+	for broad := range p.Implies {
+		walk(broad, broad)
+	}
+	for s := range out {
+		slices.Sort(out[s])
+	}
+	return out
+}

@@ -12,6 +12,11 @@ const (
 	CodeInvalidToken           = "invalid_token"
 	CodeInsufficientScope      = "insufficient_scope"
 	CodeTemporarilyUnavailable = "temporarily_unavailable"
+	// CodeAccessDenied refuses a request a valid token with every scope it needs
+	// still may not make: a claim rule of the tool (an entitlement, a tenant) is not
+	// met. No scope would help, so the 403 carries no challenge (a client would only
+	// ask the user again for the same consent).
+	CodeAccessDenied = "access_denied"
 )
 
 // ErrNoToken marks a request that carried no credentials for this resource:

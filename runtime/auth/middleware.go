@@ -68,6 +68,7 @@ type middleware struct {
 	scopePrefix     string
 	required        []string
 	grantors        map[string][]string // ScopePolicy.Implies, inverted and closed
+	rules           map[string][]ClaimRule
 	tools           map[string][]string
 	toolNeeds       map[string][]string // tool -> sorted Required ∪ its scopes, for one-call bodies
 	challengeScopes []string
@@ -154,6 +155,7 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 			scopePrefix:     cfg.ScopePrefix,
 			required:        sortedSet(cfg.Scopes.Required),
 			grantors:        cfg.Scopes.grantors(),
+			rules:           cloneRules(cfg.Scopes.Rules),
 			tools:           tools,
 			toolNeeds:       toolNeeds,
 			challengeScopes: challenge,
@@ -189,8 +191,10 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	needed := m.required
+	var calls []rpcCall
 	if r.Method == http.MethodPost {
-		calls, rerr := m.readCalls(r)
+		var rerr *bodyError
+		calls, rerr = m.readCalls(r)
 		if rerr != nil {
 			m.rejectBody(w, r, rerr)
 			return
@@ -211,7 +215,33 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	if broken := m.brokenRule(calls, p); broken != "" {
+		m.reject(w, r, &Error{
+			Status: http.StatusForbidden, Code: CodeAccessDenied, Reason: "claim_rule",
+			Description: "the caller may not use this tool: " + broken,
+		})
+		return
+	}
 	m.next.ServeHTTP(w, r.WithContext(ContextWithPrincipal(r.Context(), p)))
+}
+
+// brokenRule returns the first claim rule of a called tool that p does not meet,
+// described for the client, or "".
+func (m *middleware) brokenRule(calls []rpcCall, p *Principal) string {
+	if len(m.rules) == 0 {
+		return ""
+	}
+	for _, c := range calls {
+		if c.method != "tools/call" {
+			continue
+		}
+		for _, rule := range m.rules[c.name] {
+			if !rule.allows(p) {
+				return "tool " + c.name + " requires the token claim " + rule.String()
+			}
+		}
+	}
+	return ""
 }
 
 // validate returns the principal of token: from the validator's cache when it has
@@ -299,7 +329,9 @@ func (m *middleware) reject(w http.ResponseWriter, r *http.Request, e *Error) {
 		writeJSON(w, e.Status, errorBody{Error: e.Code, Description: e.Description})
 		return
 	case http.StatusForbidden:
-		h.Set("WWW-Authenticate", Challenge(m.metadataURL, e.Scopes, e.Code, e.Description))
+		if e.Code == CodeInsufficientScope {
+			h.Set("WWW-Authenticate", Challenge(m.metadataURL, e.Scopes, e.Code, e.Description))
+		}
 	default:
 		h.Set("WWW-Authenticate", Challenge(m.metadataURL, m.challengeScopes, e.Code, e.Description))
 	}

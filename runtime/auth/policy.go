@@ -26,6 +26,34 @@ type ScopePolicy struct {
 	// 403 insufficient_scope naming what it needs, so the client steps up then
 	// (least privilege). Empty: every scope of the policy is baseline.
 	Baseline []string
+	// Rules maps a tool to claims its caller's token must carry in addition to the
+	// tool's scopes: an entitlement (Auth0 permissions, Entra roles, groups) or a
+	// tenant. Checked after the scopes, before the tool runs; a request breaking one
+	// gets 403 access_denied without a challenge.
+	Rules map[string][]ClaimRule
+}
+
+// ClaimRule requires a claim of the caller's token.
+type ClaimRule struct {
+	// Claim is the claim's name; "organization" means Principal.Organization, the
+	// organization or tenant read from the provider's organization claim.
+	Claim string
+	// Values are the accepted values: the claim must equal one of them, or, as an
+	// array, contain one.
+	Values []string
+}
+
+// allows reports whether p meets the rule.
+func (c ClaimRule) allows(p *Principal) bool {
+	if c.Claim == "organization" {
+		return p.Organization != "" && slices.Contains(c.Values, p.Organization)
+	}
+	return slices.ContainsFunc(c.Values, func(v string) bool { return p.HasClaimValue(c.Claim, v) })
+}
+
+// String describes the rule for error descriptions and logs.
+func (c ClaimRule) String() string {
+	return c.Claim + " in [" + strings.Join(c.Values, " ") + "]"
 }
 
 // All returns every scope of the policy, sorted and unique: Required, the tools'
@@ -64,6 +92,13 @@ func (p ScopePolicy) Check() error {
 	for name := range p.Tools {
 		if name == "" {
 			problems = append(problems, errors.New("a tool name must not be empty"))
+		}
+	}
+	for name, rules := range p.Rules {
+		for _, r := range rules {
+			if strings.TrimSpace(r.Claim) == "" || len(r.Values) == 0 || slices.Contains(r.Values, "") {
+				problems = append(problems, fmt.Errorf("tool %s: a claim rule needs a claim name and at least one non-empty value (%s)", name, r))
+			}
 		}
 	}
 	if cycle := p.cycle(); cycle != nil {
@@ -132,6 +167,21 @@ func (p ScopePolicy) grantors() map[string][]string {
 	}
 	for s := range out {
 		slices.Sort(out[s])
+	}
+	return out
+}
+
+func cloneRules(rules map[string][]ClaimRule) map[string][]ClaimRule {
+	if len(rules) == 0 {
+		return nil
+	}
+	out := make(map[string][]ClaimRule, len(rules))
+	for name, rs := range rules {
+		c := make([]ClaimRule, len(rs))
+		for i, r := range rs {
+			c[i] = ClaimRule{Claim: r.Claim, Values: slices.Clone(r.Values)}
+		}
+		out[name] = c
 	}
 	return out
 }

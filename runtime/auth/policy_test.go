@@ -109,3 +109,56 @@ func TestPolicyCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimRules: a tool's claim rules are checked after its scopes; a caller with the
+// scopes but not the claim gets 403 access_denied without a challenge (no scope would
+// help); a caller lacking the scopes gets the insufficient_scope challenge first.
+func TestClaimRules(t *testing.T) {
+	policy := auth.ScopePolicy{
+		Tools: map[string][]string{"purge": {"files:admin"}, "report": {"files:read"}},
+		Rules: map[string][]auth.ClaimRule{
+			"purge":  {{Claim: "permissions", Values: []string{"files:purge"}}},
+			"report": {{Claim: "organization", Values: []string{"org_acme", "org_beta"}}},
+		},
+	}
+	e := newEnv(t, nil, nil, func(c *auth.MiddlewareConfig) { c.Scopes = policy })
+	for _, tt := range []struct {
+		name   string
+		tool   string
+		claims authtest.Claims
+		status int
+		code   string
+	}{
+		{"entitlement held", "purge", authtest.Claims{"scope": "files:admin", "permissions": []string{"files:purge"}}, 200, ""},
+		{"entitlement missing", "purge", authtest.Claims{"scope": "files:admin", "permissions": []string{"files:read"}}, 403, "access_denied"},
+		{"entitlement as a string", "purge", authtest.Claims{"scope": "files:admin", "permissions": "files:purge"}, 200, ""},
+		{"scope missing first", "purge", authtest.Claims{"scope": "files:read", "permissions": []string{"files:purge"}}, 403, "insufficient_scope"},
+		{"tenant allowed", "report", authtest.Claims{"scope": "files:read", "org_id": "org_beta"}, 200, ""},
+		{"other tenant", "report", authtest.Claims{"scope": "files:read", "org_id": "org_evil"}, 403, "access_denied"},
+		{"no tenant", "report", authtest.Claims{"scope": "files:read"}, 403, "access_denied"},
+		{"batch hides nothing", "", authtest.Claims{"scope": "files:read files:admin", "org_id": "org_acme"}, 403, "access_denied"},
+	} {
+		body := toolCall(tt.tool)
+		if tt.tool == "" {
+			body = "[" + toolCall("report") + "," + toolCall("purge") + "]"
+		}
+		w := e.do(http.MethodPost, "/mcp", body, bearer(e.iss.Mint(tt.claims)))
+		if w.Code != tt.status {
+			t.Errorf("%s: status %d, want %d (%s)", tt.name, w.Code, tt.status, w.Body)
+			continue
+		}
+		if tt.status == 200 {
+			continue
+		}
+		if got := decodeErrBody(t, w).Error; got != tt.code {
+			t.Errorf("%s: error %q, want %q", tt.name, got, tt.code)
+		}
+		if challenge := w.Header().Get("WWW-Authenticate"); (tt.code == "insufficient_scope") != (challenge != "") {
+			t.Errorf("%s: WWW-Authenticate %q; a challenge only when a scope would help", tt.name, challenge)
+		}
+	}
+	bad := auth.ScopePolicy{Rules: map[string][]auth.ClaimRule{"t": {{Claim: "roles"}}}}
+	if err := bad.Check(); err == nil {
+		t.Error("a claim rule without values was accepted")
+	}
+}

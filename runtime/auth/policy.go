@@ -31,6 +31,14 @@ type ScopePolicy struct {
 	// tenant. Checked after the scopes, before the tool runs; a request breaking one
 	// gets 403 access_denied without a challenge.
 	Rules map[string][]ClaimRule
+	// Public tools may be called without a token. When there is one, discovery
+	// (initialize, tools/list, ...) needs no token either, and a protected tool
+	// called without one gets a 401 challenge naming its scopes (lazy
+	// authentication); without any, every request needs a token.
+	Public []string
+	// FilterLists makes tools/list show each caller only the tools its token can
+	// call (ToolFilter); off, every caller sees every tool.
+	FilterLists bool
 }
 
 // ClaimRule requires a claim of the caller's token.
@@ -41,6 +49,32 @@ type ClaimRule struct {
 	// Values are the accepted values: the claim must equal one of them, or, as an
 	// array, contain one.
 	Values []string
+}
+
+// Callable reports whether p may call tool under the policy: a public tool always; any
+// other when p (nil: no token) holds Required and the tool's scopes (with the
+// hierarchy) and meets its claim rules.
+func (p ScopePolicy) Callable(tool string, caller *Principal) bool {
+	if slices.Contains(p.Public, tool) {
+		return true
+	}
+	if caller == nil {
+		return false
+	}
+	if caller.grantors == nil && len(p.Implies) > 0 {
+		q := *caller
+		q.grantors = p.grantors()
+		caller = &q
+	}
+	if len(caller.MissingScopes(p.Required...)) > 0 || len(caller.MissingScopes(p.Tools[tool]...)) > 0 {
+		return false
+	}
+	for _, r := range p.Rules[tool] {
+		if !r.allows(caller) {
+			return false
+		}
+	}
+	return true
 }
 
 // allows reports whether p meets the rule.

@@ -6,7 +6,10 @@
 // chain is the MCP authorization spec's (2025-11-25): an unauthenticated request gets
 // 401 with a WWW-Authenticate challenge naming the protected resource metadata (RFC
 // 9728); that metadata names the resource and its authorization servers; their RFC 8414
-// or OIDC metadata names the JWKS, PKCE methods and registration options. Given a token,
+// or OIDC metadata names the JWKS, PKCE methods, registration options and whether its
+// authorization responses name their issuer (RFC 9207). The challenge's scope and the
+// metadata's scopes_supported are the baseline a client asks for first; scopes beyond
+// it are named only by 403 insufficient_scope answers (see checkStepUpScopes). Given a token,
 // it decodes it without trusting it, explains every mismatch with what the server
 // expects, and lists the server's tools with it through a real MCP client.
 //
@@ -67,6 +70,7 @@ type run struct {
 	asMeta          map[string]any
 	jwks            []byte
 	claims          map[string]any // the token's claims, decoded without verifying; nil if it is not a JWT
+	withToken       *challenges    // the challenges met by the requests sent with the token
 }
 
 // Run diagnoses the MCP server at target (the URL of its MCP endpoint). It returns an
@@ -90,16 +94,28 @@ func Run(ctx context.Context, target string, opts Options) (*Report, error) {
 		r.skip("prm", "protected resource metadata", "the server is unreachable")
 	} else if r.checkResourceMetadata(prmURL) {
 		r.checkResource()
+		r.checkBaselineScopes()
+		r.checkReservedScopes()
 		if r.checkAuthorizationServers() && r.checkAuthorizationServerMetadata() {
 			r.checkIssuer()
+			r.checkIssParameter()
 			r.checkJWKS()
 			r.checkPKCE()
 			r.checkRegistration()
 		}
 	}
-	if opts.Token != "" {
+	const stepUpID, stepUpTitle = "scopes-step-up", "step-up scopes (named by 403 insufficient_scope)"
+	switch {
+	case opts.Token == "":
+		r.skip(stepUpID, stepUpTitle, "needs --token: a server names the scopes beyond the baseline only in 403 insufficient_scope answers to requests with a token")
+	default:
 		r.checkToken()
 		r.listTools()
+		if r.report.TokenSent {
+			r.checkStepUpScopes(stepUpID, stepUpTitle, r.withToken.forbidden())
+		} else {
+			r.skip(stepUpID, stepUpTitle, "the token was not sent (see tools)")
+		}
 	}
 	return r.report, nil
 }
@@ -411,6 +427,24 @@ func (r *run) checkIssuer() {
 	}
 	r.fail(id, title, fmt.Sprintf("the metadata says issuer %q, but the protected resource lists %q", iss, r.issuer),
 		fmt.Sprintf("list the issuer exactly as the authorization server names it, %q, in authorization_servers (mcpgen servers: AUTH_ISSUER=%s); clients refuse metadata whose issuer differs (RFC 8414 §3.3), and servers compare iss exactly", iss, iss))
+}
+
+// checkIssParameter checks that the authorization server names itself in its
+// authorization responses (RFC 9207), which the MCP authorization spec (2026-07-28)
+// says it should.
+func (r *run) checkIssParameter() {
+	const id, title = "as-iss-parameter", "authorization responses name their issuer (RFC 9207)"
+	v, present := r.asMeta["authorization_response_iss_parameter_supported"]
+	if b, _ := v.(bool); b {
+		r.pass(id, title, "authorization_response_iss_parameter_supported is true")
+		return
+	}
+	detail := "the metadata has no authorization_response_iss_parameter_supported"
+	if present && v != nil {
+		detail = fmt.Sprintf("authorization_response_iss_parameter_supported is %v", v)
+	}
+	r.warn(id, title, detail,
+		"return iss with every authorization response and advertise authorization_response_iss_parameter_supported: true (RFC 9207): without it, a client that uses several authorization servers cannot tell which one sent a code, so a malicious one can have the client redeem an honest server's code at its own token endpoint (the mix-up attack)")
 }
 
 func (r *run) checkJWKS() {

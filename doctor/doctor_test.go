@@ -43,8 +43,15 @@ type breakage struct {
 	noChallenge bool              // 401 without WWW-Authenticate
 	asOverride  map[string]any    // members replaced in the AS metadata
 	prmHeaders  map[string]string // replaces the PRM handler's CORS
+	prmOverride map[string]any    // members replaced in the PRM, past the runtime's checks
 	jwksBody    string            // served as the JWKS instead of the real one
 	serverJWKS  string            // where the MCP server fetches its keys, instead of the AS
+	policy      *auth.ScopePolicy // the server's scope policy, instead of greet_user needing usr:read
+	// scopesSupported replaces the metadata's scopes_supported (default: the policy's
+	// Advertised, as protect.New serves them).
+	scopesSupported []string
+	challengeScope  *string // the scope of the 401 challenge to requests without a token
+	forbid          *string // every request with a token gets 403 with this WWW-Authenticate ("": none)
 }
 
 func startFixture(t *testing.T, b breakage) *fixture {
@@ -105,9 +112,13 @@ func startFixture(t *testing.T, b breakage) *fixture {
 		t.Fatal(err)
 	}
 	metaURL, _ := auth.MetadataURL(f.MCPURL)
+	policy := auth.ScopePolicy{Tools: map[string][]string{"greet_user": {"usr:read"}}}
+	if b.policy != nil {
+		policy = *b.policy
+	}
 	protect, err := auth.Middleware(auth.MiddlewareConfig{
 		Validator: v, ResourceMetadataURL: metaURL, Logger: slog.New(slog.DiscardHandler),
-		Scopes: auth.ScopePolicy{Tools: map[string][]string{"greet_user": {"usr:read"}}},
+		Scopes: policy,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -123,22 +134,51 @@ func startFixture(t *testing.T, b breakage) *fixture {
 			w.WriteHeader(http.StatusUnauthorized)
 		})
 	}
+	if b.challengeScope != nil || b.forbid != nil {
+		inner := mcpHandler
+		mcpHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.Header.Get("Authorization") == "" && b.challengeScope != nil:
+				w.Header().Set("WWW-Authenticate", auth.Challenge(metaURL, strings.Fields(*b.challengeScope), "", ""))
+				w.WriteHeader(http.StatusUnauthorized)
+			case r.Header.Get("Authorization") != "" && b.forbid != nil:
+				if *b.forbid != "" {
+					w.Header().Set("WWW-Authenticate", *b.forbid)
+				}
+				w.WriteHeader(http.StatusForbidden)
+			default:
+				inner.ServeHTTP(w, r)
+			}
+		})
+	}
 	resource := f.MCPURL
 	if b.resource != "" {
 		resource = b.resource
 	}
+	supported := policy.Advertised()
+	if b.scopesSupported != nil {
+		supported = b.scopesSupported
+	}
 	prm, err := auth.MetadataHandler(auth.ProtectedResourceMetadata{
 		Resource: resource, AuthorizationServers: []string{f.ASURL},
-		ScopesSupported: []string{"usr:read"}, BearerMethodsSupported: []string{"header"},
+		ScopesSupported: supported, BearerMethodsSupported: []string{"header"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.prmHeaders != nil {
+	if b.prmHeaders != nil || b.prmOverride != nil {
 		inner := prm
 		prm = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rec := httptest.NewRecorder()
 			inner.ServeHTTP(rec, r)
+			if b.prmOverride != nil {
+				var doc map[string]any
+				_ = json.Unmarshal(rec.Body.Bytes(), &doc)
+				maps.Copy(doc, b.prmOverride)
+				rec.Body.Reset()
+				_ = json.NewEncoder(rec.Body).Encode(doc)
+				rec.Header().Del("Content-Length")
+			}
 			maps.Copy(w.Header(), rec.Header())
 			for k, v := range b.prmHeaders {
 				if v == "" {
@@ -213,8 +253,8 @@ func TestHealthyServer(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"challenge", "prm", "prm-path", "prm-root", "prm-resource", "prm-cors", "prm-servers",
-		"as-metadata", "as-cors", "as-issuer", "jwks", "pkce", "registration",
-		"token-format", "token-signature", "token-iss", "token-aud", "token-exp", "token-scope", "tools"} {
+		"scopes-baseline", "scopes-reserved", "as-metadata", "as-cors", "as-issuer", "as-iss-parameter", "jwks", "pkce", "registration",
+		"token-format", "token-signature", "token-iss", "token-aud", "token-exp", "token-scope", "tools", "scopes-step-up"} {
 		if _, ok := r.Check(id); !ok {
 			t.Errorf("check %s missing from the report", id)
 		}
@@ -285,14 +325,26 @@ func TestBrokenServers(t *testing.T) {
 			name: "no registration", b: breakage{asOverride: map[string]any{"registration_endpoint": nil, "client_id_metadata_document_supported": false}},
 			warnID: "registration",
 		},
+		{
+			name: "no RFC 9207 iss parameter", b: breakage{asOverride: map[string]any{"authorization_response_iss_parameter_supported": nil}},
+			warnID: "as-iss-parameter", detail: "has no authorization_response_iss_parameter_supported", fix: "mix-up attack",
+		},
+		{
+			name: "RFC 9207 iss parameter off", b: breakage{asOverride: map[string]any{"authorization_response_iss_parameter_supported": false}},
+			warnID: "as-iss-parameter", detail: "authorization_response_iss_parameter_supported is false", fix: "advertise authorization_response_iss_parameter_supported: true",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := startFixture(t, tc.b)
 			r := diagnose(t, f.MCPURL, Options{})
 			if tc.warnID != "" {
-				if c, _ := r.Check(tc.warnID); c.Status != StatusWarn || c.Fix == "" || !r.OK {
+				c, _ := r.Check(tc.warnID)
+				if c.Status != StatusWarn || c.Fix == "" || !r.OK {
 					t.Fatalf("want warning %s with a fix and no failure:\n%s", tc.warnID, dump(r))
+				}
+				if !strings.Contains(c.Detail, tc.detail) || !strings.Contains(c.Fix, tc.fix) {
+					t.Errorf("check %s: detail %q fix %q; want %q and %q", tc.warnID, c.Detail, c.Fix, tc.detail, tc.fix)
 				}
 				return
 			}

@@ -37,6 +37,13 @@ type Report struct {
 	OK     bool     `json:"ok"` // no check failed
 	Checks []Check  `json:"checks"`
 	Tools  []string `json:"tools,omitempty"` // listed with --token
+	// BaselineScopes are what a client asks for at first connection: the 401
+	// challenge's scope, else the metadata's scopes_supported.
+	BaselineScopes []string `json:"baseline_scopes,omitempty"`
+	// StepUpScopes are scopes beyond the baseline that 403 insufficient_scope answers
+	// named (with --token; the doctor calls no tool, so these are the ones listing
+	// tools needed).
+	StepUpScopes []string `json:"step_up_scopes,omitempty"`
 	// TokenSent says whether the token was sent to the server: only to the resource it
 	// is for, unless Options.SendTokenAnyway.
 	TokenSent bool `json:"token_sent"`
@@ -91,8 +98,17 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "    fix: %s\n", printable(c.Fix))
 		}
 	}
+	if len(r.Tools) > 0 || len(r.BaselineScopes) > 0 || len(r.StepUpScopes) > 0 {
+		b.WriteString("\n")
+	}
 	if len(r.Tools) > 0 {
-		fmt.Fprintf(&b, "\ntools: %s\n", printable(strings.Join(r.Tools, ", ")))
+		fmt.Fprintf(&b, "tools: %s\n", printable(strings.Join(r.Tools, ", ")))
+	}
+	if len(r.BaselineScopes) > 0 {
+		fmt.Fprintf(&b, "baseline scopes: %s\n", printable(strings.Join(r.BaselineScopes, " ")))
+	}
+	if len(r.StepUpScopes) > 0 {
+		fmt.Fprintf(&b, "step-up scopes: %s\n", printable(strings.Join(r.StepUpScopes, " ")))
 	}
 	fmt.Fprintf(&b, "\n%d passed, %d failed, %d warnings, %d skipped\n",
 		counts[StatusPass], counts[StatusFail], counts[StatusWarn], counts[StatusSkip])

@@ -145,12 +145,8 @@ func (r *run) checkTokenScopes(claims jwt.MapClaims) {
 	have, malformed := auth.ScopesFromClaims(claims, auth.DefaultScopeClaims)
 	var supported []string
 	for _, doc := range []map[string]any{r.prm, r.asMeta} {
-		if list, ok := doc["scopes_supported"].([]any); ok && supported == nil {
-			for _, s := range list {
-				if str, ok := s.(string); ok {
-					supported = append(supported, str)
-				}
-			}
+		if list, ok := stringList(doc, "scopes_supported"); ok && supported == nil {
+			supported = list
 		}
 	}
 	var missing []string
@@ -238,6 +234,11 @@ func (r *run) listTools() {
 	// Go keeps the Authorization header on a redirect to the same host, https to http
 	// included: refuse any redirect that would carry the token onto plain http.
 	hc := *r.opts.HTTPClient
+	r.withToken = &challenges{next: hc.Transport}
+	if hc.Transport == nil {
+		r.withToken.next = http.DefaultTransport
+	}
+	hc.Transport = r.withToken
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if !loopback.IsSecureURL(req.URL) {
 			return fmt.Errorf("redirected to %s, plain http off loopback: the token is not sent there", req.URL.Redacted())
@@ -298,8 +299,21 @@ func (r *run) explain(err error) (detail, fix string) {
 	case strings.Contains(msg, "status 503") || strings.Contains(msg, "temporarily_unavailable"):
 		msg = "the server answered 503: it has not loaded the keys to verify tokens"
 		fix = "the server cannot fetch its JWKS: check its JWKS URL (mcpgen servers: AUTH_JWKS_URL, or the issuer's jwks_uri) and that it is reachable from the server; /ready says when keys are loaded"
-	case strings.Contains(msg, "status 403"):
+	case strings.Contains(msg, "status 403") || len(r.withToken.forbidden()) > 0:
+		// mcp-go words some 403s as a legacy-server guess: say what the server answered.
+		msg = "the server answered 403"
 		fix = "the token lacks a scope the server requires for this: request the scopes the challenge names"
+		for _, s := range r.withToken.forbidden() {
+			cs, _ := parseChallenges(s.header)
+			if b, ok := bearer(cs); ok && b.Params["error"] != "" {
+				msg += fmt.Sprintf(" %s", b.Params["error"])
+				if scope := b.Params["scope"]; scope != "" {
+					msg += fmt.Sprintf(", scope %q", scope)
+					fix = fmt.Sprintf("request the token with scope=%q (see scopes-step-up)", scope)
+				}
+				break
+			}
+		}
 	}
 	return strings.ReplaceAll(msg, r.opts.Token, "[token]"), fix
 }

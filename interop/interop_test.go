@@ -6,7 +6,9 @@
 // the signing keys through the authorization server's metadata.
 // TestDevAuthorizationCode does the same for `mcpgen dev`: the TypeScript SDK's
 // authorization code flow (registration, consent, PKCE) against its local authorization
-// server and the generated default project.
+// server and the generated default project. TestStepUp has the TypeScript SDK client
+// step up from a baseline scope to the one a tool needs, on a server protected by
+// runtime/protect, against both authorization servers.
 //
 // Everything runs as real processes on loopback: the Node side lives in
 // testdata/interop (package.json + lockfile, Node 22 from the npm package "node"), and

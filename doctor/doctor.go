@@ -104,18 +104,20 @@ func Run(ctx context.Context, target string, opts Options) (*Report, error) {
 			r.checkRegistration()
 		}
 	}
+	if opts.Token != "" {
+		r.checkToken()
+		r.listTools()
+	}
+	// Step-up scopes follow the baseline, reported once the metadata was found.
 	const stepUpID, stepUpTitle = "scopes-step-up", "step-up scopes (named by 403 insufficient_scope)"
 	switch {
+	case r.report.TokenSent:
+		r.checkStepUpScopes(stepUpID, stepUpTitle, r.withToken.forbidden())
+	case r.prm == nil:
 	case opts.Token == "":
 		r.skip(stepUpID, stepUpTitle, "needs --token: a server names the scopes beyond the baseline only in 403 insufficient_scope answers to requests with a token")
 	default:
-		r.checkToken()
-		r.listTools()
-		if r.report.TokenSent {
-			r.checkStepUpScopes(stepUpID, stepUpTitle, r.withToken.forbidden())
-		} else {
-			r.skip(stepUpID, stepUpTitle, "the token was not sent (see tools)")
-		}
+		r.skip(stepUpID, stepUpTitle, "the token was not sent (see tools)")
 	}
 	return r.report, nil
 }

@@ -271,6 +271,8 @@ func jwtError(err error) *Error {
 		return invalidToken("unknown_kid", "the access token is signed with a key this resource does not know (unknown kid)", err)
 	case errors.Is(err, errNoMatchingKey):
 		return invalidToken("key_mismatch", "no verification key of the type the token's algorithm needs", err)
+	case errors.Is(err, errUnknownIssuer):
+		return invalidToken("wrong_issuer", "the access token was not issued by an authorization server this resource trusts (iss)", err)
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return invalidToken("malformed", "the access token is not a well-formed JWT", err)
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):

@@ -291,6 +291,27 @@ func (e *Env) List(name string, def []string) []string {
 	return out
 }
 
+// URLs returns the comma-separated value of name as a list of URLs, each
+// checked like [Env.URL]; def when the variable is unset or holds no items.
+// Each bad item is a problem naming its position, and is left out: a list
+// of bad items only is empty, never def, so a mistyped list never falls
+// back to a default the operator meant to replace.
+func (e *Env) URLs(name string, def []string) []string {
+	list := e.List(name, nil)
+	if list == nil {
+		return def
+	}
+	out := make([]string, 0, len(list))
+	for i, v := range list {
+		if err := checkURL(v); err != nil {
+			e.Problem("%s item %d %v: use absolute http:// or https:// URLs, comma-separated, e.g. https://a.example.com,https://b.example.com", name, i+1, err)
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
 // Int returns the value of name as an integer in [min, max], def when it is
 // unset or blank, else records a problem and returns def.
 func (e *Env) Int(name string, def, min, max int) int {

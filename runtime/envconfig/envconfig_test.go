@@ -123,6 +123,49 @@ func TestList(t *testing.T) {
 	}
 }
 
+// TestURLs: each item is checked like URL and named by its position; a list whose
+// items are all bad is empty, not the default it was meant to replace.
+func TestURLs(t *testing.T) {
+	def := []string{"https://default.example"}
+	tests := []struct {
+		value    string
+		set      bool
+		want     []string
+		problems []string // substrings, one per expected problem
+	}{
+		{"", false, def, nil},
+		{" , ", true, def, nil},
+		{"https://a.example, http://localhost:3003/x", true, []string{"https://a.example", "http://localhost:3003/x"}, nil},
+		{"https://a.example,ftp://b.example", true, []string{"https://a.example"}, []string{`L item 2 is "ftp://b.example", which is not an http or https URL`}},
+		{"not a url,https://user:s3cret@c.example", true, []string{}, []string{"L item 1 ", "L item 2 ", "contains credentials"}},
+	}
+	for _, tt := range tests {
+		m := map[string]string{}
+		if tt.set {
+			m["L"] = tt.value
+		}
+		e := mapEnv(m)
+		if got := e.URLs("L", def); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("URLs(%q) = %q, want %q", tt.value, got, tt.want)
+		}
+		msg := ""
+		if err := e.Err(); err != nil {
+			msg = err.Error()
+		}
+		if (msg == "") != (len(tt.problems) == 0) {
+			t.Errorf("URLs(%q): error %q, want problems %q", tt.value, msg, tt.problems)
+		}
+		for _, p := range tt.problems {
+			if !strings.Contains(msg, p) {
+				t.Errorf("URLs(%q): error %q does not contain %q", tt.value, msg, p)
+			}
+		}
+		if strings.Contains(msg, "s3cret") {
+			t.Errorf("URLs(%q): error shows the password: %v", tt.value, msg)
+		}
+	}
+}
+
 func TestInt(t *testing.T) {
 	tests := []struct {
 		value   string

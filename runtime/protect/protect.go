@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -280,40 +281,95 @@ func newLimiter(s settings.Settings, m *metrics.Metrics, logger *slog.Logger) (*
 // yet. JWT access tokens are checked with keys when given, else with the key set at
 // the settings' JWKS URL, else at the jwks_uri of the issuer's metadata, found now: a
 // server that cannot find its keys stops with a clear error instead of refusing every
-// request. With AUTH_TOKEN_FORMAT=opaque the introspection endpoint checks each token.
+// request. With several trusted issuers (AUTH_ISSUERS) each has its own key set, found
+// the same way, and the token's iss chooses which verifies it; the server is ready
+// once every issuer's keys have loaded. With AUTH_TOKEN_FORMAT=opaque the
+// introspection endpoint checks each token.
 func newValidator(ctx context.Context, s settings.Settings, keys auth.KeySet, m *metrics.Metrics, logger *slog.Logger) (auth.TokenValidator, func() bool, error) {
 	if s.Introspection != nil {
+		if len(s.TrustedIssuers) > 1 {
+			return nil, nil, errors.New("AUTH_TOKEN_FORMAT=opaque accepts the tokens of one issuer only: an opaque token does not say who issued it")
+		}
 		return newIntrospector(ctx, s, logger)
 	}
-	if keys == nil {
-		jwksURL := s.JWKSURL
-		if jwksURL == "" {
-			meta, err := discover(ctx, s.Issuers[0])
-			if err == nil && meta.JWKSURI == "" {
-				err = errors.New("its metadata has no jwks_uri")
-			}
-			if err != nil {
-				return nil, nil, fmt.Errorf("find the signing keys: %w; set AUTH_JWKS_URL to the JWKS URL to skip discovery", err)
-			}
-			jwksURL = meta.JWKSURI
-		}
-		// An authorization server that is down now is not fatal: requests get 503 and
-		// /ready reports "not ready" until the keys load.
-		jwksOpts := auth.JWKSOptions{Logger: logger}
-		if m != nil {
-			jwksOpts.OnRefresh = m.JWKSRefresh
-		}
-		remote, err := auth.NewRemoteJWKS(ctx, jwksURL, jwksOpts)
+	var ready func() bool
+	switch {
+	case keys != nil:
+	case len(s.TrustedIssuers) > 1:
+		set, err := newIssuerKeySet(ctx, s.TrustedIssuers, m, logger)
 		if err != nil {
-			return nil, nil, fmt.Errorf("set up the key set from %s: %w", jwksURL, err)
+			return nil, nil, err
+		}
+		keys, ready = set, set.AllReady
+	default:
+		remote, err := newRemoteKeys(ctx, "AUTH_ISSUER", s.Issuers[0], s.JWKSURL, m, logger)
+		if err != nil {
+			return nil, nil, err
 		}
 		keys = remote
+	}
+	if ready == nil {
+		ready = keys.Ready
 	}
 	validator, err := auth.NewValidator(s.ValidatorConfig(), keys)
 	if err != nil {
 		return nil, nil, fmt.Errorf("set up token validation: %w", err)
 	}
-	return validator, keys.Ready, nil
+	return validator, ready, nil
+}
+
+// newRemoteKeys returns the key set at jwksURL, else at the jwks_uri of the issuer's
+// metadata. setting names where the issuer was configured, for the error.
+func newRemoteKeys(ctx context.Context, setting, issuer, jwksURL string, m *metrics.Metrics, logger *slog.Logger) (*auth.JWKS, error) {
+	if jwksURL == "" {
+		meta, err := discover(ctx, setting, issuer)
+		if err == nil && meta.JWKSURI == "" {
+			err = errors.New("its metadata has no jwks_uri")
+		}
+		if err != nil {
+			hint := "set AUTH_JWKS_URL to the JWKS URL to skip discovery"
+			if setting == "AUTH_ISSUERS" {
+				hint = "with several issuers each one's metadata must name its keys"
+			}
+			return nil, fmt.Errorf("find the signing keys: %w; %s", err, hint)
+		}
+		jwksURL = meta.JWKSURI
+	}
+	// An authorization server that is down now is not fatal: requests get 503 and
+	// /ready reports "not ready" until the keys load.
+	jwksOpts := auth.JWKSOptions{Logger: logger}
+	if m != nil {
+		jwksOpts.OnRefresh = m.JWKSRefresh
+	}
+	remote, err := auth.NewRemoteJWKS(ctx, jwksURL, jwksOpts)
+	if err != nil {
+		return nil, fmt.Errorf("set up the key set from %s: %w", jwksURL, err)
+	}
+	return remote, nil
+}
+
+// newIssuerKeySet finds the key set of every trusted issuer, all at once so that one
+// slow authorization server does not add to another's wait, and fails with every
+// issuer whose keys cannot be found.
+func newIssuerKeySet(ctx context.Context, trusted []settings.TrustedIssuer, m *metrics.Metrics, logger *slog.Logger) (*auth.IssuerKeySet, error) {
+	sets := make([]auth.IssuerKeys, len(trusted))
+	errs := make([]error, len(trusted))
+	var wg sync.WaitGroup
+	for i, t := range trusted {
+		wg.Go(func() {
+			keys, err := newRemoteKeys(ctx, "AUTH_ISSUERS", t.Issuer, t.JWKSURL, m, logger)
+			sets[i], errs[i] = auth.IssuerKeys{Issuers: t.Accepted, Keys: keys}, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	set, err := auth.NewIssuerKeySet(sets)
+	if err != nil {
+		return nil, fmt.Errorf("set up the key sets of AUTH_ISSUERS: %w", err)
+	}
+	return set, nil
 }
 
 // newIntrospector asks the introspection endpoint of AUTH_INTROSPECTION_URL, else the
@@ -321,7 +377,7 @@ func newValidator(ctx context.Context, s settings.Settings, keys auth.KeySet, m 
 func newIntrospector(ctx context.Context, s settings.Settings, logger *slog.Logger) (auth.TokenValidator, func() bool, error) {
 	endpoint := s.Introspection.URL
 	if endpoint == "" {
-		meta, err := discover(ctx, s.Issuers[0])
+		meta, err := discover(ctx, "AUTH_ISSUER", s.Issuers[0])
 		if err == nil && meta.IntrospectionEndpoint == "" {
 			err = errors.New("its metadata names no introspection_endpoint")
 		}
@@ -339,12 +395,13 @@ func newIntrospector(ctx context.Context, s settings.Settings, logger *slog.Logg
 	return introspector, func() bool { return true }, nil
 }
 
-// discover reads the metadata of the issuer (RFC 8414, else OpenID Connect discovery),
-// refusing a document that names another issuer, within auth.DefaultDiscoveryTimeout.
-func discover(ctx context.Context, issuer string) (*auth.AuthorizationServerMetadata, error) {
+// discover reads the metadata of the issuer configured in setting (RFC 8414, else
+// OpenID Connect discovery), refusing a document that names another issuer, within
+// auth.DefaultDiscoveryTimeout.
+func discover(ctx context.Context, setting, issuer string) (*auth.AuthorizationServerMetadata, error) {
 	meta, err := auth.Discover(ctx, issuer, auth.DiscoveryOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("AUTH_ISSUER %s: %w", issuer, err)
+		return nil, fmt.Errorf("%s %s: %w", setting, issuer, err)
 	}
 	return meta, nil
 }

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,9 +44,9 @@ type Settings struct {
 	Host           string     // listen address (HOST)
 	Port           int        // listen port (PORT)
 	ResourceURL    string     // canonical URL of the MCP endpoint, as clients reach it
-	Issuers        []string   // accepted token issuers (iss)
+	Issuers        []string   // accepted token issuers (iss), of every trusted issuer
 	Audiences      []string   // accepted token audiences (aud)
-	JWKSURL        string     // where the issuer publishes its keys; "" means discover it
+	JWKSURL        string     // where the issuer publishes its keys; "" means discover it (always "" with several issuers)
 	AllowedOrigins []string   // browser origins allowed besides the server's own
 	LogLevel       slog.Level // minimum level logged
 
@@ -59,6 +60,10 @@ type Settings struct {
 	ProvidedMetadata *auth.ProtectedResourceMetadata
 	// Provider is the identity provider preset the server was generated for.
 	Provider provider.Preset
+	// TrustedIssuers are the authorization servers whose tokens are accepted, each
+	// with its own keys: one (AUTH_ISSUER), or those AUTH_ISSUERS names. Issuers is
+	// the union of their Accepted.
+	TrustedIssuers []TrustedIssuer
 	// ScopePrefix, when set, is the prefix of this server's scopes in tokens
 	// (AUTH_SCOPE_PREFIX): a token must carry a scope with it, and only those count.
 	// Presets whose tokens name the API only this way (Cognito) default it to
@@ -67,6 +72,20 @@ type Settings struct {
 
 	// Ops are the production settings: see Operations.
 	Ops Operations
+}
+
+// TrustedIssuer is one authorization server whose tokens the server accepts. Its
+// keys verify only tokens whose iss is one of Accepted, so one issuer can never sign
+// for another.
+type TrustedIssuer struct {
+	Issuer string // as configured: AUTH_ISSUER or an item of AUTH_ISSUERS
+	// Accepted are the iss values its tokens may carry: Issuer and the preset's
+	// variants of it (Entra's v1.0 issuer, Scalekit's advertised resource issuers),
+	// less any an earlier trusted issuer already accepts.
+	Accepted []string
+	// JWKSURL is where its keys are (AUTH_JWKS_URL with one issuer, else the preset's
+	// convention for Issuer); "" means discover them from Issuer's metadata.
+	JWKSURL string
 }
 
 // Introspection is how to reach the token introspection endpoint.
@@ -102,11 +121,18 @@ func Read(env *envconfig.Env, p provider.Preset, d Defaults) Settings {
 		env.Problem("MCP_RESOURCE_URL is required: the public URL clients reach the MCP endpoint at, such as https://mcp.example.com/mcp")
 	}
 	r := reader{env: env, preset: p}
-	issuer := r.secureURL("AUTH_ISSUER", d.Issuer)
-	if issuer == "" && unset(env, "AUTH_ISSUER", p.Setting("AUTH_ISSUER")) {
-		env.Problem("AUTH_ISSUER is required: the issuer URL of your authorization server, such as https://auth.example.com")
+	issuers := r.issuers(d)
+	issuer := ""
+	if len(issuers) > 0 {
+		issuer = issuers[0]
 	}
 	s.JWKSURL = r.secureURL("AUTH_JWKS_URL", jwksURL(p, d, issuer))
+	if len(issuers) > 1 {
+		if s.JWKSURL != "" && !unset(env, "AUTH_JWKS_URL") {
+			env.Problem("AUTH_JWKS_URL names the keys of one issuer, but %d are trusted (AUTH_ISSUERS): unset it; each issuer's keys are then found by the preset's convention or its metadata", len(issuers))
+		}
+		s.JWKSURL = ""
+	}
 	audiences := d.Audiences
 	if audiences == nil {
 		audiences = []string{s.ResourceURL}
@@ -115,8 +141,10 @@ func Read(env *envconfig.Env, p provider.Preset, d Defaults) Settings {
 	s.ProvidedMetadata = providedMetadata(env, p.MetadataSetting, s.ResourceURL)
 
 	var servers []string
-	if issuer != "" {
-		servers = []string{issuer}
+	for _, iss := range issuers {
+		if iss != "" {
+			servers = append(servers, iss)
+		}
 	}
 	if s.ProvidedMetadata != nil {
 		servers = s.ProvidedMetadata.AuthorizationServers
@@ -125,7 +153,10 @@ func Read(env *envconfig.Env, p provider.Preset, d Defaults) Settings {
 	if s.ProvidedMetadata != nil {
 		s.ProvidedMetadata.AuthorizationServers = s.AuthorizationServers
 	}
-	s.Issuers = p.Issuers(issuer, s.AuthorizationServers)
+	s.TrustedIssuers, s.Issuers = trust(p, d, issuers, s.AuthorizationServers)
+	if len(s.TrustedIssuers) == 1 {
+		s.TrustedIssuers[0].JWKSURL = s.JWKSURL
+	}
 	prefix := ""
 	if p.ResourceScopePrefix && s.ResourceURL != "" {
 		prefix = strings.TrimSuffix(s.ResourceURL, "/") + "/"
@@ -135,9 +166,14 @@ func Read(env *envconfig.Env, p provider.Preset, d Defaults) Settings {
 		env.Problem("AUTH_SCOPE_PREFIX %q: a scope prefix cannot hold spaces, quotes or backslashes", s.ScopePrefix)
 	}
 	if env.OneOf("AUTH_TOKEN_FORMAT", "jwt", "jwt", "opaque") == "opaque" {
-		if !p.Introspection {
+		switch {
+		case !p.Introspection:
 			env.Problem("AUTH_TOKEN_FORMAT=opaque: %s access tokens are JWTs checked with its keys here; unset AUTH_TOKEN_FORMAT", p.Title)
-		} else {
+		case len(s.TrustedIssuers) > 1:
+			// Asking each issuer in turn would hand one authorization server the
+			// tokens of another.
+			env.Problem("AUTH_TOKEN_FORMAT=opaque accepts the tokens of one issuer, but AUTH_ISSUERS names %d: an opaque token does not say who issued it, so no introspection endpoint can be chosen; trust one issuer, or accept JWT access tokens (unset AUTH_TOKEN_FORMAT)", len(s.TrustedIssuers))
+		default:
 			s.Introspection = readIntrospection(env)
 		}
 	}
@@ -152,6 +188,69 @@ func readIntrospection(env *envconfig.Env) *Introspection {
 		ClientID:     env.Required("AUTH_INTROSPECTION_CLIENT_ID", "the client id this server authenticates to the introspection endpoint with"),
 		ClientSecret: env.Required("AUTH_INTROSPECTION_CLIENT_SECRET", "the secret of AUTH_INTROSPECTION_CLIENT_ID"),
 	}
+}
+
+// issuers reads the configured issuers: AUTH_ISSUER (or the preset's name for it),
+// then the items of AUTH_ISSUERS. The issuer chosen at generation is the default of
+// AUTH_ISSUER only while AUTH_ISSUERS is unset: an issuer is trusted when named, never
+// because it was once the default. Without AUTH_ISSUERS the result is AUTH_ISSUER
+// alone, even "" after a problem, as it always was.
+func (r reader) issuers(d Defaults) []string {
+	const hint = "the issuer URL of your authorization server, such as https://auth.example.com (AUTH_ISSUERS for several, comma-separated)"
+	if unset(r.env, "AUTH_ISSUERS") {
+		issuer := r.secureURL("AUTH_ISSUER", d.Issuer)
+		if issuer == "" && unset(r.env, "AUTH_ISSUER", r.preset.Setting("AUTH_ISSUER")) {
+			r.env.Problem("AUTH_ISSUER is required: %s", hint)
+		}
+		return []string{issuer}
+	}
+	var issuers []string
+	if issuer := r.secureURL("AUTH_ISSUER", ""); issuer != "" {
+		issuers = append(issuers, issuer)
+	}
+	for _, iss := range r.env.URLs("AUTH_ISSUERS", nil) {
+		if !secure(iss) {
+			r.env.Problem("AUTH_ISSUERS: %q must use https (http is allowed only for localhost)", iss)
+			continue
+		}
+		if !slices.Contains(issuers, iss) {
+			issuers = append(issuers, iss)
+		}
+	}
+	if len(r.env.List("AUTH_ISSUERS", nil)) == 0 && unset(r.env, "AUTH_ISSUER", r.preset.Setting("AUTH_ISSUER")) {
+		r.env.Problem("AUTH_ISSUERS names no issuer: %s", hint)
+	}
+	return issuers
+}
+
+// trust pairs each configured issuer with the iss values its keys may verify (the
+// preset's variants of it) and where its keys are, and returns the union of those
+// values too. An iss value belongs to the first issuer that accepts it; an issuer
+// that an earlier one already accepts is trusted through that one, with its keys.
+func trust(p provider.Preset, d Defaults, issuers, servers []string) ([]TrustedIssuer, []string) {
+	if len(issuers) == 0 {
+		return nil, nil
+	}
+	if len(issuers) == 1 {
+		accepted := p.Issuers(issuers[0], servers)
+		return []TrustedIssuer{{Issuer: issuers[0], Accepted: accepted}}, slices.Clone(accepted)
+	}
+	var trusted []TrustedIssuer
+	var all []string
+	for _, issuer := range issuers {
+		if slices.Contains(all, issuer) {
+			continue
+		}
+		t := TrustedIssuer{Issuer: issuer, JWKSURL: jwksURL(p, d, issuer)}
+		for _, iss := range p.Issuers(issuer, servers) {
+			if !slices.Contains(all, iss) {
+				t.Accepted = append(t.Accepted, iss)
+				all = append(all, iss)
+			}
+		}
+		trusted = append(trusted, t)
+	}
+	return trusted, all
 }
 
 // jwksURL is the key location while AUTH_JWKS_URL is unset: the one chosen at
@@ -304,11 +403,18 @@ func secureURL(env *envconfig.Env, name, def string) string {
 	if v == "" {
 		return v
 	}
-	if u, err := url.Parse(v); err != nil || loopback.IsSecureURL(u) {
+	if secure(v) {
 		return v
 	}
 	env.Problem("%s=%q must use https (http is allowed only for localhost)", name, v)
 	return ""
+}
+
+// secure reports whether v may carry keys, metadata or tokens: https, or http to a
+// loopback host. A value that does not parse is another check's problem.
+func secure(v string) bool {
+	u, err := url.Parse(v)
+	return err != nil || loopback.IsSecureURL(u)
 }
 
 // urlList reads a comma-separated list of absolute URLs.

@@ -236,6 +236,7 @@ var secureURLSettings = []struct {
 		return s.Introspection.URL
 	}},
 	{"SK_ENV_URL", provider.Scalekit, nil, func(s settings.Settings) string { return s.Issuers[0] }},
+	{"AUTH_ISSUERS", provider.Generic, nil, func(s settings.Settings) string { return strings.Join(s.Issuers, ",") }},
 }
 
 // TestReadSecureURLs: keys, metadata and tokens travel over https, or plain http to
@@ -940,5 +941,133 @@ func TestScopePrefix(t *testing.T) {
 	_, problems := read(provider.Cognito, greeting, map[string]string{"AUTH_SCOPE_PREFIX": "has space/"})
 	if problemAbout(problems, "AUTH_SCOPE_PREFIX") == "" {
 		t.Errorf("AUTH_SCOPE_PREFIX with a space: problems %q, want one naming it", problems)
+	}
+}
+
+// TestReadIssuers: AUTH_ISSUERS trusts several authorization servers, each with its own
+// keys (the preset's convention per issuer, else discovered) and the preset's variants
+// of its iss; all are advertised unless AUTH_AUTHORIZATION_SERVERS says otherwise.
+func TestReadIssuers(t *testing.T) {
+	const t1, t2 = "72f988bf-86f1-41af-91ab-2d7cd011db47", "0b8d6e0a-4f7c-4a4e-9d7e-3b0b6e3f2a11"
+	entra := func(tenant string) string { return "https://login.microsoftonline.com/" + tenant + "/v2.0" }
+	entraKeys := func(tenant string) string {
+		return "https://login.microsoftonline.com/" + tenant + "/discovery/v2.0/keys"
+	}
+	tests := []struct {
+		name    string
+		preset  provider.Preset
+		env     map[string]string
+		trusted []settings.TrustedIssuer
+		servers []string
+	}{
+		{"two issuers, discovered", provider.Generic,
+			map[string]string{"AUTH_ISSUERS": "https://a.example.com, http://localhost:3003"},
+			[]settings.TrustedIssuer{
+				{Issuer: "https://a.example.com", Accepted: []string{"https://a.example.com"}},
+				{Issuer: "http://localhost:3003", Accepted: []string{"http://localhost:3003"}},
+			}, []string{"https://a.example.com", "http://localhost:3003"}},
+		{"AUTH_ISSUER first, duplicates once", provider.Generic,
+			map[string]string{"AUTH_ISSUER": "https://a.example.com", "AUTH_ISSUERS": "https://b.example.com,https://a.example.com,https://b.example.com"},
+			[]settings.TrustedIssuer{
+				{Issuer: "https://a.example.com", Accepted: []string{"https://a.example.com"}},
+				{Issuer: "https://b.example.com", Accepted: []string{"https://b.example.com"}},
+			}, []string{"https://a.example.com", "https://b.example.com"}},
+		{"one item is the single-issuer case", provider.Generic,
+			map[string]string{"AUTH_ISSUERS": "https://a.example.com", "AUTH_JWKS_URL": "https://keys.example.com/a"},
+			[]settings.TrustedIssuer{{Issuer: "https://a.example.com", Accepted: []string{"https://a.example.com"}, JWKSURL: "https://keys.example.com/a"}},
+			[]string{"https://a.example.com"}},
+		{"the generation default only when named, with its JWKS URL", provider.Scalekit,
+			map[string]string{"AUTH_ISSUERS": "https://acme.scalekit.dev," + greeting.Issuer},
+			[]settings.TrustedIssuer{
+				{Issuer: "https://acme.scalekit.dev", Accepted: []string{"https://acme.scalekit.dev"}, JWKSURL: "https://acme.scalekit.dev/keys"},
+				{Issuer: greeting.Issuer, Accepted: []string{greeting.Issuer}, JWKSURL: greeting.JWKSURL},
+			}, []string{"https://acme.scalekit.dev", greeting.Issuer}},
+		{"Scalekit resource issuers per environment", provider.Scalekit,
+			map[string]string{
+				"AUTH_ISSUERS":               "https://a.scalekit.dev,https://b.scalekit.dev,https://a.scalekit.dev/resources/r1",
+				"AUTH_AUTHORIZATION_SERVERS": "https://a.scalekit.dev/resources/r1,https://b.scalekit.dev/resources/r2",
+			},
+			[]settings.TrustedIssuer{
+				{Issuer: "https://a.scalekit.dev", Accepted: []string{"https://a.scalekit.dev", "https://a.scalekit.dev/resources/r1"}, JWKSURL: "https://a.scalekit.dev/keys"},
+				{Issuer: "https://b.scalekit.dev", Accepted: []string{"https://b.scalekit.dev", "https://b.scalekit.dev/resources/r2"}, JWKSURL: "https://b.scalekit.dev/keys"},
+			}, []string{"https://a.scalekit.dev/resources/r1", "https://b.scalekit.dev/resources/r2"}},
+		{"Entra tenants, each with its v1.0 issuer and keys", provider.Entra,
+			map[string]string{"AUTH_ISSUERS": entra(t1) + "," + entra(t2)},
+			[]settings.TrustedIssuer{
+				{Issuer: entra(t1), Accepted: []string{entra(t1), "https://sts.windows.net/" + t1 + "/"}, JWKSURL: entraKeys(t1)},
+				{Issuer: entra(t2), Accepted: []string{entra(t2), "https://sts.windows.net/" + t2 + "/"}, JWKSURL: entraKeys(t2)},
+			}, []string{entra(t1), entra(t2)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustRead(t, tt.preset, greeting, tt.env)
+			if !reflect.DeepEqual(s.TrustedIssuers, tt.trusted) {
+				t.Errorf("TrustedIssuers = %+v\nwant %+v", s.TrustedIssuers, tt.trusted)
+			}
+			var all []string
+			for _, ti := range tt.trusted {
+				all = append(all, ti.Accepted...)
+			}
+			if !slices.Equal(s.Issuers, all) || !slices.Equal(s.ValidatorConfig().Issuers, all) {
+				t.Errorf("Issuers = %q, ValidatorConfig().Issuers = %q, want %q", s.Issuers, s.ValidatorConfig().Issuers, all)
+			}
+			if !slices.Equal(s.AuthorizationServers, tt.servers) || !slices.Equal(s.Metadata("x", nil).AuthorizationServers, tt.servers) {
+				t.Errorf("AuthorizationServers = %q, want %q", s.AuthorizationServers, tt.servers)
+			}
+			if want := tt.trusted[0].JWKSURL; len(tt.trusted) > 1 && s.JWKSURL != "" || len(tt.trusted) == 1 && s.JWKSURL != want {
+				t.Errorf("JWKSURL = %q with %d issuers", s.JWKSURL, len(tt.trusted))
+			}
+		})
+	}
+	// Without AUTH_ISSUERS nothing changes: one trusted issuer, the generation default.
+	s := mustRead(t, provider.Scalekit, greeting, nil)
+	if want := []settings.TrustedIssuer{{Issuer: greeting.Issuer, Accepted: []string{greeting.Issuer}, JWKSURL: greeting.JWKSURL}}; !reflect.DeepEqual(s.TrustedIssuers, want) {
+		t.Errorf("default TrustedIssuers = %+v, want %+v", s.TrustedIssuers, want)
+	}
+}
+
+// TestReadIssuersRefused: each bad AUTH_ISSUERS, and each setting that cannot hold with
+// several issuers, is named.
+func TestReadIssuersRefused(t *testing.T) {
+	two := "https://a.example.com,https://b.example.com"
+	tests := []struct {
+		name   string
+		preset provider.Preset
+		env    map[string]string
+		words  []string
+	}{
+		{"plain http", provider.Generic, map[string]string{"AUTH_ISSUERS": "https://a.example.com,http://b.example.com"},
+			[]string{"AUTH_ISSUERS", `"http://b.example.com"`, "must use https"}},
+		{"not a URL", provider.Generic, map[string]string{"AUTH_ISSUERS": "https://a.example.com,b.example.com"},
+			[]string{"AUTH_ISSUERS item 2", "not an http or https URL"}},
+		{"credentials", provider.Generic, map[string]string{"AUTH_ISSUERS": "https://user:pw@a.example.com"},
+			[]string{"AUTH_ISSUERS item 1", "contains credentials"}},
+		{"no item", provider.Generic, map[string]string{"AUTH_ISSUERS": " , "},
+			[]string{"AUTH_ISSUERS names no issuer"}},
+		{"one JWKS URL for several issuers", provider.Generic, map[string]string{"AUTH_ISSUERS": two, "AUTH_JWKS_URL": "https://a.example.com/keys"},
+			[]string{"AUTH_JWKS_URL", "AUTH_ISSUERS", "unset it"}},
+		{"opaque tokens of several issuers", provider.Okta, map[string]string{
+			"AUTH_ISSUERS": two, "AUTH_TOKEN_FORMAT": "opaque",
+			"AUTH_INTROSPECTION_CLIENT_ID": "rs", "AUTH_INTROSPECTION_CLIENT_SECRET": "secret",
+		}, []string{"AUTH_TOKEN_FORMAT=opaque", "AUTH_ISSUERS names 2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, problems := read(tt.preset, greeting, tt.env)
+			if problemAbout(problems, tt.words...) == "" {
+				t.Errorf("no problem names %q:\n%s", tt.words, strings.Join(problems, "\n"))
+			}
+			if slices.Contains(s.Issuers, greeting.Issuer) {
+				t.Errorf("Issuers = %q: the generation default is trusted though AUTH_ISSUERS is set", s.Issuers)
+			}
+			if s.Introspection != nil {
+				t.Errorf("Introspection = %+v with several issuers", s.Introspection)
+			}
+			for _, iss := range s.Issuers {
+				if strings.Contains(iss, "http://b.") || strings.Contains(iss, "pw@") {
+					t.Errorf("Issuers = %q: a refused item is trusted", s.Issuers)
+				}
+			}
+		})
 	}
 }

@@ -163,6 +163,13 @@ func (r *run) checkChallenge() (string, bool) {
 	h := resp.Header.Get("WWW-Authenticate")
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		if r.publishesMetadata() {
+			// Lazy (mixed) authentication: discovery and public tools need no token,
+			// and a protected tool answers 401 with its challenge when called.
+			r.warn(id, title, fmt.Sprintf("answered %d without a token, and publishes protected resource metadata: lazy authentication (public tools; a protected tool answers 401 only when called)", resp.StatusCode),
+				"fine if some tools are meant to be public; otherwise require a token on every request (mcpgen servers: no public tools)")
+			return "", true
+		}
 		r.fail(id, title, fmt.Sprintf("answered %d without a token: the endpoint is not protected", resp.StatusCode),
 			"require a bearer token on the MCP endpoint (mcpgen servers: runtime/auth Middleware in front of /mcp)")
 		return "", true
@@ -208,6 +215,18 @@ func (r *run) checkChallenge() (string, bool) {
 	}
 	r.pass(id, title, detail)
 	return meta, true
+}
+
+// publishesMetadata reports whether protected resource metadata for the target is
+// served at its path-inserted well-known URL, naming the target as its resource.
+func (r *run) publishesMetadata() bool {
+	u, err := auth.MetadataURL(r.target)
+	if err != nil {
+		return false
+	}
+	f := r.getJSON(u)
+	resource, _ := f.doc["resource"].(string)
+	return f.ok() && auth.SameAudience(resource, r.target)
 }
 
 // fetched is one GET of a JSON document.

@@ -52,6 +52,7 @@ type breakage struct {
 	scopesSupported []string
 	challengeScope  *string // the scope of the 401 challenge to requests without a token
 	forbid          *string // every request with a token gets 403 with this WWW-Authenticate ("": none)
+	anonymous       bool    // requests without a token reach the MCP server (lazy authentication)
 }
 
 func startFixture(t *testing.T, b breakage) *fixture {
@@ -129,6 +130,16 @@ func startFixture(t *testing.T, b breakage) *fixture {
 			return mcp.NewToolResultText("Hi " + req.GetString("name", "") + "!"), nil
 		})
 	var mcpHandler http.Handler = protect(server.NewStreamableHTTPServer(s))
+	if b.anonymous {
+		inner, open := mcpHandler, server.NewStreamableHTTPServer(s)
+		mcpHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") == "" {
+				open.ServeHTTP(w, r)
+				return
+			}
+			inner.ServeHTTP(w, r)
+		})
+	}
 	if b.noChallenge {
 		mcpHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -757,5 +768,34 @@ func TestReportEscapesWhatTheServerSays(t *testing.T) {
 				t.Errorf("JSON report lacks the escaped server text:\n%s", js.String())
 			}
 		})
+	}
+}
+
+// A server answering discovery without a token but publishing its protected resource
+// metadata uses lazy authentication (public tools): a warning, not a failure; one that
+// answers without a token and publishes nothing is not protected at all.
+func TestLazyAuthentication(t *testing.T) {
+	f := startFixture(t, breakage{anonymous: true})
+	r := diagnose(t, f.MCPURL, Options{})
+	c, _ := r.Check("challenge")
+	if c.Status != StatusWarn || !strings.Contains(c.Detail, "lazy authentication") {
+		t.Errorf("challenge = %+v, want a warning naming lazy authentication", c)
+	}
+	if prm, _ := r.Check("prm-path"); prm.Status != StatusPass {
+		t.Errorf("prm-path = %+v, want the metadata found at the well-known URL", prm)
+	}
+
+	open := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/mcp" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":1,"result":{}}`))
+	}))
+	t.Cleanup(open.Close)
+	r = diagnose(t, open.URL+"/mcp", Options{})
+	if c, _ := r.Check("challenge"); c.Status != StatusFail || !strings.Contains(c.Detail, "not protected") {
+		t.Errorf("unprotected server: challenge = %+v, want a failure", c)
 	}
 }

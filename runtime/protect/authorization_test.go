@@ -78,7 +78,6 @@ func postFrom(h http.Handler, addr, token, body string) *httptest.ResponseRecord
 	return w
 }
 
-
 func callBody(name, args string) string {
 	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + name + `","arguments":` + args + `}}`
 }

@@ -105,6 +105,12 @@ type middleware struct {
 // operation needs; 413 for a body over MaxBodyBytes; 503 with Retry-After
 // while no keys are loaded. It never answers 500.
 //
+// With Scopes.Public set, a request without a token passes for discovery and
+// public tools (lazy authentication, see serveAnonymous); a tools/call's handler
+// may demand more scopes with RequireScopes, which turns the answer into a
+// challenge; with Scopes.FilterLists, tools/list answers are Cache-Control:
+// private.
+//
 // Challenges and 503s carry a JSON body {"error": code, "error_description":
 // text} with Cache-Control: no-store; the error is "unauthorized" when no
 // token was sent (the challenge then has no error parameter). Body problems

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,9 +77,9 @@ func (rc *recorder) last(t *testing.T, method string) exchange {
 	t.Helper()
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	for i := len(rc.seen) - 1; i >= 0; i-- {
-		if rc.seen[i].method == method {
-			return rc.seen[i]
+	for _, ex := range slices.Backward(rc.seen) {
+		if ex.method == method {
+			return ex
 		}
 	}
 	t.Fatalf("no %s was sent", method)

@@ -3,6 +3,7 @@ package protect_test
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -34,9 +35,7 @@ var lazyPolicy = auth.ScopePolicy{
 func authorizationServer(t *testing.T, iss *authtest.Issuer, env map[string]string, logs *logcapture.Buffer) http.Handler {
 	t.Helper()
 	vars := map[string]string{"MCP_RESOURCE_URL": "https://mcp.example.com/mcp", "AUTH_ISSUER": iss.URL}
-	for k, v := range env {
-		vars[k] = v
-	}
+	maps.Copy(vars, env)
 	e := envconfig.FromMap(vars)
 	s := settings.Read(e, provider.Generic, settings.Defaults{})
 	if err := e.Err(); err != nil {

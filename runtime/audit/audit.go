@@ -14,6 +14,7 @@ package audit
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -31,12 +32,17 @@ const (
 	OutcomeOK        = "ok"         // the tool returned a result
 	OutcomeToolError = "tool_error" // a result flagged isError: the tool's own, or arguments that failed the input schema
 	OutcomeError     = "error"      // the tool failed; the client got a JSON-RPC error
+	// OutcomeStepUp is a tool that asked for more scopes than the caller holds
+	// (auth.RequireScopes): the client got a 403 (401 without a token) naming them,
+	// and the line names the scopes asked for.
+	OutcomeStepUp = "step_up"
 )
 
 // Hook adds the audit to hooks, which must be the hooks s was built with
 // (server.WithHooks): each call of one of s's tools writes an audit line
 // through logger (slog.Default() when nil) at Info, with tool, outcome,
-// subject, client_id and request_id. It also names the tool on the request's
+// subject, client_id (or anonymous=true for a caller without a token) and request_id;
+// a step-up (auth.RequireScopes) is outcome step_up with the scopes asked for. It also names the tool on the request's
 // log line and metrics. s is asked at call time whether a tool exists, so
 // tools may be registered after Hook.
 func Hook(hooks *server.Hooks, s *server.MCPServer, logger *slog.Logger) {
@@ -69,13 +75,28 @@ func Hook(hooks *server.Hooks, s *server.MCPServer, logger *slog.Logger) {
 	})
 }
 
+// lineAttrs are the attributes of an audit line. A call that failed after the tool
+// asked for more scopes (auth.RequireScopes, whose error the handler returned as a
+// JSON-RPC error or a tool error) is a step-up.
 func lineAttrs(ctx context.Context, tool, outcome string) []slog.Attr {
+	var stepUp []string
+	if outcome != OutcomeOK {
+		stepUp = auth.StepUpScopes(ctx)
+	}
+	if stepUp != nil {
+		outcome = OutcomeStepUp
+	}
 	attrs := []slog.Attr{
 		slog.String("tool", tool),
 		slog.String("outcome", outcome),
 	}
+	if stepUp != nil {
+		attrs = append(attrs, slog.String("scopes", strings.Join(stepUp, " ")))
+	}
 	if p, ok := auth.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("subject", p.Subject), slog.String("client_id", p.ClientID))
+	} else {
+		attrs = append(attrs, slog.Bool("anonymous", true))
 	}
 	if id := requestlog.RequestID(ctx); id != "" {
 		attrs = append(attrs, slog.String(requestlog.KeyRequestID, id))

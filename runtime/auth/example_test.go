@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -71,4 +72,44 @@ func ExampleFromContext() {
 	ctx := auth.ContextWithPrincipal(context.Background(), &auth.Principal{Subject: "ada", Scopes: []string{"usr:read"}})
 	fmt.Println(handler(ctx))
 	// Output: Hi ada <nil>
+}
+
+// ExampleRequireScopes is a tool handler deciding at request time that it needs more
+// than the policy asked for: behind the middleware, returning the error makes the
+// client's answer a 403 insufficient_scope challenge naming the scopes to step up to.
+func ExampleRequireScopes() {
+	transfer := func(ctx context.Context, amount int) (string, error) {
+		if amount > 100 {
+			if err := auth.RequireScopes(ctx, "pay:large"); err != nil {
+				return "", err
+			}
+		}
+		return fmt.Sprintf("sent %d", amount), nil
+	}
+	ctx := auth.ContextWithPrincipal(context.Background(), &auth.Principal{Scopes: []string{"pay:small"}})
+	fmt.Println(transfer(ctx, 5))
+	_, err := transfer(ctx, 500)
+	if e, ok := errors.AsType[*auth.Error](err); ok {
+		fmt.Println(e.Status, e.Code, e.Scopes)
+	}
+	// Output:
+	// sent 5 <nil>
+	// 403 insufficient_scope [pay:large]
+}
+
+// ExampleScopePolicy_public is lazy authentication: weather needs no token, so clients
+// may connect and list tools without one; forecast gets a 401 challenge naming
+// forecast:read when called without a token. FilterLists shows each caller only what
+// it may call (wire auth.ToolFilter(policy) into the mcp-go server).
+func ExampleScopePolicy_public() {
+	policy := auth.ScopePolicy{
+		Tools:       map[string][]string{"forecast": {"forecast:read"}},
+		Public:      []string{"weather"},
+		FilterLists: true,
+	}
+	fmt.Println(policy.Callable("weather", nil), policy.Callable("forecast", nil))
+	fmt.Println(policy.Callable("forecast", &auth.Principal{Scopes: []string{"forecast:read"}}))
+	// Output:
+	// true false
+	// true
 }

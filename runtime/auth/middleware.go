@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +53,12 @@ type MiddlewareConfig struct {
 	// token is then not verified. Otherwise done, if not nil, is called once
 	// verification ends, before the outcome is acted on.
 	BeforeVerify func(w http.ResponseWriter, r *http.Request) (done func(), ok bool)
+	// OnAnonymous, when set, runs for every request without a token that lazy
+	// authentication may let through (Scopes.Public is not empty), before the body
+	// is read: the hook for limits per client address and for noting the
+	// anonymous caller on the request's log line. Returning false means the hook
+	// has written the response; the request goes no further.
+	OnAnonymous func(w http.ResponseWriter, r *http.Request) bool
 }
 
 // DefaultMaxBodyBytes is the default MiddlewareConfig.MaxBodyBytes.
@@ -77,6 +84,9 @@ type middleware struct {
 	onReject        func(*http.Request, *Error)
 	onAuthenticated func(http.ResponseWriter, *http.Request, *Principal) bool
 	beforeVerify    func(http.ResponseWriter, *http.Request) (func(), bool)
+	onAnonymous     func(http.ResponseWriter, *http.Request) bool
+	public          map[string]bool // ScopePolicy.Public; empty: every request needs a token
+	filterLists     bool
 	cached          CachingValidator // the validator, when it is one and beforeVerify is set
 	next            http.Handler
 }
@@ -94,6 +104,12 @@ type middleware struct {
 // or inconsistent body; 403 insufficient_scope naming every scope the
 // operation needs; 413 for a body over MaxBodyBytes; 503 with Retry-After
 // while no keys are loaded. It never answers 500.
+//
+// With Scopes.Public set, a request without a token passes for discovery and
+// public tools (lazy authentication, see serveAnonymous); a tools/call's handler
+// may demand more scopes with RequireScopes, which turns the answer into a
+// challenge; with Scopes.FilterLists, tools/list answers are Cache-Control:
+// private.
 //
 // Challenges and 503s carry a JSON body {"error": code, "error_description":
 // text} with Cache-Control: no-store; the error is "unauthorized" when no
@@ -144,6 +160,13 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 			toolNeeds[name] = sortedSet(append(slices.Clone(cfg.Scopes.Required), scopes...))
 		}
 	}
+	var public map[string]bool
+	for _, name := range cfg.Scopes.Public {
+		if public == nil {
+			public = map[string]bool{}
+		}
+		public[name] = true
+	}
 	var cached CachingValidator
 	if cfg.BeforeVerify != nil {
 		cached, _ = cfg.Validator.(CachingValidator)
@@ -164,6 +187,9 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 			onReject:        cfg.OnReject,
 			onAuthenticated: cfg.OnAuthenticated,
 			beforeVerify:    cfg.BeforeVerify,
+			onAnonymous:     cfg.OnAnonymous,
+			public:          public,
+			filterLists:     cfg.Scopes.FilterLists,
 			cached:          cached,
 			next:            next,
 		}
@@ -173,6 +199,10 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	token, err := ExtractBearerToken(r.Header)
 	if err != nil {
+		if m.public != nil && errors.Is(err, ErrNoToken) {
+			m.serveAnonymous(w, r)
+			return
+		}
 		m.reject(w, r, asAuthError(err))
 		return
 	}
@@ -222,7 +252,92 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	m.next.ServeHTTP(w, r.WithContext(ContextWithPrincipal(r.Context(), p)))
+	m.serve(w, r, p, calls, needed)
+}
+
+// serve passes the request on with its caller p (nil: no token) in the context. A
+// tools/call gets the step-up writer (RequireScopes), and, with FilterLists, a
+// tools/list answer is marked private: it depends on the caller.
+func (m *middleware) serve(w http.ResponseWriter, r *http.Request, p *Principal, calls []rpcCall, needed []string) {
+	var su *stepUp
+	for _, c := range calls {
+		switch c.method {
+		case "tools/call":
+			if su == nil {
+				su = &stepUp{ResponseWriter: w, m: m, r: r, p: p, needed: needed}
+			}
+		case "tools/list":
+			if m.filterLists {
+				w.Header().Set("Cache-Control", "private")
+			}
+		}
+	}
+	if su == nil {
+		m.next.ServeHTTP(w, r.WithContext(ContextWithPrincipal(r.Context(), p)))
+		return
+	}
+	su.r = r.WithContext(context.WithValue(r.Context(), principalKey{}, su))
+	m.next.ServeHTTP(su, su.r)
+	su.finish()
+}
+
+// serveAnonymous is lazy authentication (ScopePolicy.Public): a request without a
+// token passes when it only discovers the server or calls public tools; one calling
+// any other tool (or doing anything else) gets the 401 challenge, naming what that
+// tool needs. GET and DELETE pass: they open and end a session's event stream, and
+// runtime/session keeps anonymous sessions apart from every caller with a token.
+func (m *middleware) serveAnonymous(w http.ResponseWriter, r *http.Request) {
+	if m.onAnonymous != nil && !m.onAnonymous(w, r) {
+		return
+	}
+	noToken := func(scopes []string) {
+		if len(scopes) == 0 {
+			scopes = m.challengeScopes
+		} else {
+			scopes = qualify(m.scopePrefix, scopes)
+		}
+		m.reject(w, r, &Error{Status: http.StatusUnauthorized, Reason: "no_token", Err: ErrNoToken, Scopes: scopes,
+			Description: "this operation requires a bearer access token in the Authorization header"})
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodDelete:
+		m.serve(w, r, nil, nil, nil)
+		return
+	case http.MethodPost:
+	default:
+		noToken(nil)
+		return
+	}
+	calls, berr := m.readCalls(r)
+	if berr != nil {
+		m.rejectBody(w, r, berr)
+		return
+	}
+	var protected []rpcCall
+	for _, c := range calls {
+		if !m.anonymousAllowed(c) {
+			protected = append(protected, c)
+		}
+	}
+	if protected != nil {
+		noToken(m.scopesFor(protected))
+		return
+	}
+	m.serve(w, r, nil, calls, nil)
+}
+
+// anonymousAllowed reports whether a request without a token may send c: discovery
+// (initialize, ping, the lists, server/discover), notifications, answers to the
+// server's own requests in an anonymous session, and calls of public tools.
+func (m *middleware) anonymousAllowed(c rpcCall) bool {
+	switch c.method {
+	case "initialize", "ping", "server/discover", "tools/list", "resources/list",
+		"resources/templates/list", "prompts/list", "":
+		return true
+	case "tools/call":
+		return m.public[c.name]
+	}
+	return strings.HasPrefix(c.method, "notifications/")
 }
 
 // brokenRule returns the first claim rule of a called tool that p does not meet,
@@ -333,7 +448,11 @@ func (m *middleware) reject(w http.ResponseWriter, r *http.Request, e *Error) {
 			h.Set("WWW-Authenticate", Challenge(m.metadataURL, e.Scopes, e.Code, e.Description))
 		}
 	default:
-		h.Set("WWW-Authenticate", Challenge(m.metadataURL, m.challengeScopes, e.Code, e.Description))
+		scopes := m.challengeScopes
+		if e.Scopes != nil && e.Status == http.StatusUnauthorized {
+			scopes = e.Scopes // a tool called without a token: what it needs
+		}
+		h.Set("WWW-Authenticate", Challenge(m.metadataURL, scopes, e.Code, e.Description))
 	}
 	code := e.Code
 	if code == "" {

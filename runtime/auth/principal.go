@@ -103,8 +103,13 @@ type principalKey struct{}
 // Tool handlers of mcp-go receive contexts derived from the HTTP request's, so
 // they can call it directly.
 func FromContext(ctx context.Context) (*Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(*Principal)
-	return p, ok && p != nil
+	switch v := ctx.Value(principalKey{}).(type) {
+	case *Principal:
+		return v, v != nil
+	case *stepUp:
+		return v.p, v.p != nil
+	}
+	return nil, false
 }
 
 // ContextWithPrincipal returns a context carrying p, for the middleware and

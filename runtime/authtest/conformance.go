@@ -31,24 +31,39 @@ type Server struct {
 	// suite checks the wiring the project really runs.
 	New func(t testing.TB, env map[string]string, keys auth.KeySet, logger *slog.Logger) http.Handler
 	// Tools maps each tool to the scopes a caller needs (a generated registry's
-	// tools.Scopes).
+	// tools.Scopes). Used when Policy is the zero policy.
 	Tools map[string][]string
+	// Policy is the server's whole authorization policy (a generated registry's
+	// tools.Policy): with it the suite also checks the baseline challenge, step-up
+	// to each tool's narrowest scopes, the scope hierarchy, claim rules, public tools
+	// (lazy authentication) and filtered tool lists, as the policy calls for.
+	Policy auth.ScopePolicy
 	// Provider shapes minted tokens as the server's identity provider does (which
 	// claim carries scopes, claims the provider always sets). The zero value mints
 	// RFC 9068 tokens with scopes in "scope".
 	Provider provider.Preset
 }
 
+// policy is the policy the server enforces.
+func (s Server) policy() auth.ScopePolicy {
+	p := s.Policy
+	if len(p.Required)+len(p.Tools)+len(p.Implies)+len(p.Baseline)+len(p.Rules)+len(p.Public) == 0 && !p.FilterLists {
+		return auth.ScopePolicy{Tools: s.Tools}
+	}
+	return p
+}
+
 // Conformance checks the security behaviour of a whole protected MCP server over real
 // HTTP on loopback, against this package's in-process issuer: the 401, 400 and 403
 // challenges, the protected resource metadata, the Origin policy and CORS preflight,
 // the body limit, scopes per tool, rate limits and their headers, health probes,
-// sessions bound to their caller and shared across replicas, and that no token ever
-// reaches the logs. The checks belong
+// sessions bound to their caller and shared across replicas, the authorization policy
+// (baseline challenge, step-up, scope hierarchy, claim rules, public tools, filtered
+// tool lists), and that no token ever reaches the logs. The checks belong
 // to the runtime: a runtime upgrade brings new ones to every project calling this,
 // with no change to its files.
 func Conformance(t *testing.T, s Server) {
-	c := &suite{srv: s, iss: NewIssuer(t), logs: &syncBuffer{}}
+	c := &suite{srv: s, policy: s.policy(), iss: NewIssuer(t), logs: &syncBuffer{}}
 	t.Run("metadata", c.metadata)
 	t.Run("health", c.health)
 	t.Run("no token gets 401 with a challenge", c.noToken)
@@ -56,6 +71,21 @@ func Conformance(t *testing.T, s Server) {
 	t.Run("invalid tokens get 401 invalid_token", c.invalidTokens)
 	t.Run("token in the query string is not read", c.queryToken)
 	t.Run("scopes per tool", c.toolScopes)
+	if len(c.policy.Baseline) > 0 {
+		t.Run("baseline token steps up to each tool's scopes", c.stepUp)
+	}
+	if len(c.policy.Implies) > 0 {
+		t.Run("a broader scope calls a tool", c.hierarchy)
+	}
+	if len(c.policy.Rules) > 0 {
+		t.Run("claim rules refuse without a challenge", c.claimRules)
+	}
+	if len(c.policy.Public) > 0 {
+		t.Run("public tools without a token", c.publicTools)
+	}
+	if c.policy.FilterLists {
+		t.Run("tools/list shows what the caller may call", c.filteredLists)
+	}
 	t.Run("origin and preflight", c.origins)
 	t.Run("body limit", c.bodyLimit)
 	t.Run("rate limit per caller", c.rateLimit)
@@ -68,9 +98,10 @@ func Conformance(t *testing.T, s Server) {
 // suite is one run of the conformance checks: one issuer, and every log line of every
 // server started, so the last check can read them all.
 type suite struct {
-	srv  Server
-	iss  *Issuer
-	logs *syncBuffer
+	srv    Server
+	policy auth.ScopePolicy
+	iss    *Issuer
+	logs   *syncBuffer
 
 	mu     sync.Mutex
 	minted []string
@@ -176,9 +207,73 @@ func anyMap(m map[string]string) map[string]any {
 	return out
 }
 
-// allScopes is every scope some tool needs, sorted: what calls every tool.
+// allScopes is every scope of the policy, sorted: what calls every tool.
 func (c *suite) allScopes() []string {
-	return auth.ScopePolicy{Tools: c.srv.Tools}.All()
+	return c.policy.All()
+}
+
+// needs returns what a call of tool needs: Required and the tool's scopes, sorted.
+func (c *suite) needs(tool string) []string {
+	return sortedSet(slices.Concat(c.policy.Required, c.policy.Tools[tool]))
+}
+
+// lazy reports whether requests without a token may discover the server.
+func (c *suite) lazy() bool { return len(c.policy.Public) > 0 }
+
+// protectedTools are the tools of the policy that are not public, sorted.
+func (c *suite) protectedTools() []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(c.policy.Tools)) {
+		if !slices.Contains(c.policy.Public, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// probe is a request that needs a token: initialize, or, when discovery is public, a
+// call of a protected tool.
+func (c *suite) probe() string {
+	if !c.lazy() {
+		return initialize
+	}
+	name := "conformance-protected-probe"
+	if tools := c.protectedTools(); len(tools) > 0 {
+		name = tools[0]
+	}
+	return callBody(name)
+}
+
+// ruleClaims returns claims meeting tool's claim rules, as p's tokens carry them.
+func (c *suite) ruleClaims(tool string) Claims {
+	claims := Claims{}
+	for _, r := range c.policy.Rules[tool] {
+		name := r.Claim
+		if name == "organization" {
+			name = "org_id"
+			if orgs := c.srv.Provider.OrganizationClaims; len(orgs) > 0 {
+				name = orgs[0]
+			}
+			claims[name] = r.Values[0]
+			continue
+		}
+		if slices.Contains(c.srv.Provider.ScopeClaims, name) || (len(c.srv.Provider.ScopeClaims) == 0 && name == "scope") {
+			continue // a claim that also carries scopes: minted with them below
+		}
+		claims[name] = []string{r.Values[0]}
+	}
+	return claims
+}
+
+// callerToken mints a token for tool holding scopes and meeting its claim rules.
+func (tg *target) callerToken(tool string, scopes []string) string {
+	return tg.token(scopes, tg.c.ruleClaims(tool))
+}
+
+func sortedSet(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // post sends a JSON-RPC body to the endpoint with optional token and headers.
@@ -234,16 +329,23 @@ const initialize = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"pro
 func (tg *target) session(token string) string {
 	tg.t.Helper()
 	res := tg.post(token, initialize)
+	if res.StatusCode != http.StatusOK && token == "" {
+		tg.t.Fatalf("initialize without a token, with public tools: status %d, want 200", res.StatusCode)
+	}
 	if res.StatusCode != http.StatusOK {
 		tg.t.Fatalf("initialize with a valid token: status %d, want 200", res.StatusCode)
 	}
 	return res.Header.Get("Mcp-Session-Id")
 }
 
+func callBody(name string) string {
+	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":` + strconv.Quote(name) + `,"arguments":{}}}`
+}
+
 // call posts a tools/call of name in session.
 func (tg *target) call(token, session, name string) *http.Response {
 	tg.t.Helper()
-	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":` + strconv.Quote(name) + `,"arguments":{}}}`
+	body := callBody(name)
 	if session == "" {
 		return tg.post(token, body, "Mcp-Protocol-Version", "2025-11-25")
 	}
@@ -299,7 +401,7 @@ func (c *suite) metadata(t *testing.T) {
 		if !slices.Equal(doc.BearerMethodsSupported, []string{"header"}) {
 			t.Errorf("%s: bearer_methods_supported = %v, want [header]", path, doc.BearerMethodsSupported)
 		}
-		for _, scope := range tg.outward(c.allScopes()) {
+		for _, scope := range tg.outward(c.policy.Advertised()) {
 			if !slices.Contains(doc.ScopesSupported, scope) {
 				t.Errorf("%s: scopes_supported = %v, want it to list %s", path, doc.ScopesSupported, scope)
 			}
@@ -317,9 +419,19 @@ func (c *suite) health(t *testing.T) {
 	}
 }
 
+// noToken: without a token the server answers 401 with a challenge asking for the
+// baseline (Advertised: every scope when the policy has no baseline), not for every
+// scope a tool may need later. With public tools, discovery needs no token; the
+// challenge is then checked on the calls of protected tools (publicTools).
 func (c *suite) noToken(t *testing.T) {
 	tg := c.start(t, nil)
 	res := tg.post("", initialize)
+	if c.lazy() {
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("initialize without a token, with public tools: status %d, want 200 (lazy authentication)", res.StatusCode)
+		}
+		return
+	}
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("status %d, want 401", res.StatusCode)
 	}
@@ -327,11 +439,9 @@ func (c *suite) noToken(t *testing.T) {
 	if p["resource_metadata"] != tg.metadataURL() {
 		t.Errorf("resource_metadata = %q, want %q", p["resource_metadata"], tg.metadataURL())
 	}
-	granted := strings.Fields(p["scope"])
-	for _, scope := range tg.outward(c.allScopes()) {
-		if !slices.Contains(granted, scope) {
-			t.Errorf("scope = %q, want it to ask for %s", p["scope"], scope)
-		}
+	want := sortedSet(tg.outward(c.policy.Advertised()))
+	if got := sortedSet(strings.Fields(p["scope"])); !slices.Equal(got, want) {
+		t.Errorf("scope = %q, want exactly the baseline %q: step-up scopes are asked for when a tool needs them", p["scope"], strings.Join(want, " "))
 	}
 	if _, ok := p["error"]; ok {
 		t.Errorf("challenge %v: a request without a token gets no error code (RFC 6750 §3.1)", p)
@@ -403,10 +513,11 @@ func (tg *target) withIssuer(scopes []string) Claims {
 func (c *suite) queryToken(t *testing.T) {
 	tg := c.start(t, nil)
 	token := tg.token(c.allScopes(), nil)
-	req, err := http.NewRequest(http.MethodPost, tg.mcpURL+"?access_token="+token, strings.NewReader(initialize))
+	req, err := http.NewRequest(http.MethodPost, tg.mcpURL+"?access_token="+token, strings.NewReader(c.probe()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Content-Type", "application/json")
 	res := tg.do(req)
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("status %d, want 401: only the Authorization header carries tokens", res.StatusCode)
@@ -418,8 +529,8 @@ func (c *suite) queryToken(t *testing.T) {
 
 func (c *suite) toolScopes(t *testing.T) {
 	tg := c.start(t, nil)
-	for _, name := range slices.Sorted(maps.Keys(c.srv.Tools)) {
-		needs := c.srv.Tools[name]
+	for _, name := range c.protectedTools() {
+		needs := c.needs(name)
 		if len(needs) == 0 {
 			continue
 		}
@@ -437,7 +548,7 @@ func (c *suite) toolScopes(t *testing.T) {
 				}
 			}
 		}
-		token := tg.token(needs, nil)
+		token := tg.callerToken(name, needs)
 		if res := tg.call(token, tg.session(token), name); res.StatusCode != http.StatusOK {
 			t.Errorf("%s with exactly its scopes: status %d, want 200", name, res.StatusCode)
 		}

@@ -75,6 +75,73 @@ var broken = map[string]struct {
 		})
 	}), "only the Authorization header carries tokens"},
 	"lets another caller into a session": {protected(sessionsOfAnyone), "another subject sends a request in it (POST): status 200, want 404"},
+
+	"sound policy":                      {withPolicy(filesPolicy, filesPolicy, true), ""},
+	"sound policy without public tools": {withPolicy(tokensOnly, tokensOnly, true), ""},
+	"asks for every scope first": {withPolicy(tokensOnly, changed(tokensOnly, func(p *auth.ScopePolicy) { p.Baseline = nil }), true),
+		"want exactly the baseline"},
+	"ignores the hierarchy": {withPolicy(filesPolicy, changed(filesPolicy, func(p *auth.ScopePolicy) { p.Implies = nil }), true),
+		"read_file with files:write, which implies files:read, instead of it: status 403, want 200"},
+	"ignores claim rules": {withPolicy(filesPolicy, changed(filesPolicy, func(p *auth.ScopePolicy) { p.Rules = nil }), true),
+		"delete_file with its scopes but without its claims: status 200, want 403 access_denied"},
+	"needs a token for public tools": {withPolicy(filesPolicy, changed(filesPolicy, func(p *auth.ScopePolicy) { p.Public = nil }), true),
+		"initialize without a token, with public tools: status 401, want 200"},
+	"lists every tool": {withPolicy(filesPolicy, filesPolicy, false), "tools/list (baseline) lists delete_file, which it may not call"},
+}
+
+// filesPolicy is a whole policy: a hierarchy (files:admin implies files:write implies
+// files:read), a baseline, a claim rule, a public tool and filtered lists.
+var filesPolicy = auth.ScopePolicy{
+	Tools: map[string][]string{
+		"read_file":   {"files:read"},
+		"write_file":  {"files:write"},
+		"delete_file": {"files:admin"},
+	},
+	Implies:     map[string][]string{"files:admin": {"files:write"}, "files:write": {"files:read"}},
+	Baseline:    []string{"files:read"},
+	Rules:       map[string][]auth.ClaimRule{"delete_file": {{Claim: "permissions", Values: []string{"files:delete"}}}},
+	Public:      []string{"weather"},
+	FilterLists: true,
+}
+
+// tokensOnly is filesPolicy without public tools: every request needs a token.
+var tokensOnly = changed(filesPolicy, func(p *auth.ScopePolicy) { p.Public = nil })
+
+// changed returns p changed by change: the policy a flawed server enforces.
+func changed(p auth.ScopePolicy, change func(*auth.ScopePolicy)) auth.ScopePolicy {
+	change(&p)
+	return p
+}
+
+// withPolicy is a server the suite is told has the policy told, enforcing enforced,
+// its tools/list filtered or not.
+func withPolicy(told, enforced auth.ScopePolicy, filter bool) authtest.Server {
+	return authtest.Server{
+		Policy: told,
+		New: func(t testing.TB, env map[string]string, keys auth.KeySet, logger *slog.Logger) http.Handler {
+			e := envconfig.FromMap(env)
+			s := settings.Read(e, provider.Generic, settings.Defaults{})
+			if err := e.Err(); err != nil {
+				t.Fatal(err)
+			}
+			var opts []server.ServerOption
+			if filter {
+				opts = append(opts, server.WithToolFilter(auth.ToolFilter(enforced)))
+			}
+			mcpServer := server.NewMCPServer("files", "1", opts...)
+			for _, name := range []string{"read_file", "write_file", "delete_file", "weather"} {
+				mcpServer.AddTool(mcp.NewTool(name), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+					return mcp.NewToolResultText(name), nil
+				})
+			}
+			srv, err := protect.New(context.Background(), s, server.NewStreamableHTTPServer(mcpServer),
+				protect.Options{Logger: logger, Scopes: enforced, Keys: keys})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return srv.Handler
+		},
+	}
 }
 
 // sessionsOfAnyone is a server whose sessions are not bound to their caller: it

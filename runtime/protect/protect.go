@@ -221,6 +221,12 @@ func newChain(s settings.Settings, validator auth.TokenValidator, scopes auth.Sc
 			)
 			return limiter.Admit(w, r, p)
 		},
+		// Runs only when a tool is public (lazy authentication), for each request
+		// without a token: anonymous callers share a budget per client address.
+		OnAnonymous: func(w http.ResponseWriter, r *http.Request) bool {
+			requestlog.Annotate(r.Context(), slog.Bool("anonymous", true))
+			return limiter.AdmitAnonymous(w, r)
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up authentication: %w", err)

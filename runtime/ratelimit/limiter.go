@@ -23,6 +23,10 @@ const (
 	// of its address taken (Config.VerifyingPerIP). It bounds work at once,
 	// not a quota, so its 429 carries Retry-After but no RateLimit fields.
 	PolicyVerifying = "verifying"
+	// PolicyAnonymous limits requests without a token that lazy authentication
+	// lets through (auth.ScopePolicy.Public), per client address, with the
+	// per-principal budget: every anonymous caller behind one address is one caller.
+	PolicyAnonymous = "anonymous"
 )
 
 // Config configures [New].
@@ -72,6 +76,7 @@ type Limiter struct {
 	forwardWarned atomic.Int64
 
 	principalPolicy  string // RateLimit-Policy values, computed once
+	anonymousPolicy  string
 	failedAuthPolicy string
 }
 
@@ -103,6 +108,7 @@ func New(cfg Config) (*Limiter, error) {
 	}
 	if l.principal.Enabled() {
 		l.principalPolicy = policyField(PolicyPrincipal, l.principal)
+		l.anonymousPolicy = policyField(PolicyAnonymous, l.principal)
 	}
 	if l.failedAuth.Enabled() {
 		l.failedAuthPolicy = policyField(PolicyFailedAuth, l.failedAuth)
@@ -150,6 +156,33 @@ func (l *Limiter) Admit(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	setFields(w.Header(), PolicyPrincipal, l.principalPolicy, res)
 	if !res.Allowed {
 		l.refuse(w, PolicyPrincipal, res)
+		return false
+	}
+	return true
+}
+
+// AdmitAnonymous spends one request of the budget of r's client address, for a
+// request without a token that lazy authentication lets through: the per-principal
+// limit (PerPrincipal) with the address as the caller, counted apart from the
+// failed-authentication budget. It fits auth.MiddlewareConfig.OnAnonymous; like
+// Admit it answers 429 and returns false when the budget is spent. A nil Limiter, or
+// one without a per-caller limit, admits everything.
+func (l *Limiter) AdmitAnonymous(w http.ResponseWriter, r *http.Request) bool {
+	if l == nil {
+		return true
+	}
+	l.noticeForwarded(r)
+	if !l.principal.Enabled() {
+		return true
+	}
+	res, err := l.store.Allow(r.Context(), "anon:"+l.proxies.ClientIP(r), l.principal)
+	if err != nil {
+		l.logger.Error("rate limit: store failed; request let through", slog.String("err", err.Error()))
+		return true
+	}
+	setFields(w.Header(), PolicyAnonymous, l.anonymousPolicy, res)
+	if !res.Allowed {
+		l.refuse(w, PolicyAnonymous, res)
 		return false
 	}
 	return true

@@ -234,9 +234,11 @@ func (s Spec) AllScopes() []string {
 // field in its own terms (`mcpgen new` says --module for "module").
 type Problem struct {
 	// Field is the Spec field ("name", "module", "provider", "issuer", "jwks-url",
-	// "resource", "port", "scopes"), the preset parameter (Param.Flag, such as
-	// "user-pool") or, for a tool, the Tool field ("name", "description", "scopes",
-	// "args", "destructive"); "" when no single field is to blame.
+	// "resource", "port", "scopes"; "scopes" also for a problem of the policy as a
+	// whole, such as a cycle), a field of a declared scope ("description", "implies"),
+	// the preset parameter (Param.Flag, such as "user-pool") or, for a tool, the Tool
+	// field ("name", "description", "scopes", "args", "destructive", "require-claims",
+	// "public"); "" when no single field is to blame.
 	Field   string
 	Message string
 }
@@ -675,7 +677,7 @@ func ParseClaimRule(v string) (ClaimRule, error) {
 		return ClaimRule{}, errors.New("no value; write CLAIM=VALUE[,VALUE...], as in permissions=files:purge or organization=org_123")
 	}
 	r := ClaimRule{Claim: strings.TrimSpace(claim)}
-	for _, val := range strings.Split(values, ",") {
+	for val := range strings.SplitSeq(values, ",") {
 		r.Values = append(r.Values, strings.TrimSpace(val))
 	}
 	return r, validateClaimRule(r)

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mcpgen/mcpgen/runtime/auth"
 )
 
 // ErrNotProject reports a directory without mcpgen.yaml: not a project mcpgen generated.
@@ -31,28 +33,36 @@ const (
 	toolsMarkerEnd   = "<!-- /mcpgen:tools -->"
 )
 
-// Addition is everything adding a tool changes in a project, computed before anything is
-// written: apply it with Update(dir, a.Changes).
+// Addition is everything adding a tool or a scope changes in a project, computed before
+// anything is written: apply it with Update(dir, a.Changes).
 type Addition struct {
-	Tool      Tool     // the tool as added
-	Spec      Spec     // the project with the tool, as recorded in the new mcpgen.yaml
-	Changes   []Change // new tool files, regenerated registry and manifest, README table; sorted
-	NewScopes []string // scopes the server did not advertise before, now in scopes_supported
+	Tool    Tool     // the tool as added (AddTool), its scopes resolved
+	Scope   Scope    // the scope as added (AddScope)
+	Spec    Spec     // the project after the addition, as recorded in the new mcpgen.yaml
+	Changes []Change // new tool files, regenerated registry and manifest, README tables; sorted
+	// NewScopes are the scopes the tool needs that the project did not know: they are
+	// declared baseline (what an undeclared scope means) and advertised.
+	NewScopes []string
+	// BaselineDefault says the tool was given no scopes, so it requires the project's
+	// baseline scopes (Tool.Scopes says which).
+	BaselineDefault bool
 	// Notes says what was left alone that the user may want to do by hand (a README
-	// without the tool table markers).
+	// without the tool table markers, a main.go that does not use tools.Policy).
 	Notes []string
 }
 
 // AddTool computes the addition of t to the project whose files fsys holds (usually
 // os.DirFS of its directory). It reads, never writes: the new user-owned tool source and
 // test, the registry and mcpgen.yaml regenerated from the manifest plus t, and the
-// README's tool table between its markers. Everything else (main.go, the user's tool
-// files, the rest of the README) is left as it is.
+// README's tables between their markers. Everything else (main.go, the user's tool
+// files, the rest of the README) is left as it is. A tool that is not public and names
+// no scopes requires the project's baseline scopes.
 //
 // It refuses, changing nothing: a directory that is not a project (ErrNotProject), an
 // invalid tool (*SpecError), a tool whose name, Go names or files collide with what the
-// project has, and a registry edited by hand (ErrEdited). Applying the result to a
-// project generated with Render gives what Render gives for the project with t.
+// project has, a project without baseline scopes for a tool without scopes, and a
+// registry edited by hand (ErrEdited). Applying the result to a project generated with
+// Render gives what Render gives for the project with t.
 func AddTool(fsys fs.FS, t Tool) (*Addition, error) {
 	spec, read, err := openProject(fsys)
 	if err != nil {
@@ -64,16 +74,27 @@ func AddTool(fsys fs.FS, t Tool) (*Addition, error) {
 	if err := checkFits(spec.Tools, t); err != nil {
 		return nil, err
 	}
-
-	a := &Addition{Tool: t, Spec: spec}
+	a := &Addition{Spec: spec}
+	if !t.Public && len(t.Scopes) == 0 {
+		baseline := spec.Policy().Baseline
+		if len(baseline) == 0 {
+			return nil, fmt.Errorf("tool %q names no scope and the project has no baseline scope to require: pass --scope, or declare a baseline scope first (mcpgen add scope NAME --baseline)", t.Name)
+		}
+		t.Scopes = slices.Clone(baseline)
+		a.BaselineDefault = true
+	}
+	a.Tool = t
+	known := spec.AllScopes()
+	for _, sc := range sortedUnique(t.Scopes) {
+		if !slices.Contains(known, sc) {
+			a.NewScopes = append(a.NewScopes, sc)
+		}
+	}
 	a.Spec.Tools = append(slices.Clip(spec.Tools), t)
-	files, err := Render(a.Spec)
+	a.Spec.declareToolScopes()
+	rendered, err := renderByPath(a.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("render the project with tool %q: %w", t.Name, err)
-	}
-	rendered := map[string]File{}
-	for _, f := range files {
-		rendered[f.Path] = f
 	}
 	src, test := ToolFiles(t.Name)
 	for _, p := range []string{src, test} {
@@ -82,30 +103,109 @@ func AddTool(fsys fs.FS, t Tool) (*Addition, error) {
 		}
 		a.Changes = append(a.Changes, Change{File: rendered[p], Create: true})
 	}
-	for _, p := range []string{RegistryFile, ManifestFile} {
-		// The bytes checked by openProject are the ones Update requires still in place.
-		a.Changes = append(a.Changes, replace(fsys, rendered[p], read[p]))
-	}
-	if c, note, err := updateReadme(fsys, rendered[ReadmeFile], t); err != nil {
+	readmeNote := fmt.Sprintf("add the row yourself: %s", toolRow(rendered[ReadmeFile].Data, t.Name))
+	if err := a.regenerate(fsys, rendered, read, readmeNote); err != nil {
 		return nil, err
-	} else if note != "" {
-		a.Notes = append(a.Notes, note)
-	} else if c != nil {
-		a.Changes = append(a.Changes, *c)
 	}
 	if err := checkDeclarations(fsys, a.Changes, t.Name); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(a.Changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
-
-	known := spec.ScopesSupported()
-	for _, sc := range sortedUnique(t.Scopes) {
-		if !slices.Contains(known, sc) {
-			a.NewScopes = append(a.NewScopes, sc)
-		}
-	}
 	return a, nil
 }
+
+// AddScope computes the addition of the scope d to the project whose files fsys holds:
+// mcpgen.yaml with d declared, and the registry and the README's tables regenerated
+// (each only when it changes: a step-up scope no tool needs yet and that implies
+// nothing is not in the policy). It reads, never writes.
+//
+// It refuses, changing nothing: a directory that is not a project (ErrNotProject), a
+// scope the project already has, an invalid scope, an implied scope the project does
+// not know or a cycle of implications (*SpecError), and a registry edited by hand
+// (ErrEdited).
+func AddScope(fsys fs.FS, d Scope) (*Addition, error) {
+	spec, read, err := openProject(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.CheckNewScopeName(d.Name); err != nil {
+		return nil, &SpecError{Subject: "scope", Problems: []Problem{{Field: "name", Message: err.Error()}}}
+	}
+	d.Implies = CleanScopes(d.Implies)
+	a := &Addition{Scope: d, Spec: spec.withScope(d)}
+	if err := a.Spec.Validate(); err != nil {
+		if se, ok := errors.AsType[*SpecError](err); ok {
+			se.Subject = "scope"
+		}
+		return nil, err
+	}
+	rendered, err := renderByPath(a.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("render the project with scope %s: %w", d.Name, err)
+	}
+	if err := a.regenerate(fsys, rendered, read, "the scope is recorded in "+ManifestFile); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(a.Changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
+	return a, nil
+}
+
+// CheckNewScopeName checks name as the name of a scope to declare in the project s: a
+// valid scope the project does not have yet.
+func (s Spec) CheckNewScopeName(name string) error {
+	if err := ValidateScope(name); err != nil {
+		return err
+	}
+	if _, ok := s.Scope(name); ok {
+		return fmt.Errorf("scope %s already exists (see %s); choose another name", name, ManifestFile)
+	}
+	return nil
+}
+
+// withScope is s with d declared after its other scopes.
+func (s Spec) withScope(d Scope) Spec {
+	s.Scopes = append(slices.Clip(s.Scopes), d)
+	return s
+}
+
+// renderByPath renders s, keyed by path.
+func renderByPath(s Spec) (map[string]File, error) {
+	files, err := Render(s)
+	if err != nil {
+		return nil, err
+	}
+	byPath := map[string]File{}
+	for _, f := range files {
+		byPath[f.Path] = f
+	}
+	return byPath, nil
+}
+
+// regenerate adds to a the files mcpgen owns that the addition changes: the registry and
+// manifest, whose bytes read openProject checked (Update requires them still in
+// place), and the README's tables; readmeNote says what to do when the README has no
+// markers. It notes a main.go that does not hand tools.Policy to the runtime.
+func (a *Addition) regenerate(fsys fs.FS, rendered map[string]File, read map[string][]byte, readmeNote string) error {
+	for _, p := range []string{RegistryFile, ManifestFile} {
+		if !bytes.Equal(rendered[p].Data, read[p]) {
+			a.Changes = append(a.Changes, replace(fsys, rendered[p], read[p]))
+		}
+	}
+	if c, note, err := updateReadme(fsys, rendered[ReadmeFile], readmeNote); err != nil {
+		return err
+	} else if note != "" {
+		a.Notes = append(a.Notes, note)
+	} else if c != nil {
+		a.Changes = append(a.Changes, *c)
+	}
+	if main, err := fs.ReadFile(fsys, mainFile); err == nil && !bytes.Contains(main, []byte("tools.Policy")) {
+		a.Notes = append(a.Notes, fmt.Sprintf("%s does not use tools.Policy, so the server enforces only the scopes of each tool (no implications, baseline, claim rules, public tools or tools/list filtering): in %s, set protect.Options.Scopes to tools.Policy and drop ScopesSupported, as mcpgen new writes it today", mainFile, mainFile))
+	}
+	return nil
+}
+
+// mainFile is the generated project's main.go: the user's, never rewritten.
+const mainFile = "main.go"
 
 // OpenProject reads the Spec of the project in fsys from its mcpgen.yaml and checks that
 // a tool can be added to it (the manifest is valid, the registry was not edited by hand
@@ -246,28 +346,30 @@ func checkRegistry(fsys fs.FS, spec Spec) ([]byte, error) {
 	if err := VerifyChecksum(data); err != nil && VerifyChecksum(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))) != nil {
 		return nil, fmt.Errorf("%s was edited by hand (%w), so mcpgen will not regenerate it and lose the edit: move your code into a tool's own file (or main.go), restore the generated file (for example with git checkout %s), then run the command again", RegistryFile, err, RegistryFile)
 	}
-	registered, err := registryScopes(data)
+	registered, legacy, err := registryPolicy(data)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", RegistryFile, err)
 	}
-	recorded := map[string][]string{}
-	for _, t := range spec.Tools {
-		recorded[t.Name] = sortedUnique(t.Scopes)
+	recorded := spec.Policy()
+	if legacy {
+		// A registry from before tools.Policy records the tools' scopes only.
+		recorded = auth.ScopePolicy{Tools: recorded.Tools}
 	}
-	if !maps.EqualFunc(registered, recorded, slices.Equal) {
+	if mine, theirs := policyDiff(recorded, registered); mine != "" {
 		return nil, fmt.Errorf("%s and %s disagree about the tools and their scopes (%s says %s, %s says %s): was %s edited by hand? Restore it (for example with git checkout %s), then run the command again",
-			ManifestFile, RegistryFile, ManifestFile, formatScopes(recorded), RegistryFile, formatScopes(registered), ManifestFile, ManifestFile)
+			ManifestFile, RegistryFile, ManifestFile, mine, RegistryFile, theirs, ManifestFile, ManifestFile)
 	}
 	return data, nil
 }
 
-// registryScopes reads the Scopes map literal of a generated registry: tool name →
-// scopes, sorted.
-func registryScopes(src []byte) (map[string][]string, error) {
+// registryPolicy reads the Policy literal of a generated registry, or, in a registry
+// generated before Policy existed (legacy), the Scopes map literal as the policy's Tools.
+func registryPolicy(src []byte) (p auth.ScopePolicy, legacy bool, err error) {
 	f, err := parser.ParseFile(token.NewFileSet(), RegistryFile, src, parser.SkipObjectResolution)
 	if err != nil {
-		return nil, err
+		return p, false, err
 	}
+	vars := map[string]*ast.CompositeLit{}
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok || gd.Tok != token.VAR {
@@ -275,55 +377,194 @@ func registryScopes(src []byte) (map[string][]string, error) {
 		}
 		for _, spec := range gd.Specs {
 			vs := spec.(*ast.ValueSpec)
-			if len(vs.Names) != 1 || vs.Names[0].Name != "Scopes" || len(vs.Values) != 1 {
+			if len(vs.Names) != 1 || len(vs.Values) != 1 {
 				continue
 			}
-			lit, ok := vs.Values[0].(*ast.CompositeLit)
-			if !ok {
-				break
+			if lit, ok := vs.Values[0].(*ast.CompositeLit); ok {
+				vars[vs.Names[0].Name] = lit
 			}
-			return scopesLiteral(lit)
 		}
 	}
-	return nil, errors.New("no Scopes map")
+	if lit, ok := vars["Policy"]; ok {
+		p, err = policyLiteral(lit)
+		return p, false, err
+	}
+	if lit, ok := vars["Scopes"]; ok {
+		p.Tools, err = scopesLiteral(lit)
+		return p, true, err
+	}
+	return p, false, errors.New("no Policy literal")
 }
 
-// scopesLiteral decodes map[string][]string{"tool": {"scope", ...}, ...}.
-func scopesLiteral(lit *ast.CompositeLit) (map[string][]string, error) {
-	str := func(e ast.Expr) (string, bool) {
-		bl, ok := e.(*ast.BasicLit)
-		if !ok || bl.Kind != token.STRING {
-			return "", false
+// policyLiteral decodes auth.ScopePolicy{Tools: ..., Implies: ..., Baseline: ...,
+// Rules: ..., Public: ..., FilterLists: ...} as the registry template writes it.
+func policyLiteral(lit *ast.CompositeLit) (auth.ScopePolicy, error) {
+	var p auth.ScopePolicy
+	for _, elt := range lit.Elts {
+		kv, ok := elt.(*ast.KeyValueExpr)
+		key, ok2 := kv.Key.(*ast.Ident)
+		if !ok || !ok2 {
+			return p, errors.New("unexpected Policy field")
 		}
-		s, err := strconv.Unquote(bl.Value)
-		return s, err == nil
+		var err error
+		switch key.Name {
+		case "Tools":
+			p.Tools, err = scopesMap(kv.Value)
+		case "Implies":
+			p.Implies, err = scopesMap(kv.Value)
+		case "Baseline":
+			p.Baseline, err = stringsLiteral(kv.Value)
+		case "Public":
+			p.Public, err = stringsLiteral(kv.Value)
+		case "Rules":
+			p.Rules, err = rulesLiteral(kv.Value)
+		case "FilterLists":
+			id, ok := kv.Value.(*ast.Ident)
+			p.FilterLists = ok && id.Name == "true"
+		default:
+			err = fmt.Errorf("unexpected Policy field %s", key.Name)
+		}
+		if err != nil {
+			return p, err
+		}
 	}
+	return p, nil
+}
+
+func scopesMap(e ast.Expr) (map[string][]string, error) {
+	lit, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return nil, errors.New("unexpected map of scopes")
+	}
+	return scopesLiteral(lit)
+}
+
+// stringLiteral is the value of a Go string literal.
+func stringLiteral(e ast.Expr) (string, bool) {
+	bl, ok := e.(*ast.BasicLit)
+	if !ok || bl.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(bl.Value)
+	return s, err == nil
+}
+
+// stringsLiteral decodes []string{"a", ...} (or {"a", ...} inside a map).
+func stringsLiteral(e ast.Expr) ([]string, error) {
+	lit, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return nil, errors.New("unexpected list of strings")
+	}
+	list := []string{}
+	for _, el := range lit.Elts {
+		s, ok := stringLiteral(el)
+		if !ok {
+			return nil, errors.New("unexpected string in a list")
+		}
+		list = append(list, s)
+	}
+	return list, nil
+}
+
+// scopesLiteral decodes map[string][]string{"tool": {"scope", ...}, ...}, each list
+// sorted.
+func scopesLiteral(lit *ast.CompositeLit) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, elt := range lit.Elts {
 		kv, ok := elt.(*ast.KeyValueExpr)
 		if !ok {
-			return nil, errors.New("unexpected Scopes entry")
+			return nil, errors.New("unexpected map entry")
 		}
-		name, ok1 := str(kv.Key)
-		scopes, ok2 := kv.Value.(*ast.CompositeLit)
-		if !ok1 || !ok2 {
-			return nil, errors.New("unexpected Scopes entry")
+		name, ok := stringLiteral(kv.Key)
+		if !ok {
+			return nil, errors.New("unexpected map key")
 		}
-		list := []string{}
-		for _, e := range scopes.Elts {
-			s, ok := str(e)
-			if !ok {
-				return nil, fmt.Errorf("unexpected scope of tool %q", name)
-			}
-			list = append(list, s)
+		list, err := stringsLiteral(kv.Value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out[name] = sortedUnique(list)
 	}
 	return out, nil
 }
 
-// formatScopes writes tool → scopes for a message: a [x y], b [].
+// rulesLiteral decodes map[string][]auth.ClaimRule{"tool": {{Claim: "c", Values: []string{"v"}}}}.
+func rulesLiteral(e ast.Expr) (map[string][]auth.ClaimRule, error) {
+	lit, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return nil, errors.New("unexpected Rules")
+	}
+	out := map[string][]auth.ClaimRule{}
+	for _, elt := range lit.Elts {
+		kv, ok := elt.(*ast.KeyValueExpr)
+		name, ok2 := stringLiteral(kv.Key)
+		list, ok3 := kv.Value.(*ast.CompositeLit)
+		if !ok || !ok2 || !ok3 {
+			return nil, errors.New("unexpected Rules entry")
+		}
+		for _, re := range list.Elts {
+			rl, ok := re.(*ast.CompositeLit)
+			if !ok {
+				return nil, fmt.Errorf("unexpected rule of tool %q", name)
+			}
+			var r auth.ClaimRule
+			for _, f := range rl.Elts {
+				fkv, ok := f.(*ast.KeyValueExpr)
+				fk, ok2 := fkv.Key.(*ast.Ident)
+				if !ok || !ok2 {
+					return nil, fmt.Errorf("unexpected rule of tool %q", name)
+				}
+				var err error
+				switch fk.Name {
+				case "Claim":
+					var ok bool
+					if r.Claim, ok = stringLiteral(fkv.Value); !ok {
+						err = errors.New("unexpected claim")
+					}
+				case "Values":
+					r.Values, err = stringsLiteral(fkv.Value)
+				default:
+					err = fmt.Errorf("unexpected rule field %s", fk.Name)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("rule of tool %q: %w", name, err)
+				}
+			}
+			out[name] = append(out[name], r)
+		}
+	}
+	return out, nil
+}
+
+// policyDiff describes the parts of two policies that differ, each as the policy
+// says it ("tools a [x], b []; baseline [x]"); both "" when they agree.
+func policyDiff(a, b auth.ScopePolicy) (string, string) {
+	var da, db []string
+	part := func(name, x, y string) {
+		if x != y {
+			da, db = append(da, strings.TrimSpace(name+" "+x)), append(db, strings.TrimSpace(name+" "+y))
+		}
+	}
+	part("", formatScopes(a.Tools), formatScopes(b.Tools))
+	part("implies", formatScopes(a.Implies), formatScopes(b.Implies))
+	part("baseline", fmt.Sprint(sortedUnique(a.Baseline)), fmt.Sprint(sortedUnique(b.Baseline)))
+	part("claim rules", formatRules(a.Rules), formatRules(b.Rules))
+	part("public", fmt.Sprint(sortedUnique(a.Public)), fmt.Sprint(sortedUnique(b.Public)))
+	part("filter_tools_list", strconv.FormatBool(a.FilterLists), strconv.FormatBool(b.FilterLists))
+	return strings.Join(da, "; "), strings.Join(db, "; ")
+}
+
+// formatScopes writes name → scopes for a message: a [x y], b [].
 func formatScopes(m map[string][]string) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %v", name, sortedUnique(m[name])))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// formatRules writes tool → rules for a message: t [permissions in [a b]].
+func formatRules(m map[string][]auth.ClaimRule) string {
 	var parts []string
 	for _, name := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s %v", name, m[name]))
@@ -353,10 +594,11 @@ func replace(fsys fs.FS, f File, old []byte) Change {
 	return Change{File: f, Old: old}
 }
 
-// updateReadme replaces the tool table of the user's README with the one of rendered,
-// keeping everything outside the markers byte for byte. Without a README or its markers
-// it changes nothing and says so in note, with the row to add by hand.
-func updateReadme(fsys fs.FS, rendered File, t Tool) (c *Change, note string, err error) {
+// updateReadme replaces the tables of the user's README (between the mcpgen:tools
+// markers) with those of rendered, keeping everything outside the markers byte for
+// byte. Without a README or its markers it changes nothing and says so in note,
+// followed by missing (what to do by hand).
+func updateReadme(fsys fs.FS, rendered File, missing string) (c *Change, note string, err error) {
 	old, err := fs.ReadFile(fsys, ReadmeFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Sprintf("%s not found: no tool table to update", ReadmeFile), nil
@@ -366,8 +608,8 @@ func updateReadme(fsys fs.FS, rendered File, t Tool) (c *Change, note string, er
 	}
 	start, end, ok := toolTable(old)
 	if !ok {
-		return nil, fmt.Sprintf("%s has no %s … %s markers around a tool table, so it was left alone; add the row yourself: %s",
-			ReadmeFile, toolsMarkerStart+" -->", toolsMarkerEnd, toolRow(rendered.Data, t.Name)), nil
+		return nil, fmt.Sprintf("%s has no %s … %s markers around a tool table, so it was left alone; %s",
+			ReadmeFile, toolsMarkerStart+" -->", toolsMarkerEnd, missing), nil
 	}
 	rs, re, ok := toolTable(rendered.Data)
 	if !ok {

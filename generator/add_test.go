@@ -157,6 +157,7 @@ func TestAddToolRefuses(t *testing.T) {
 		{"another tool's test", greetingFS(t), Tool{Name: "greet_user_schema_requires_name"}, `TestGreetUserSchemaRequiresName`, nil, false},
 		{"registry function", greetingFS(t), Tool{Name: "register"}, `would declare Go name Register, which the generated registry declares`, nil, true},
 		{"registry variable", greetingFS(t), Tool{Name: "scopes-supported"}, `Go name ScopesSupported`, nil, true},
+		{"registry policy", greetingFS(t), Tool{Name: "policy"}, `Go name Policy`, nil, true},
 		{"registry constant", greetingFS(t), Tool{Name: "server.name"}, `Go name ServerName`, nil, true},
 		{"registry file", greetingFS(t), Tool{Name: "registry"}, `internal/tools/registry.go or its test, which mcpgen writes for itself`, nil, true},
 		{"helpers file", greetingFS(t), Tool{Name: "helpers"}, `internal/tools/helpers.go`, nil, true},
@@ -180,10 +181,10 @@ func TestAddToolRefuses(t *testing.T) {
 			f := withWeather()
 			f[ManifestFile] = greetingFS(t)[ManifestFile]
 			return f
-		}(), Tool{Name: "x"}, "mcpgen.yaml and internal/tools/registry.go disagree about the tools and their scopes (mcpgen.yaml says greet_user [usr:read], internal/tools/registry.go says greet_user [usr:read], weather [weather:read]): was mcpgen.yaml edited by hand?", nil, false},
+		}(), Tool{Name: "x"}, "mcpgen.yaml and internal/tools/registry.go disagree about the tools and their scopes (mcpgen.yaml says greet_user [usr:read]; baseline [usr:read], internal/tools/registry.go says greet_user [usr:read], weather [weather:read]; baseline [usr:read weather:read]): was mcpgen.yaml edited by hand?", nil, false},
 		{"manifest scopes edited", with(func(f fstest.MapFS) {
 			f[ManifestFile] = &fstest.MapFile{Data: bytes.Replace(f[ManifestFile].Data, []byte("- usr:read"), []byte("- usr:admin"), 1)}
-		}), weatherTool(), "(mcpgen.yaml says greet_user [usr:admin], internal/tools/registry.go says greet_user [usr:read])", nil, false},
+		}), weatherTool(), "(mcpgen.yaml says greet_user [usr:admin]; baseline [usr:admin usr:read], internal/tools/registry.go says greet_user [usr:read]; baseline [usr:read])", nil, false},
 		{"missing registry", with(func(f fstest.MapFS) { delete(f, RegistryFile) }), weatherTool(), "internal/tools/registry.go is missing", nil, false},
 		{"user's file in the way", with(func(f fstest.MapFS) {
 			f["internal/tools/weather_test.go"] = &fstest.MapFile{Data: []byte("package tools\n")}
@@ -228,8 +229,9 @@ func TestAddToolKeepsTheUsersReadme(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := string(fileOf(t, a.Changes, ReadmeFile))
-	row := "| `weather` | `weather:read` | Current weather for a city. |\r\n"
-	want := strings.Replace(mine, toolsMarkerEnd, row+toolsMarkerEnd, 1)
+	greet := "| `greet_user` | `usr:read` | Greets a user by name. |\r\n"
+	want := strings.Replace(mine, greet, greet+"| `weather` | `weather:read` | Current weather for a city. |\r\n", 1)
+	want = strings.Replace(want, toolsMarkerEnd, "| `weather:read` | at first connection (baseline) | — | — |\r\n"+toolsMarkerEnd, 1)
 	if got != want {
 		t.Errorf("README =\n%q\nwant\n%q", got, want)
 	}
@@ -434,5 +436,176 @@ func TestFindProject(t *testing.T) {
 	}
 	if d, ok := FindProject(deep); !ok || d != filepath.Join(root, "a") {
 		t.Errorf("FindProject(%s) = %s, %v; want %s", deep, d, ok, filepath.Join(root, "a"))
+	}
+}
+
+// TestAddScopesAndToolsGiveTheFilesGolden: declaring a hierarchy scope by scope and
+// adding the tools that need it gives the files-server golden project, file for file.
+func TestAddScopesAndToolsGiveTheFilesGolden(t *testing.T) {
+	full := filesSpec()
+	start := full
+	start.Scopes = full.Scopes[:1]
+	start.Tools = full.Tools[:1]
+	files, err := Render(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := projectFS(t, files)
+	for _, d := range full.Scopes[1:] {
+		a, err := AddScope(fsys, d)
+		if err != nil {
+			t.Fatalf("AddScope(%s): %v", d.Name, err)
+		}
+		fsys = projectFS(t, applied(t, fsys, a.Changes))
+	}
+	for _, tl := range full.Tools[1:] {
+		a, err := AddTool(fsys, tl)
+		if err != nil {
+			t.Fatalf("AddTool(%s): %v", tl.Name, err)
+		}
+		fsys = projectFS(t, applied(t, fsys, a.Changes))
+	}
+	checkGolden(t, goldenFilesDir, applied(t, fsys, nil))
+}
+
+func TestAddScope(t *testing.T) {
+	fsys := greetingFS(t)
+	a, err := AddScope(fsys, Scope{Name: "usr:admin", Description: "Everything about users", Implies: []string{"usr:read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, c := range a.Changes {
+		paths = append(paths, c.Path)
+	}
+	if want := []string{"README.md", "internal/tools/registry.go", "mcpgen.yaml"}; !slices.Equal(paths, want) {
+		t.Errorf("changed %v, want %v", paths, want)
+	}
+	p := a.Spec.Policy()
+	if !slices.Equal(p.Implies["usr:admin"], []string{"usr:read"}) || !slices.Equal(p.Advertised(), []string{"usr:read"}) {
+		t.Errorf("policy = %+v: want usr:admin implying usr:read, only usr:read advertised", p)
+	}
+	readme := string(fileOf(t, a.Changes, ReadmeFile))
+	if !strings.Contains(readme, "| `usr:admin` | when a tool needs it (step-up) | `usr:read` | Everything about users |") {
+		t.Errorf("README lacks the scope row:\n%s", readme)
+	}
+	if len(a.Notes) != 0 {
+		t.Errorf("notes %v, want none", a.Notes)
+	}
+
+	// A step-up scope that implies nothing and no tool needs is not in the policy: only
+	// the manifest and README change.
+	a, err = AddScope(fsys, Scope{Name: "reports:read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Changes) != 2 || a.Changes[0].Path != ReadmeFile || a.Changes[1].Path != ManifestFile {
+		t.Errorf("changes %v, want README.md and mcpgen.yaml", a.Changes)
+	}
+}
+
+// TestAddScopeRefuses: every refusal names the problem, and nothing is planned.
+func TestAddScopeRefuses(t *testing.T) {
+	cyclic := greetingFS(t)
+	cyclic[ManifestFile] = &fstest.MapFile{Data: bytes.Replace(cyclic[ManifestFile].Data, []byte("  - name: usr:read\n"),
+		[]byte("  - name: a\n    implies: [b]\n  - name: b\n    implies: [a]\n  - name: usr:read\n"), 1)}
+	for _, tt := range []struct {
+		name  string
+		fsys  fstest.MapFS
+		scope Scope
+		want  string
+		spec  bool
+	}{
+		{"existing", greetingFS(t), Scope{Name: "usr:read"}, "scope usr:read already exists", true},
+		{"offline_access", greetingFS(t), Scope{Name: "offline_access"}, "offline_access", true},
+		{"empty", greetingFS(t), Scope{Name: ""}, "a scope must not be empty", true},
+		{"self", greetingFS(t), Scope{Name: "a", Implies: []string{"a"}}, "scope a implies a: a scope cannot imply itself", true},
+		{"unknown implied", greetingFS(t), Scope{Name: "a", Implies: []string{"usr:reed"}}, "scope a implies usr:reed, which the project does not declare: declare it first (mcpgen add scope usr:reed)", true},
+		{"implies offline_access", greetingFS(t), Scope{Name: "a", Implies: []string{"offline_access"}}, "offline_access", true},
+		{"two-line description", greetingFS(t), Scope{Name: "a", Description: "x\ny"}, "one line", true},
+		{"cycle in the manifest", cyclic, Scope{Name: "c"}, "scope a implies b implies a: a scope cannot imply itself", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := AddScope(tt.fsys, tt.scope)
+			if err == nil {
+				t.Fatalf("AddScope succeeded with %d changes", len(a.Changes))
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v\nwant it to contain %q", err, tt.want)
+			}
+			if _, ok := errors.AsType[*SpecError](err); ok != tt.spec {
+				t.Errorf("err is a *SpecError: %v, want %v (%v)", ok, tt.spec, err)
+			}
+		})
+	}
+}
+
+// TestAddToolWithoutScopeRequiresBaseline: a tool given no scope requires the baseline
+// scopes, recorded as its own; a public one needs none; contradictions are refused.
+func TestAddToolWithoutScopeRequiresBaseline(t *testing.T) {
+	a, err := AddTool(greetingFS(t), Tool{Name: "ping"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.BaselineDefault || !slices.Equal(a.Tool.Scopes, []string{"usr:read"}) {
+		t.Errorf("tool %+v (BaselineDefault %v), want it to require usr:read", a.Tool, a.BaselineDefault)
+	}
+	a, err = AddTool(greetingFS(t), Tool{Name: "status", Public: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.BaselineDefault || len(a.Tool.Scopes) != 0 || !slices.Equal(a.Spec.Policy().Public, []string{"status"}) {
+		t.Errorf("public tool %+v, policy %+v", a.Tool, a.Spec.Policy())
+	}
+	for _, tl := range []Tool{
+		{Name: "x", Public: true, Scopes: []string{"usr:read"}},
+		{Name: "x", Public: true, RequireClaims: []ClaimRule{{Claim: "org", Values: []string{"a"}}}},
+		{Name: "x", RequireClaims: []ClaimRule{{Claim: "org"}}},
+		{Name: "x", RequireClaims: []ClaimRule{{Claim: "has space", Values: []string{"a"}}}},
+	} {
+		if _, err := AddTool(greetingFS(t), tl); err == nil {
+			t.Errorf("AddTool(%+v) succeeded", tl)
+		}
+	}
+}
+
+// TestAddToLegacyProject: a project generated before mcpgen.yaml had scopes (a Scopes
+// registry, a main.go without tools.Policy) takes a tool: its scopes become baseline
+// (what they were), the registry gets Policy and keeps the old names, and the output
+// says main.go still ignores the policy.
+func TestAddToLegacyProject(t *testing.T) {
+	fsys := greetingFS(t)
+	fsys[ManifestFile] = &fstest.MapFile{Data: bytes.Replace(fsys[ManifestFile].Data, []byte("scopes:\n  - name: usr:read\n    baseline: true\n"), nil, 1)}
+	if bytes.Contains(fsys[ManifestFile].Data, []byte("baseline")) {
+		t.Fatal("the manifest still declares scopes")
+	}
+	old := "// Code generated by mcpgen. DO NOT EDIT.\n// mcpgen:checksum pending\n\npackage tools\n\n" +
+		"var Scopes = map[string][]string{\n\t\"greet_user\": {\"usr:read\"},\n}\n\nvar ScopesSupported = []string{\"usr:read\"}\n"
+	fsys[RegistryFile] = &fstest.MapFile{Data: sealChecksum([]byte(old))}
+	fsys[mainFile] = &fstest.MapFile{Data: []byte("package main\n\n// Scopes: auth.ScopePolicy{Tools: tools.Scopes}\n")}
+
+	a, err := AddTool(fsys, weatherTool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry := string(fileOf(t, a.Changes, RegistryFile))
+	for _, want := range []string{"var Policy = auth.ScopePolicy{", `Baseline: []string{"usr:read", "weather:read"}`, "Scopes          = Policy.Tools"} {
+		if !strings.Contains(registry, want) {
+			t.Errorf("registry lacks %q:\n%s", want, registry)
+		}
+	}
+	if len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "main.go does not use tools.Policy") {
+		t.Errorf("notes = %q, want one about main.go", a.Notes)
+	}
+	// A legacy manifest's plain scope names are baseline scopes.
+	m, err := ParseManifest([]byte("name: x\nscopes: [profile]\ntools: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := m.Spec(RuntimeRef{}).Scope("profile"); !ok || !d.Baseline {
+		t.Errorf("scope profile = %+v, %v; want a baseline scope", d, ok)
+	}
+	if _, err := ParseManifest([]byte("name: x\nscopes:\n  - name: a\n    baseline: yes\n    implys: [b]\ntools: []\n")); err == nil || !strings.Contains(err.Error(), "field implys not found") {
+		t.Errorf("a misspelt scope key: %v", err)
 	}
 }

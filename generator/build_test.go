@@ -21,6 +21,13 @@ func TestBuildGoldenWeatherProject(t *testing.T) {
 	checkProject(t, goldenWeatherDir)
 }
 
+// TestBuildGoldenFilesProject does the same for the project with a scope hierarchy,
+// claim rules, a public tool and a filtered tools/list.
+func TestBuildGoldenFilesProject(t *testing.T) {
+	t.Parallel()
+	checkProject(t, goldenFilesDir)
+}
+
 // TestBuildGenericProject renders what the golden does not cover: the generic provider
 // without a JWKS URL, extra scopes, and a tool with typed arguments and no template of
 // its own, and one without arguments named like a Go keyword. The result must build and
@@ -36,7 +43,7 @@ func TestBuildGenericProject(t *testing.T) {
 		Module:   "example.com/acme/weather-server",
 		Provider: ProviderGeneric,
 		Issuer:   "https://auth.example.com",
-		Scopes:   []string{"profile"},
+		Scopes:   []Scope{{Name: "profile", Baseline: true}},
 		Port:     8080,
 		Tools: append(DefaultTools(), Tool{
 			Name:        "get-forecast.v2",

@@ -33,6 +33,49 @@ func greetingSpec() Spec {
 	return s
 }
 
+// goldenFilesDir is the project of filesSpec.
+const goldenFilesDir = "../testdata/golden/files-server"
+
+// filesSpec is a project with a scope hierarchy (files:admin implies files:write
+// implies files:read), a baseline scope and step-up scopes, a claim rule, a public
+// tool and a filtered tools/list.
+func filesSpec() Spec {
+	s := Spec{
+		Name:     "files-server",
+		Module:   "example.com/files-server",
+		Provider: ProviderGeneric,
+		Issuer:   "https://auth.example.com",
+		JWKSURL:  "https://auth.example.com/.well-known/jwks.json",
+		Scopes: []Scope{
+			{Name: "files:read", Description: "Read files", Baseline: true},
+			{Name: "files:write", Description: "Create and change files", Implies: []string{"files:read"}},
+			{Name: "files:admin", Description: "Manage every file, purges included", Implies: []string{"files:write"}},
+		},
+		FilterToolsList: true,
+		Tools: []Tool{
+			{Name: "list_files", Description: "Lists the files in a folder.", Scopes: []string{"files:read"},
+				Args: []Arg{{Name: "folder", Type: "string", Description: "Folder to list"}}, ReadOnly: true},
+			{Name: "write_file", Description: "Writes a file.", Scopes: []string{"files:write"},
+				Args: []Arg{{Name: "path", Type: "string", Required: true}, {Name: "content", Type: "string", Required: true}}},
+			{Name: "purge_files", Description: "Deletes every file of a folder.", Scopes: []string{"files:admin"},
+				RequireClaims: []ClaimRule{{Claim: "permissions", Values: []string{"files:purge"}}},
+				Args:          []Arg{{Name: "folder", Type: "string", Required: true}}, Destructive: true},
+			{Name: "status", Description: "Says whether the file service is up.", Public: true, ReadOnly: true},
+		},
+		Runtime: RuntimeRef{Version: DevelVersion, ReplaceDir: "../../.."},
+	}
+	s.ApplyDefaults()
+	return s
+}
+
+func TestGoldenFiles(t *testing.T) {
+	files, err := Render(filesSpec())
+	if err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	checkGolden(t, goldenFilesDir, files)
+}
+
 func TestGolden(t *testing.T) {
 	files, err := Render(greetingSpec())
 	if err != nil {

@@ -43,7 +43,30 @@ func (m Manifest) Spec(rt RuntimeRef) Spec {
 	if s.Tools == nil {
 		s.Tools = []Tool{} // a project without tools does not get the default one back
 	}
+	s.declareToolScopes()
 	return s
+}
+
+// scopeFields are the keys of a scope in mcpgen.yaml.
+var scopeFields = []string{"name", "description", "implies", "baseline"}
+
+// UnmarshalYAML reads a scope of mcpgen.yaml. A plain string is the form manifests
+// wrote before scopes had settings (`scopes: [profile]`, the extra scopes_supported of
+// mcpgen new --scopes): a baseline scope of that name.
+func (d *Scope) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*d = Scope{Name: n.Value, Baseline: true}
+		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i < len(n.Content); i += 2 {
+			if k := n.Content[i].Value; !slices.Contains(scopeFields, k) {
+				return fmt.Errorf("line %d: field %s not found in a scope (use %s)", n.Content[i].Line, k, strings.Join(scopeFields, ", "))
+			}
+		}
+	}
+	type plain Scope
+	return n.Decode((*plain)(d))
 }
 
 // Marshal encodes the manifest as YAML with two-space indentation.
@@ -52,7 +75,7 @@ func (m Manifest) Marshal() ([]byte, error) {
 	if err := doc.Encode(manifestFile{Manifest: m}); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", ManifestFile, err)
 	}
-	// The parameters go after the scalar settings, before the tools.
+	// The parameters go after the scalar settings, before the scopes and tools.
 	var params []*yaml.Node
 	for _, q := range manifestParams(m.Provider, m.Params) {
 		var key, value yaml.Node
@@ -65,8 +88,8 @@ func (m Manifest) Marshal() ([]byte, error) {
 		params = append(params, &key, &value)
 	}
 	at := len(doc.Content)
-	for i := 0; i < len(doc.Content); i += 2 {
-		if doc.Content[i].Value == "tools" {
+	for i := len(doc.Content) - 2; i >= 0; i -= 2 {
+		if slices.Contains([]string{"scopes", "filter_tools_list", "tools"}, doc.Content[i].Value) {
 			at = i
 		}
 	}

@@ -2,8 +2,11 @@ package generator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+
+	"github.com/mcpgen/mcpgen/runtime/auth"
 )
 
 // project is what the templates see. Everything a template needs is computed here, in
@@ -27,9 +30,10 @@ type project struct {
 	// templates/provider/<name>.md.tmpl.
 	ProviderDocs string
 
-	ScopesSupported []string // every tool scope plus Spec.Scopes, sorted and unique
-	Tools           []tool
-	Greeting        *tool // the greet_user example, when present (its tests are richer)
+	Policy   policyModel // the registry's tools.Policy
+	Scopes   []scopeRow  // every scope of the project, by name, for the README
+	Tools    []tool
+	Greeting *tool // the greet_user example, when present (its tests are richer)
 
 	GoMod moduleInfo // go.mod contents
 	Env   []envVar   // the settings of the generated server, for README and .env.example
@@ -61,7 +65,86 @@ type tool struct {
 	RequiredArgs []string // the required ones, sorted
 
 	TableDescription string // Description for a Markdown table cell: '|' escaped
+	TableAccess      string // what a caller needs, for the README: scopes, claims, or public
 }
+
+// policyModel is auth.ScopePolicy in the order the registry writes it: every list
+// sorted, every map as entries sorted by key.
+type policyModel struct {
+	Tools       []scopeList
+	Implies     []scopeList
+	Baseline    []string
+	Rules       []toolRules
+	Public      []string
+	FilterLists bool
+}
+
+// scopeList is one map entry of scopes: a tool's, or those a scope implies.
+type scopeList struct {
+	Name   string
+	Scopes []string
+}
+
+// toolRules are the claim rules of one tool.
+type toolRules struct {
+	Name  string
+	Rules []ClaimRule
+}
+
+// scopeRow is one scope in the README's scope table.
+type scopeRow struct {
+	Name             string
+	Baseline         bool
+	TableImplies     string // the implied scopes as Markdown code, or —
+	TableDescription string
+}
+
+func newPolicy(p auth.ScopePolicy) policyModel {
+	m := policyModel{Baseline: p.Baseline, Public: p.Public, FilterLists: p.FilterLists}
+	for _, name := range slices.Sorted(maps.Keys(p.Tools)) {
+		m.Tools = append(m.Tools, scopeList{name, p.Tools[name]})
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Implies)) {
+		m.Implies = append(m.Implies, scopeList{name, p.Implies[name]})
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Rules)) {
+		var rules []ClaimRule
+		for _, r := range p.Rules[name] {
+			rules = append(rules, ClaimRule{Claim: r.Claim, Values: r.Values})
+		}
+		m.Rules = append(m.Rules, toolRules{name, rules})
+	}
+	return m
+}
+
+// scopeRows lists every scope of s with what the README says of it.
+func scopeRows(s Spec, p auth.ScopePolicy) []scopeRow {
+	var rows []scopeRow
+	for _, name := range s.AllScopes() {
+		d, _ := s.Scope(name)
+		row := scopeRow{Name: name, Baseline: len(p.Baseline) == 0 || slices.Contains(p.Baseline, name), TableImplies: "—", TableDescription: "—"}
+		if len(p.Implies[name]) > 0 {
+			row.TableImplies = codeList(p.Implies[name], ", ")
+		}
+		if d.Description != "" {
+			row.TableDescription = tableCell(d.Description)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// codeList writes each element as Markdown code, joined by sep.
+func codeList(elems []string, sep string) string {
+	quoted := make([]string, len(elems))
+	for i, e := range elems {
+		quoted[i] = "`" + e + "`"
+	}
+	return strings.Join(quoted, sep)
+}
+
+// tableCell escapes text for a Markdown table cell.
+func tableCell(text string) string { return strings.ReplaceAll(text, "|", `\|`) }
 
 // field is one argument of a tool as a Go struct field.
 type field struct {
@@ -112,7 +195,9 @@ func newProject(s Spec, deps moduleInfo) project {
 			p.Greeting = &p.Tools[i]
 		}
 	}
-	p.ScopesSupported = s.ScopesSupported()
+	policy := s.Policy()
+	p.Policy = newPolicy(policy)
+	p.Scopes = scopeRows(s, policy)
 	p.Env = append(envVars(p), operationsEnvVars()...)
 	return p
 }
@@ -124,7 +209,8 @@ func newTool(t Tool) tool {
 		FileStem: fileStem(t.Name),
 	}
 	m.Scopes = sortedUnique(t.Scopes)
-	m.TableDescription = strings.ReplaceAll(t.Description, "|", `\|`)
+	m.TableDescription = tableCell(t.Description)
+	m.TableAccess = toolAccess(t)
 	for _, a := range t.Args {
 		goType, _ := argGoType(a.Type)
 		m.Fields = append(m.Fields, field{
@@ -140,6 +226,22 @@ func newTool(t Tool) tool {
 	}
 	slices.Sort(m.RequiredArgs)
 	return m
+}
+
+// toolAccess says in Markdown what a caller of t needs: its scopes and claims, or no
+// token at all.
+func toolAccess(t Tool) string {
+	if t.Public {
+		return "public: no token needed"
+	}
+	access := codeList(sortedUnique(t.Scopes), ", ")
+	if access == "" {
+		access = "any token for this server"
+	}
+	for _, r := range t.RequireClaims {
+		access += " + claim `" + r.Claim + "` = " + codeList(r.Values, " or ")
+	}
+	return tableCell(access)
 }
 
 // structTag is the tag that names the JSON argument and describes it in the input
@@ -228,16 +330,6 @@ func envVars(p project) []envVar {
 		)
 	}
 	return vars
-}
-
-// ScopesSupported is every scope a tool of s requires plus the extra ones, sorted: the
-// scopes_supported of the generated server's metadata.
-func (s Spec) ScopesSupported() []string {
-	all := slices.Clone(s.Scopes)
-	for _, t := range s.Tools {
-		all = append(all, t.Scopes...)
-	}
-	return sortedUnique(all)
 }
 
 // operationsEnvVars are the production settings (runtime/settings): TLS,

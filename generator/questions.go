@@ -113,8 +113,8 @@ func ProjectQuestions(s *Spec, given func(field string) bool, nameDefault string
 		}
 		if !given("scopes") {
 			ask(Question{Field: "scopes", Message: "Extra scopes (comma-separated, optional)",
-				Help:     "Scopes listed in scopes_supported besides those your tools require (greet_user requires usr:read).",
-				Validate: validateScopeList, set: func(v string) { s.Scopes = CleanScopes(strings.Split(v, ",")) }})
+				Help:     "Baseline scopes listed in scopes_supported besides those your tools require (greet_user requires usr:read).",
+				Validate: validateScopeList, set: func(v string) { s.Scopes = BaselineScopes(CleanScopes(strings.Split(v, ","))) }})
 		}
 	}
 }
@@ -164,13 +164,27 @@ func validatePortText(s string) error {
 	return ValidatePort(n)
 }
 
+// validateScopeList checks a comma-separated list of scopes: an empty list is fine, an
+// empty scope in it is not (it would otherwise be dropped silently).
 func validateScopeList(s string) error {
-	for _, sc := range CleanScopes(strings.Split(s, ",")) {
-		if err := ValidateScope(sc); err != nil {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	for sc := range strings.SplitSeq(s, ",") {
+		if err := ValidateScope(strings.TrimSpace(sc)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// BaselineScopes declares each of names as a baseline scope.
+func BaselineScopes(names []string) []Scope {
+	var out []Scope
+	for _, n := range names {
+		out = append(out, Scope{Name: n, Baseline: true})
+	}
+	return out
 }
 
 // CleanScopes trims each scope and drops empty ones and repeats, keeping the order.
@@ -239,7 +253,7 @@ func (s Spec) GivenProblems(given func(field string) bool) []Problem {
 		}
 	}
 	for _, sc := range s.Scopes {
-		check("scopes", ValidateScope(sc))
+		check("scopes", ValidateScope(sc.Name))
 	}
 	return probs
 }
@@ -262,13 +276,17 @@ func ToolQuestions(s Spec, t *Tool, given func(field string) bool) iter.Seq[Ques
 			set:      func(v string) { t.Description = v }}) {
 			return
 		}
-		if !given("scopes") {
+		if !given("scopes") && !t.Public {
 			msg := "Scopes a token needs to call it (comma-separated)"
-			if known := s.ScopesSupported(); len(known) > 0 {
+			if known := s.AllScopes(); len(known) > 0 {
 				msg = "Scopes a token needs to call it (comma-separated; the server knows " + strings.Join(known, ", ") + ")"
 			}
+			baseline := "the baseline scopes"
+			if b := s.Policy().Baseline; len(b) > 0 {
+				baseline += " (" + strings.Join(b, ", ") + ")"
+			}
 			if !yield(Question{Field: "scopes", Message: msg,
-				Help:     "The auth middleware answers 403 insufficient_scope to tokens without all of them. Scopes your server does not know yet are added to its metadata. Empty: any token for this server.",
+				Help:     "The auth middleware answers 403 insufficient_scope to tokens without all of them. Scopes your server does not know yet become baseline scopes, listed in its metadata. Empty: " + baseline + ".",
 				Validate: validateScopeList, set: func(v string) { t.Scopes = CleanScopes(strings.Split(v, ",")) }}) {
 				return
 			}
@@ -286,6 +304,68 @@ func ToolQuestions(s Spec, t *Tool, given func(field string) bool) iter.Seq[Ques
 					Help: "Sets the destructiveHint annotation: clients may ask the user before calling it.", set: func(v string) { t.Destructive = v == "true" }})
 			}
 		}
+	}
+}
+
+// ScopeQuestions yields a question for every value of d, a scope to add to the project
+// s, that is not set yet (Name) or that given says the user did not give (by
+// Problem.Field name: "description", "implies", "baseline"), in the order `mcpgen add
+// scope` asks them. Answers go straight into d; each is checked with the rules AddScope
+// applies.
+func ScopeQuestions(s Spec, d *Scope, given func(field string) bool) iter.Seq[Question] {
+	return func(yield func(Question) bool) {
+		if d.Name == "" && !yield(Question{Field: "name", Message: "Scope name",
+			Help:     "An OAuth scope token, such as files:admin; clients ask the authorization server for it by this name.",
+			Validate: s.CheckNewScopeName, set: func(v string) { d.Name = v }}) {
+			return
+		}
+		if !given("description") && !yield(Question{Field: "description", Message: "Description (optional)",
+			Help:     "One line saying what the scope allows, for the README.",
+			Validate: scopeAnswerCheck(s, d, "description", func(c *Scope, v string) { c.Description = v }),
+			set:      func(v string) { d.Description = v }}) {
+			return
+		}
+		if !given("implies") {
+			msg := "Scopes it grants (comma-separated, optional)"
+			if known := s.AllScopes(); len(known) > 0 {
+				msg = "Scopes it grants (comma-separated, optional; the server knows " + strings.Join(known, ", ") + ")"
+			}
+			if !yield(Question{Field: "implies", Message: msg,
+				Help:     "A token with this scope may call the tools that need any of these (and what they grant in turn). Each must be a scope the project knows.",
+				Validate: scopeAnswerCheck(s, d, "implies", func(c *Scope, v string) { c.Implies = CleanScopes(strings.Split(v, ",")) }),
+				set:      func(v string) { d.Implies = CleanScopes(strings.Split(v, ",")) }}) {
+				return
+			}
+		}
+		if !given("baseline") {
+			yield(Question{Field: "baseline", Message: "Baseline: should clients ask for it at first connection?", YesNo: true, Default: "false",
+				Help: "Baseline scopes are in the 401 challenge and scopes_supported. Answer no for a step-up scope: clients ask for it when a tool needs it (403 insufficient_scope), which keeps first tokens narrow.",
+				set:  func(v string) { d.Baseline = v == "true" }})
+		}
+	}
+}
+
+// scopeAnswerCheck checks an answer for field with the rules AddScope applies: set puts
+// it into a copy of d, added to a copy of s. A cycle of implications counts as a
+// problem of "implies".
+func scopeAnswerCheck(s Spec, d *Scope, field string, set func(*Scope, string)) func(string) error {
+	return func(v string) error {
+		if field == "implies" {
+			if err := validateScopeList(v); err != nil {
+				return err
+			}
+		}
+		c := *d
+		c.Implies = slices.Clone(c.Implies)
+		set(&c, v)
+		probs := s.withScope(c).Validate()
+		if err := Problems(probs, field); err != nil {
+			return err
+		}
+		if field == "implies" {
+			return Problems(probs, "scopes")
+		}
+		return nil
 	}
 }
 

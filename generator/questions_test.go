@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -51,7 +52,7 @@ func TestProjectQuestions(t *testing.T) {
 		t.Errorf("asked %v, want %v", asked, want)
 	}
 	if s.Name != "demo" || s.Module != "" || s.Param("domain") != "acme.us.auth0.com" || s.Port != 8080 ||
-		s.ResourceURL != "http://localhost:8080/mcp" || !slices.Equal(s.Scopes, []string{"a", "b"}) {
+		s.ResourceURL != "http://localhost:8080/mcp" || !reflect.DeepEqual(s.Scopes, BaselineScopes([]string{"a", "b"})) {
 		t.Errorf("spec = %+v", s)
 	}
 	if s.Issuer != "" || s.Params["region"] != "" {

@@ -37,6 +37,9 @@ const (
 // result. Every .go file is gofmt'd; a template that produces invalid Go is an error
 // naming the file and line.
 func Render(s Spec) ([]File, error) {
+	// mcpgen.yaml records every scope: one a tool needs that s does not declare is
+	// baseline, and declared so, whether the tool came with `new` or `add tool`.
+	s.declareToolScopes()
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}

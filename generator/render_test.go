@@ -172,7 +172,7 @@ func TestManifestParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(data, []byte("port: 3002\nregion: us-east-1\nuser_pool: us-east-1_AbCdEf123\nclient_id: 1example23456789\ntools:\n")) {
+	if !bytes.Contains(data, []byte("port: 3002\nregion: us-east-1\nuser_pool: us-east-1_AbCdEf123\nclient_id: 1example23456789\nscopes:\n")) {
 		t.Errorf("parameters not recorded in place:\n%s", data)
 	}
 	m, err := ParseManifest(data)

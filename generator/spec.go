@@ -23,19 +23,36 @@ import (
 // before anything is rendered. It is also the schema of mcpgen.yaml (see Manifest): the
 // yaml tags are the keys a project's manifest records, in this order.
 type Spec struct {
-	Name        string   `yaml:"name"`               // [a-z][a-z0-9-]{0,62}; output dir default and server name
-	Module      string   `yaml:"module"`             // Go module path, default Name
-	Provider    string   `yaml:"provider"`           // a preset name (Providers)
-	Issuer      string   `yaml:"issuer"`             // authorization server issuer; presets with Params derive it
-	JWKSURL     string   `yaml:"jwks_url,omitempty"` // optional; default the preset's, else discovered at start
-	ResourceURL string   `yaml:"resource"`           // default http://localhost:<Port>/mcp
-	Port        int      `yaml:"port"`               // default 3002
-	Scopes      []string `yaml:"scopes,omitempty"`   // extra scopes_supported
+	Name        string `yaml:"name"`               // [a-z][a-z0-9-]{0,62}; output dir default and server name
+	Module      string `yaml:"module"`             // Go module path, default Name
+	Provider    string `yaml:"provider"`           // a preset name (Providers)
+	Issuer      string `yaml:"issuer"`             // authorization server issuer; presets with Params derive it
+	JWKSURL     string `yaml:"jwks_url,omitempty"` // optional; default the preset's, else discovered at start
+	ResourceURL string `yaml:"resource"`           // default http://localhost:<Port>/mcp
+	Port        int    `yaml:"port"`               // default 3002
+	// Scopes declares the project's scopes: which are baseline, what each implies. A
+	// scope a tool needs that is not declared here is baseline (ApplyDefaults declares
+	// it so), which is also what a manifest without scopes means.
+	Scopes []Scope `yaml:"scopes,omitempty"`
+	// FilterToolsList makes tools/list show each caller only the tools its token can
+	// call (auth.ScopePolicy.FilterLists).
+	FilterToolsList bool `yaml:"filter_tools_list,omitempty"`
 	// Params holds the values of preset parameters (Preset.Params) by name. mcpgen.yaml
 	// records each at the top level, before the tools (see Param.YAMLKey).
 	Params  map[string]string `yaml:"-"`
 	Tools   []Tool            `yaml:"tools"` // default: greet_user (usr:read)
 	Runtime RuntimeRef        `yaml:"-"`     // mcpgen.yaml records only the version, as mcpgen
+}
+
+// Scope is one OAuth scope of the project. A baseline scope is what clients ask for at
+// first connection (the 401 challenge and scopes_supported name it); any other is a
+// step-up scope, asked for when a 403 insufficient_scope names it. Implies lists the
+// narrower scopes it grants: a token with it may call tools that need them.
+type Scope struct {
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description,omitempty"`
+	Implies     []string `yaml:"implies,omitempty"`
+	Baseline    bool     `yaml:"baseline,omitempty"`
 }
 
 // Param returns the value of the preset parameter called name, "" when not set.
@@ -61,7 +78,23 @@ type Tool struct {
 	Args        []Arg    `yaml:"args,omitempty"`
 	ReadOnly    bool     `yaml:"read_only,omitempty"`
 	Destructive bool     `yaml:"destructive,omitempty"`
+	// RequireClaims are claims the caller's token must carry besides the scopes (an
+	// entitlement, a tenant): auth.ScopePolicy.Rules.
+	RequireClaims []ClaimRule `yaml:"require_claims,omitempty"`
+	// Public tools may be called without a token; they have no scopes and no claims.
+	Public bool `yaml:"public,omitempty"`
 }
+
+// ClaimRule requires a claim of the caller's token to equal (or, as an array, contain)
+// one of Values. Claim "organization" is the organization claim of the provider preset
+// (auth.ClaimRule).
+type ClaimRule struct {
+	Claim  string   `yaml:"claim"`
+	Values []string `yaml:"values"`
+}
+
+// String writes the rule as --require-claim takes it: claim=value,value.
+func (c ClaimRule) String() string { return c.Claim + "=" + strings.Join(c.Values, ",") }
 
 // Arg is one typed argument of a tool; Type is one of ArgTypes.
 type Arg struct {
@@ -115,15 +148,97 @@ func (s *Spec) ApplyDefaults() {
 	if s.Tools == nil {
 		s.Tools = DefaultTools()
 	}
+	s.declareToolScopes()
+}
+
+// declareToolScopes declares as baseline every scope a tool needs that s does not
+// declare: what an undeclared scope means (and what every scope of a project meant
+// before mcpgen.yaml had scopes), written down so mcpgen.yaml says it.
+func (s *Spec) declareToolScopes() {
+	s.Scopes = slices.Clone(s.Scopes)
+	for _, t := range s.Tools {
+		for _, sc := range t.Scopes {
+			if _, ok := s.Scope(sc); !ok {
+				s.Scopes = append(s.Scopes, Scope{Name: sc, Baseline: true})
+			}
+		}
+	}
+}
+
+// Scope returns the declared scope called name.
+func (s Spec) Scope(name string) (Scope, bool) {
+	i := slices.IndexFunc(s.Scopes, func(d Scope) bool { return d.Name == name })
+	if i < 0 {
+		return Scope{}, false
+	}
+	return s.Scopes[i], true
+}
+
+// Policy is the project's authorization policy as the runtime enforces it: the
+// generated registry's tools.Policy. A scope a tool needs that s does not declare is
+// baseline; public tools have no entry in Tools.
+func (s Spec) Policy() auth.ScopePolicy {
+	p := auth.ScopePolicy{FilterLists: s.FilterToolsList}
+	var baseline []string
+	for _, d := range s.Scopes {
+		if d.Baseline {
+			baseline = append(baseline, d.Name)
+		}
+		if len(d.Implies) > 0 {
+			if p.Implies == nil {
+				p.Implies = map[string][]string{}
+			}
+			p.Implies[d.Name] = sortedUnique(d.Implies)
+		}
+	}
+	for _, t := range s.Tools {
+		if t.Public {
+			p.Public = append(p.Public, t.Name)
+			continue
+		}
+		if p.Tools == nil {
+			p.Tools = map[string][]string{}
+		}
+		p.Tools[t.Name] = append([]string{}, sortedUnique(t.Scopes)...)
+		for _, sc := range t.Scopes {
+			if _, ok := s.Scope(sc); !ok {
+				baseline = append(baseline, sc)
+			}
+		}
+		for _, r := range t.RequireClaims {
+			if p.Rules == nil {
+				p.Rules = map[string][]auth.ClaimRule{}
+			}
+			p.Rules[t.Name] = append(p.Rules[t.Name], auth.ClaimRule{Claim: r.Claim, Values: slices.Clone(r.Values)})
+		}
+	}
+	p.Baseline = sortedUnique(baseline)
+	if len(p.Baseline) == 0 {
+		p.Baseline = nil
+	}
+	slices.Sort(p.Public)
+	return p
+}
+
+// AllScopes is every scope of the project, sorted: the declared ones and those the
+// policy names.
+func (s Spec) AllScopes() []string {
+	all := s.Policy().All()
+	for _, d := range s.Scopes {
+		all = append(all, d.Name)
+	}
+	return sortedUnique(all)
 }
 
 // Problem is one invalid setting, named by the field at fault. A front end names the
 // field in its own terms (`mcpgen new` says --module for "module").
 type Problem struct {
 	// Field is the Spec field ("name", "module", "provider", "issuer", "jwks-url",
-	// "resource", "port", "scopes"), the preset parameter (Param.Flag, such as
-	// "user-pool") or, for a tool, the Tool field ("name", "description", "scopes",
-	// "args", "destructive"); "" when no single field is to blame.
+	// "resource", "port", "scopes"; "scopes" also for a problem of the policy as a
+	// whole, such as a cycle), a field of a declared scope ("description", "implies"),
+	// the preset parameter (Param.Flag, such as "user-pool") or, for a tool, the Tool
+	// field ("name", "description", "scopes", "args", "destructive", "require-claims",
+	// "public"); "" when no single field is to blame.
 	Field   string
 	Message string
 }
@@ -217,15 +332,77 @@ func (s Spec) Validate() error {
 	}
 	add("resource", validateIdentifierURL(s.ResourceURL))
 	add("port", ValidatePort(s.Port))
-	for _, sc := range s.Scopes {
-		add("scopes", ValidateScope(sc))
-	}
+	probs = append(probs, validateScopes(s)...)
 	probs = append(probs, validateTools(s.Tools)...)
 	add("", validateRuntime(s.Runtime))
+	if len(probs) == 0 {
+		// What the runtime itself refuses at start, cycles of implications above all:
+		// checked by the runtime's own rule so generation and the server agree. The
+		// checks above name the field and tool; this one catches what they do not.
+		probs = append(probs, policyProblems(s.Policy().Check())...)
+	}
 	if len(probs) > 0 {
 		return &SpecError{Problems: probs}
 	}
 	return nil
+}
+
+// policyProblems splits the errors of auth.ScopePolicy.Check into problems.
+func policyProblems(err error) []Problem {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var probs []Problem
+	for _, e := range errs {
+		probs = append(probs, Problem{Field: "scopes", Message: e.Error()})
+	}
+	return probs
+}
+
+// validateScopes checks the declared scopes: valid and unique names, one-line
+// descriptions, and implications of scopes the project knows. An implied scope must be
+// declared (or needed by a tool) first: a typo would otherwise grant nothing, silently.
+func validateScopes(s Spec) []Problem {
+	var probs []Problem
+	add := func(field string, err error) {
+		probs = append(probs, Problem{Field: field, Message: err.Error()})
+	}
+	known := map[string]bool{}
+	for _, d := range s.Scopes {
+		known[d.Name] = true
+	}
+	for _, t := range s.Tools {
+		for _, sc := range t.Scopes {
+			known[sc] = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, d := range s.Scopes {
+		if err := ValidateScope(d.Name); err != nil {
+			add("scopes", err)
+			continue
+		}
+		if seen[d.Name] {
+			add("scopes", fmt.Errorf("scope %s is declared twice", d.Name))
+		}
+		seen[d.Name] = true
+		if strings.ContainsAny(d.Description, "\n\r") {
+			add("description", fmt.Errorf("scope %s: the description must be one line", d.Name))
+		}
+		for _, n := range d.Implies {
+			switch err := ValidateScope(n); {
+			case err != nil:
+				add("implies", fmt.Errorf("scope %s implies %q: %w", d.Name, n, err))
+			case !known[n]:
+				add("implies", fmt.Errorf("scope %s implies %s, which the project does not declare: declare it first (mcpgen add scope %s) or correct the name", d.Name, n, n))
+			}
+		}
+	}
+	return probs
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
@@ -457,9 +634,53 @@ func validateTools(tools []Tool) []Problem {
 				add("scopes", fmt.Errorf("tool %q: %w", t.Name, err))
 			}
 		}
+		if t.Public && len(t.Scopes) > 0 {
+			add("public", fmt.Errorf("tool %q cannot be public and need scopes (%s): a public tool is called without a token; drop --public or --scope", t.Name, strings.Join(t.Scopes, ", ")))
+		}
+		if t.Public && len(t.RequireClaims) > 0 {
+			add("public", fmt.Errorf("tool %q cannot be public and require claims: a public tool is called without a token; drop --public or --require-claim", t.Name))
+		}
+		for _, r := range t.RequireClaims {
+			if err := validateClaimRule(r); err != nil {
+				add("require-claims", fmt.Errorf("tool %q: %w", t.Name, err))
+			}
+		}
 		probs = append(probs, validateArgs(t)...)
 	}
 	return probs
+}
+
+var claimNameRE = regexp.MustCompile(`^[^\s=,]+$`)
+
+// validateClaimRule checks a claim rule: a claim name without spaces, '=' or ',' and at
+// least one value, each non-empty and on one line.
+func validateClaimRule(r ClaimRule) error {
+	if !claimNameRE.MatchString(r.Claim) {
+		return fmt.Errorf("claim name %q: use the claim's name as it appears in the token (no spaces, '=' or ','), as in permissions=files:purge", r.Claim)
+	}
+	if len(r.Values) == 0 {
+		return fmt.Errorf("claim %s needs at least one value, as in %s=VALUE", r.Claim, r.Claim)
+	}
+	for _, v := range r.Values {
+		if strings.TrimSpace(v) == "" || strings.ContainsAny(v, "\n\r,`") {
+			return fmt.Errorf("claim %s: value %q must be non-empty, on one line, without ',' or backquotes", r.Claim, v)
+		}
+	}
+	return nil
+}
+
+// ParseClaimRule parses CLAIM=VALUE[,VALUE...], as `mcpgen add tool --require-claim`
+// takes it.
+func ParseClaimRule(v string) (ClaimRule, error) {
+	claim, values, ok := strings.Cut(v, "=")
+	if !ok {
+		return ClaimRule{}, errors.New("no value; write CLAIM=VALUE[,VALUE...], as in permissions=files:purge or organization=org_123")
+	}
+	r := ClaimRule{Claim: strings.TrimSpace(claim)}
+	for val := range strings.SplitSeq(values, ",") {
+		r.Values = append(r.Values, strings.TrimSpace(val))
+	}
+	return r, validateClaimRule(r)
 }
 
 // ValidateTool checks one tool on its own (name, description, annotations, scopes and
@@ -474,7 +695,7 @@ func ValidateTool(t Tool) error {
 
 // registryIdents are the names the generated registry declares in package tools; a tool
 // whose Go names matched one would not compile.
-var registryIdents = []string{"Register", "ServerName", "Scopes", "ScopesSupported"}
+var registryIdents = []string{"Register", "ServerName", "Policy", "Scopes", "ScopesSupported"}
 
 // reservedStems are file stems in internal/tools that are not a tool's: the generated
 // registry and the test helpers (a tool "helpers" would write helpers_test.go).

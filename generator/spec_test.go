@@ -48,7 +48,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	s.Issuer = "http://auth.example.com"
 	s.ResourceURL = "https://mcp.example.com/mcp?x=1"
 	s.Port = 70000
-	s.Scopes = []string{"has space"}
+	s.Scopes = []Scope{{Name: "has space"}}
 	err := s.Validate()
 	var se *SpecError
 	if !errors.As(err, &se) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,11 +18,11 @@ import (
 func newAddCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add",
-		Short: "Add to an existing project (add tool NAME)",
+		Short: "Add to an existing project (add tool NAME, add scope NAME)",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newAddToolCommand(a))
+	cmd.AddCommand(newAddToolCommand(a), newAddScopeCommand(a))
 	return cmd
 }
 
@@ -33,6 +34,8 @@ type addToolOptions struct {
 	args        []string
 	readOnly    bool
 	destructive bool
+	claims      []string
+	public      bool
 	yes         bool
 	dryRun      bool
 }
@@ -58,6 +61,14 @@ NAME follows MCP rules: letters, digits, '_', '-' and '.', 1 to 64 characters.
 --arg is name:type[:required][:description], type one of string, number, integer,
 boolean or an array of one such as []string; repeat it for each argument.
 
+Without --scope the tool requires the project's baseline scopes. A scope the project
+does not know becomes a baseline scope; declare a step-up scope or a hierarchy first
+with 'mcpgen add scope'. --require-claim CLAIM=VALUE[,VALUE...] also requires a claim
+of the caller's token to equal (or contain) one of the values, such as
+permissions=files:purge, or organization=org_123 for the provider's organization
+claim; repeat it for several rules, all of which must hold. --public makes a tool
+anyone may call without a token; it takes no --scope or --require-claim.
+
 In a terminal, mcpgen asks for what the flags leave out. Without one, NAME, --description
 and --scope must be given, unless --yes adds the tool with what was given.`,
 		Example: `  # answer questions in the terminal
@@ -70,7 +81,12 @@ and --scope must be given, unless --yes adds the tool with what was given.`,
   # several arguments and scopes, in another directory
   mcpgen add tool create_invoice --dir ./billing --description "Creates an invoice." \
     --scope invoices:write --scope usr:read --arg customer_id:string:required \
-    --arg amount:number:required:"Amount in EUR" --arg lines:[]string --destructive`,
+    --arg amount:number:required:"Amount in EUR" --arg lines:[]string --destructive
+
+  # a step-up scope and an entitlement claim; a public tool
+  mcpgen add tool purge_files --description "Deletes every file of a folder." \
+    --scope files:admin --require-claim permissions=files:purge --destructive
+  mcpgen add tool status --description "Says whether the service is up." --public --yes`,
 		Args:              atMostOneName("add tool"),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -83,12 +99,15 @@ and --scope must be given, unless --yes adds the tool with what was given.`,
 	f.StringArrayVar(&o.args, "arg", nil, `argument as name:type[:required][:description], e.g. city:string:required:"City name"; repeat for several`)
 	f.BoolVar(&o.readOnly, "read-only", false, "annotate the tool as read-only (it changes nothing)")
 	f.BoolVar(&o.destructive, "destructive", false, "annotate the tool as destructive (it may delete or overwrite)")
+	f.StringArrayVar(&o.claims, "require-claim", nil, "claim the caller's token must carry, as CLAIM=VALUE[,VALUE...] (one value is enough); repeat for several rules")
+	f.BoolVar(&o.public, "public", false, "anyone may call the tool, without a token (no --scope, no --require-claim)")
 	f.BoolVarP(&o.yes, "yes", "y", false, "never prompt; add the tool with what the flags give")
 	f.StringVar(&o.dir, "dir", "", "project directory (default: this directory or the nearest parent with an mcpgen.yaml)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "list the files that would change, write nothing")
 	f.SortFlags = false
 
 	_ = cmd.RegisterFlagCompletionFunc("arg", cobra.NoFileCompletions)
+	_ = cmd.RegisterFlagCompletionFunc("require-claim", cobra.NoFileCompletions)
 	_ = cmd.MarkFlagDirname("dir")
 	return cmd
 }
@@ -96,11 +115,11 @@ and --scope must be given, unless --yes adds the tool with what was given.`,
 // run finds the project, builds the tool from flags and answers, computes the addition
 // and writes it (or lists it for --dry-run).
 func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
-	tool, err := o.toolFromFlags(args)
+	tool, err := o.toolFromFlags(args, cmd.Flags().Changed("scope"))
 	if err != nil {
 		return err
 	}
-	dir, err := o.projectDir()
+	dir, err := projectDir(o.dir)
 	if err != nil {
 		return err
 	}
@@ -108,7 +127,7 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	// that is not a project or a registry that will be refused.
 	spec, err := generator.OpenProject(os.DirFS(dir))
 	if err != nil {
-		return o.projectError(dir, err)
+		return projectError(o.dir, dir, "add tool", err)
 	}
 	if tool.Name != "" {
 		if err := spec.CheckNewToolName(tool.Name); err != nil {
@@ -153,22 +172,33 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("add tool %s to %s: %w; the project was left as it was", tool.Name, displayDir(dir), err)
 	}
 	printAddition(out, dir, add, false)
-	if len(tool.Scopes) == 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: tool %s requires no scope: any token issued for this server can call it\n", tool.Name)
-	}
 	return nil
 }
 
 // toolFromFlags builds the tool from NAME and the flags, refusing bad values before any
 // question is asked.
-func (o *addToolOptions) toolFromFlags(args []string) (generator.Tool, error) {
+func (o *addToolOptions) toolFromFlags(args []string, scopeGiven bool) (generator.Tool, error) {
 	t := generator.Tool{
 		Description: strings.TrimSpace(o.description),
 		Scopes:      generator.CleanScopes(o.scopes),
 		ReadOnly:    o.readOnly,
 		Destructive: o.destructive,
+		Public:      o.public,
 	}
 	var errs []error
+	// An empty --scope would otherwise vanish and leave a tool without the scope the
+	// user meant to require.
+	if scopeGiven && (len(o.scopes) == 0 || slices.ContainsFunc(o.scopes, func(s string) bool { return strings.TrimSpace(s) == "" })) {
+		errs = append(errs, errors.New("invalid --scope: a scope must not be empty; name the scope, or leave out --scope to require the project's baseline scopes"))
+	}
+	for _, v := range o.claims {
+		rule, err := generator.ParseClaimRule(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("invalid --require-claim %q: %w", v, err))
+			continue
+		}
+		t.RequireClaims = append(t.RequireClaims, rule)
+	}
 	if len(args) == 1 {
 		t.Name = args[0]
 		if t.Name == "" {
@@ -214,15 +244,17 @@ func toolFlag(field string) string {
 		return "--scope"
 	case "args":
 		return "--arg"
+	case "require-claims":
+		return "--require-claim"
 	}
 	return "--" + field
 }
 
-// projectDir is --dir, else the nearest directory from here up that has an mcpgen.yaml
-// (as go finds go.mod), else this directory, for the error to name.
-func (o *addToolOptions) projectDir() (string, error) {
-	if o.dir != "" {
-		return o.dir, nil
+// projectDir is flagDir (--dir), else the nearest directory from here up that has an
+// mcpgen.yaml (as go finds go.mod), else this directory, for the error to name.
+func projectDir(flagDir string) (string, error) {
+	if flagDir != "" {
+		return flagDir, nil
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -234,16 +266,17 @@ func (o *addToolOptions) projectDir() (string, error) {
 	return ".", nil
 }
 
-// projectError explains why the project at dir cannot take a tool.
-func (o *addToolOptions) projectError(dir string, err error) error {
+// projectError explains why the project at dir (found from flagDir, --dir) cannot take
+// what command adds.
+func projectError(flagDir, dir, command string, err error) error {
 	if !errors.Is(err, generator.ErrNotProject) {
 		return fmt.Errorf("project %s: %w", displayDir(dir), err)
 	}
-	if o.dir != "" {
+	if flagDir != "" {
 		return fmt.Errorf("%s is %w (it has no %s): pass --dir the directory of a project made by mcpgen new", displayDir(dir), generator.ErrNotProject, generator.ManifestFile)
 	}
 	wd, _ := os.Getwd()
-	return fmt.Errorf("%s is %w (no %s in it or its parents): run mcpgen add tool inside a project made by mcpgen new, or pass --dir PROJECT", wd, generator.ErrNotProject, generator.ManifestFile)
+	return fmt.Errorf("%s is %w (no %s in it or its parents): run mcpgen %s inside a project made by mcpgen new, or pass --dir PROJECT", wd, generator.ErrNotProject, generator.ManifestFile, command)
 }
 
 // requireNonInteractive fails, naming the flags to pass, when nobody can be asked and the
@@ -256,15 +289,20 @@ func (o *addToolOptions) requireNonInteractive(t generator.Tool, flags *pflag.Fl
 	if !flags.Changed("description") {
 		missing = append(missing, "--description")
 	}
-	if !flags.Changed("scope") {
+	if !flags.Changed("scope") && !t.Public {
 		missing = append(missing, "--scope")
 	}
 	if len(missing) == 0 {
 		return nil
 	}
-	list := strings.Join(missing, ", ")
+	return usagef(`missing %s: pass them on the command line, as in 'mcpgen add tool weather --description "Current weather." --scope weather:read', or run in a terminal to be asked (--yes adds the tool with what was given)`, andList(missing))
+}
+
+// andList joins items as "a, b and c".
+func andList(items []string) string {
+	list := strings.Join(items, ", ")
 	if i := strings.LastIndex(list, ", "); i >= 0 {
 		list = list[:i] + " and " + list[i+2:]
 	}
-	return usagef(`missing %s: pass them on the command line, as in 'mcpgen add tool weather --description "Current weather." --scope weather:read', or run in a terminal to be asked (--yes adds the tool with what was given)`, list)
+	return list
 }

@@ -162,3 +162,64 @@ func TestInteractiveAddToolInterruptWritesNothing(t *testing.T) {
 		t.Error("an interrupted add tool changed the project")
 	}
 }
+
+// TestInteractiveAddScopeAsksEverything: in a terminal, add scope asks for the name,
+// description, implied scopes and whether it is baseline, refusing bad answers with
+// AddScope's own rules, and declares the scope.
+func TestInteractiveAddScopeAsksEverything(t *testing.T) {
+	dir := greetingProject(t)
+	res := runOnPTY(t, []string{"add", "scope", "--dir", dir}, func(d *dialog) {
+		d.expect("Scope name")
+		d.answer("usr:read")
+		d.expect("Sorry, your reply was invalid: scope usr:read already exists")
+		d.answer("offline_access")
+		d.expect("Sorry, your reply was invalid:")
+		d.answer("usr:admin")
+
+		d.expect("Description (optional)")
+		d.answer("Manage users")
+
+		d.expect("Scopes it grants (comma-separated, optional; the server knows usr:read)")
+		d.answer("usr:admin")
+		d.expect("Sorry, your reply was invalid: scope usr:admin implies usr:admin: a scope cannot imply itself")
+		d.answer("usr:reed")
+		d.expect("which the project does not declare")
+		d.answer("usr:read")
+
+		d.expect("Baseline")
+		d.expect("(y/N)")
+		d.answer("")
+
+		d.expect("add scope usr:admin to " + dir)
+		d.expect("usr:admin is a step-up scope")
+	})
+	if res.code != exitOK {
+		t.Fatalf("exit code %d, want %d; screen:\n%s", res.code, exitOK, res.screen)
+	}
+	manifest, err := os.ReadFile(filepath.Join(dir, "mcpgen.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "  - name: usr:admin\n    description: Manage users\n    implies:\n      - usr:read\n"; !strings.Contains(string(manifest), want) {
+		t.Errorf("mcpgen.yaml lacks %q:\n%s", want, manifest)
+	}
+}
+
+// TestInteractiveAddScopeAsksOnlyWhatFlagsDidNotGive: with NAME, --implies and
+// --baseline given, only the description is asked.
+func TestInteractiveAddScopeAsksOnlyWhatFlagsDidNotGive(t *testing.T) {
+	dir := greetingProject(t)
+	res := runOnPTY(t, []string{"add", "scope", "usr:admin", "--dir", dir, "--implies", "usr:read", "--baseline"}, func(d *dialog) {
+		d.expect("Description (optional)")
+		d.answer("")
+		d.expect("usr:admin is a baseline scope")
+	})
+	if res.code != exitOK {
+		t.Fatalf("exit code %d, want %d; screen:\n%s", res.code, exitOK, res.screen)
+	}
+	for _, asked := range []string{"Scope name", "Scopes it grants", "Baseline"} {
+		if strings.Contains(res.screen, asked) {
+			t.Errorf("asked %q although a flag gave it; screen:\n%s", asked, res.screen)
+		}
+	}
+}

@@ -195,7 +195,7 @@ func TestInteractiveNewAsksEveryMissingValue(t *testing.T) {
 		Issuer:      "https://auth.example.com",
 		JWKSURL:     "https://auth.example.com/jwks",
 		ResourceURL: "http://localhost:8080/mcp",
-		Scopes:      []string{"files:read", "files:write"},
+		Scopes:      generator.BaselineScopes([]string{"files:read", "files:write", "usr:read"}),
 		Port:        8080,
 		Tools:       generator.DefaultTools(),
 		Runtime:     got.Runtime, // this build's; checked by the scripts
@@ -207,7 +207,7 @@ func TestInteractiveNewAsksEveryMissingValue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read manifest: %v", err)
 	}
-	for _, line := range []string{"name: demo-server", "module: example.com/demo", "provider: generic", "issuer: https://auth.example.com", "port: 8080", "  - files:read", "  - files:write"} {
+	for _, line := range []string{"name: demo-server", "module: example.com/demo", "provider: generic", "issuer: https://auth.example.com", "port: 8080", "  - name: files:read", "  - name: files:write"} {
 		if !strings.Contains(string(manifest), line+"\n") {
 			t.Errorf("mcpgen.yaml lacks %q:\n%s", line, manifest)
 		}
@@ -235,7 +235,7 @@ func TestInteractiveNewAsksOnlyWhatFlagsDidNotGive(t *testing.T) {
 		}
 	}
 	got := res.specs[0]
-	if got.Provider != "scalekit" || got.JWKSURL != "https://env.example.com/keys" || got.ResourceURL != "https://svc.example.com/mcp" || got.Scopes != nil {
+	if got.Provider != "scalekit" || got.JWKSURL != "https://env.example.com/keys" || got.ResourceURL != "https://svc.example.com/mcp" || len(got.Scopes) != 1 || got.Scopes[0].Name != "usr:read" {
 		t.Errorf("spec = %+v", got)
 	}
 }

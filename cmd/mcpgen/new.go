@@ -22,6 +22,7 @@ type newOptions struct {
 	jwksURL    string
 	resource   string
 	scopes     []string
+	filterList bool
 	port       int
 	yes        bool
 	force      bool
@@ -85,7 +86,8 @@ the environment (or a .env file) at start, so they can change without generating
 		o.params[q.Flag] = f.String(q.Flag, "", q.Usage)
 	}
 	f.StringVar(&o.resource, "resource", "", "canonical URL of the MCP endpoint (default http://localhost:PORT/mcp)")
-	f.StringSliceVar(&o.scopes, "scopes", nil, "extra scopes_supported, comma-separated")
+	f.StringSliceVar(&o.scopes, "scopes", nil, "extra baseline scopes for scopes_supported, comma-separated")
+	f.BoolVar(&o.filterList, "filter-tools-list", false, "tools/list shows each caller only the tools its token can call (default: every tool)")
 	f.IntVar(&o.port, "port", 0, "port the server listens on (default 3002)")
 	f.BoolVarP(&o.yes, "yes", "y", false, "never prompt; use defaults for everything not given")
 	f.BoolVar(&o.force, "force", false, "allow a non-empty target directory (files with generated names are replaced)")
@@ -117,7 +119,9 @@ func (o *newOptions) buildSpec(a *app, flags *pflag.FlagSet, args []string) (gen
 		Issuer:      o.issuer,
 		JWKSURL:     o.jwksURL,
 		ResourceURL: o.resource,
-		Scopes:      generator.CleanScopes(o.scopes),
+		Scopes:      generator.BaselineScopes(generator.CleanScopes(o.scopes)),
+		// tools/list filtering is chosen here only (mcpgen.yaml records it).
+		FilterToolsList: o.filterList,
 	}
 	for name, v := range o.params {
 		if flags.Changed(name) {

@@ -99,20 +99,64 @@ func printAddition(w io.Writer, dir string, add *generator.Addition, dryRun bool
 		case c.Create:
 			verb = "create"
 		case c.Path == generator.ReadmeFile:
-			note = "  (tool table only)"
+			note = "  (tables only)"
 		}
 		if !dryRun {
 			verb += "d"
 		}
 		fmt.Fprintf(w, "  %s%s %s%s\n", would, verb, c.Path, note)
 	}
+	switch {
+	case add.Tool.Public:
+		fmt.Fprintf(w, "tool %s is public: anyone can call it, without a token\n", add.Tool.Name)
+	case add.BaselineDefault:
+		fmt.Fprintf(w, "tool %s requires the baseline scopes %s (no --scope given)\n", add.Tool.Name, strings.Join(add.Tool.Scopes, ", "))
+	}
 	for _, sc := range add.NewScopes {
-		fmt.Fprintf(w, "new scope %s: the metadata now lists it in scopes_supported; let your authorization server issue it to clients that may call %s\n", sc, add.Tool.Name)
+		fmt.Fprintf(w, "new scope %s: the metadata now lists it in scopes_supported (a baseline scope); let your authorization server issue it to clients that may call %s\n", sc, add.Tool.Name)
+	}
+	for _, r := range add.Tool.RequireClaims {
+		fmt.Fprintf(w, "claim rule: a token must carry %s to call %s (else 403 access_denied)\n", r, add.Tool.Name)
 	}
 	for _, n := range add.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	if !dryRun {
 		fmt.Fprintf(w, "\nnext: implement %s in %s, then run go test ./...\n", add.Tool.Name, src)
+	}
+}
+
+// printScopeAddition says what was (or would be) written for a new scope, what kind of
+// scope it is and what to do next.
+func printScopeAddition(w io.Writer, dir string, add *generator.Addition, dryRun bool) {
+	would := ""
+	if dryRun {
+		would = "would "
+	}
+	d := add.Scope
+	fmt.Fprintf(w, "%sadd scope %s to %s:\n", would, d.Name, displayDir(dir))
+	for _, c := range add.Changes {
+		verb, note := "update", ""
+		if c.Path == generator.ReadmeFile {
+			note = "  (tables only)"
+		}
+		if !dryRun {
+			verb += "d"
+		}
+		fmt.Fprintf(w, "  %s%s %s%s\n", would, verb, c.Path, note)
+	}
+	if d.Baseline {
+		fmt.Fprintf(w, "%s is a baseline scope: the 401 challenge and scopes_supported name it; let your authorization server issue it to this server's clients\n", d.Name)
+	} else {
+		fmt.Fprintf(w, "%s is a step-up scope: clients ask for it when a tool that needs it answers 403 insufficient_scope\n", d.Name)
+	}
+	if len(d.Implies) > 0 {
+		fmt.Fprintf(w, "%s implies %s: its tokens may call the tools that need those (and what they imply)\n", d.Name, strings.Join(d.Implies, ", "))
+	}
+	for _, n := range add.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if !dryRun {
+		fmt.Fprintf(w, "\nnext: add the tools that need it, as in mcpgen add tool NAME --scope %s\n", d.Name)
 	}
 }

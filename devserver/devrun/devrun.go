@@ -108,7 +108,7 @@ func Open(o Options) (*Project, error) {
 	for _, t := range m.Tools {
 		p.Tools = append(p.Tools, t.Name)
 	}
-	p.Scopes = m.Spec(generator.RuntimeRef{}).ScopesSupported()
+	p.Scopes = m.Spec(generator.RuntimeRef{}).AllScopes()
 	p.StateDir = filepath.Join(o.Dir, devserver.StateDir)
 	return p, nil
 }

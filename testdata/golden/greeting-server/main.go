@@ -54,16 +54,17 @@ func run() error {
 }
 
 // newServer puts the MCP server, wrapped in your own middleware, behind the runtime's
-// protection, with the scopes each tool needs. keys is nil in production (the settings
-// say where the keys are); tests pass an in-process issuer's.
+// protection, with the authorization policy of the registry (tools.Policy: the scopes
+// each tool needs, baseline and step-up scopes, claim rules, public tools). keys is nil
+// in production (the settings say where the keys are); tests pass an in-process
+// issuer's.
 func newServer(ctx context.Context, cfg config.Config, logger *slog.Logger, keys auth.KeySet) (*protect.Server, error) {
 	mcp := newMCPHandler(logger)
 	return protect.New(ctx, cfg.Settings, middleware.Wrap(mcp), protect.Options{
-		Logger:          logger,
-		Name:            tools.ServerName,
-		Scopes:          auth.ScopePolicy{Tools: tools.Scopes},
-		ScopesSupported: tools.ScopesSupported,
-		Keys:            keys,
+		Logger: logger,
+		Name:   tools.ServerName,
+		Scopes: tools.Policy,
+		Keys:   keys,
 		// 2025-11-25 clients may hold an event stream open per session: end them when
 		// shutdown starts, or every stop would wait out SHUTDOWN_TIMEOUT.
 		OnShutdown: func() { mcp.CloseSessions(context.Background()) },
@@ -81,6 +82,9 @@ func newServer(ctx context.Context, cfg config.Config, logger *slog.Logger, keys
 // than server.WithStateLess, which issues none) because each GET event stream needs one
 // of its own. Tools that keep per-session state would need server.WithStateful(true) and
 // sticky sessions instead.
+//
+// The tool filter applies tools.Policy to tools/list: with FilterLists set there, each
+// caller sees only the tools its token can call; otherwise every tool is listed.
 func newMCPHandler(logger *slog.Logger) *server.StreamableHTTPServer {
 	hooks := &server.Hooks{}
 	s := server.NewMCPServer(tools.ServerName, serverVersion,
@@ -88,6 +92,7 @@ func newMCPHandler(logger *slog.Logger) *server.StreamableHTTPServer {
 		server.WithInputSchemaValidation(),
 		server.WithRecovery(),
 		server.WithHooks(hooks),
+		server.WithToolFilter(auth.ToolFilter(tools.Policy)),
 	)
 	audit.Hook(hooks, s, logger)
 	tools.Register(s)

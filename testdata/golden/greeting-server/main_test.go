@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -41,8 +42,25 @@ func testServer(t testing.TB, env map[string]string, keys auth.KeySet, logger *s
 // challenges a client gets without a token or with a wrong one, the scopes of every
 // tool, the metadata, the Origin policy, limits, and that no token is ever logged.
 // Upgrading the runtime brings its new checks here.
+//
+// The suite is given the tools a token with the baseline scopes may call: it checks
+// tools as if every scope were baseline and no tool needed a claim, which step-up
+// scopes and claim rules are not.
 func TestConformance(t *testing.T) {
-	authtest.Conformance(t, authtest.Server{New: testServer, Tools: tools.Scopes, Provider: config.Provider})
+	authtest.Conformance(t, authtest.Server{New: testServer, Tools: baselineTools(), Provider: config.Provider})
+}
+
+// baselineTools are the tools of tools.Policy a token with only the baseline scopes may
+// call (the runtime decides: ScopePolicy.Callable), with their scopes.
+func baselineTools() map[string][]string {
+	first := &auth.Principal{Scopes: tools.Policy.Advertised()}
+	out := map[string][]string{}
+	for name, scopes := range tools.Policy.Tools {
+		if tools.Policy.Callable(name, first) {
+			out[name] = scopes
+		}
+	}
+	return out
 }
 
 // TestMCPClient calls the tools with mcp-go's client in both protocol eras.
@@ -57,7 +75,9 @@ func TestMCPClient(t *testing.T) {
 	}, iss.KeySet(), slog.New(slog.DiscardHandler))
 	hs.Start()
 	t.Cleanup(hs.Close)
-	token := iss.Mint(authtest.ResourceClaims(config.Provider, url, auth.ScopePolicy{Tools: tools.Scopes}.All()...))
+	scopes := tools.Policy.All()
+	token := iss.Mint(authtest.ResourceClaims(config.Provider, url, scopes...))
+	caller := &auth.Principal{Scopes: scopes} // what the token carries, for Policy.Callable
 
 	for _, version := range []string{"2025-11-25", mcp.LATEST_PROTOCOL_VERSION} {
 		t.Run(version, func(t *testing.T) {
@@ -77,9 +97,13 @@ func TestMCPClient(t *testing.T) {
 			if err != nil {
 				t.Fatalf("tools/list: %v", err)
 			}
-			for name := range tools.Scopes {
-				if !slices.ContainsFunc(list.Tools, func(tool mcp.Tool) bool { return tool.Name == name }) {
+			// Every tool the token may call is listed (with Policy.FilterLists, only those).
+			for _, name := range append(slices.Sorted(maps.Keys(tools.Policy.Tools)), tools.Policy.Public...) {
+				listed := slices.ContainsFunc(list.Tools, func(tool mcp.Tool) bool { return tool.Name == name })
+				if callable := tools.Policy.Callable(name, caller); callable && !listed {
 					t.Errorf("tools/list lacks %s", name)
+				} else if !callable && listed && tools.Policy.FilterLists {
+					t.Errorf("tools/list shows %s, which the token cannot call", name)
 				}
 			}
 			res, err := c.CallTool(t.Context(), mcp.CallToolRequest{Params: mcp.CallToolParams{

@@ -24,8 +24,10 @@ func WeatherTool() mcp.Tool {
 	)
 }
 
-// Weather handles weather. Only callers whose token carries the scopes in
-// the registry get here. Replace the placeholder below with the tool's work.
+// Weather handles weather. Only callers tools.Policy lets through (the
+// tool's scopes, and claims if it has rules) get here; auth.RequireScopes(ctx, ...)
+// demands more for a part of the work only. Replace the placeholder below with the
+// tool's work.
 func Weather(ctx context.Context, _ mcp.CallToolRequest, args WeatherArgs) (*mcp.CallToolResult, error) {
 	caller := "an unknown caller"
 	if p, ok := auth.FromContext(ctx); ok {

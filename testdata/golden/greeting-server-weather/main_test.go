@@ -39,28 +39,12 @@ func testServer(t testing.TB, env map[string]string, keys auth.KeySet, logger *s
 }
 
 // TestConformance runs the mcpgen runtime's security checks against this server: the
-// challenges a client gets without a token or with a wrong one, the scopes of every
-// tool, the metadata, the Origin policy, limits, and that no token is ever logged.
-// Upgrading the runtime brings its new checks here.
-//
-// The suite is given the tools a token with the baseline scopes may call: it checks
-// tools as if every scope were baseline and no tool needed a claim, which step-up
-// scopes and claim rules are not.
+// challenges a client gets without a token or with a wrong one, the baseline and step-up
+// scopes of every tool, the scope hierarchy, claim rules, public tools and filtered
+// lists as tools.Policy declares them, the metadata, the Origin policy, limits, and that
+// no token is ever logged. Upgrading the runtime brings its new checks here.
 func TestConformance(t *testing.T) {
-	authtest.Conformance(t, authtest.Server{New: testServer, Tools: baselineTools(), Provider: config.Provider})
-}
-
-// baselineTools are the tools of tools.Policy a token with only the baseline scopes may
-// call (the runtime decides: ScopePolicy.Callable), with their scopes.
-func baselineTools() map[string][]string {
-	first := &auth.Principal{Scopes: tools.Policy.Advertised()}
-	out := map[string][]string{}
-	for name, scopes := range tools.Policy.Tools {
-		if tools.Policy.Callable(name, first) {
-			out[name] = scopes
-		}
-	}
-	return out
+	authtest.Conformance(t, authtest.Server{New: testServer, Policy: tools.Policy, Provider: config.Provider})
 }
 
 // TestMCPClient calls the tools with mcp-go's client in both protocol eras.

@@ -193,6 +193,19 @@ func testMetadata(t *testing.T, srv *server, path string) {
 // the test ends.
 func startGeneratedServer(t *testing.T, addTools ...[]string) *server {
 	t.Helper()
+	return startProject(t, nil, func(cli, project string) {
+		for _, args := range addTools {
+			// Run inside the project, as users do: add tool finds it through mcpgen.yaml.
+			harness.Run(t, project, nil, cli, append([]string{"add", "tool"}, args...)...)
+		}
+	})
+}
+
+// startProject generates a project with `mcpgen new` and newArgs (besides the issuer),
+// lets setup change it as a user would (mcpgen commands run inside it, edits of the files
+// the user owns), then builds it and runs it until the test ends.
+func startProject(t *testing.T, newArgs []string, setup func(cli, project string)) *server {
+	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -202,11 +215,10 @@ func startGeneratedServer(t *testing.T, addTools ...[]string) *server {
 	srv.MCPURL = srv.URL + "/mcp"
 	srv.Issuer = authtest.NewIssuer(t, authtest.WithAudience(srv.MCPURL))
 
-	cli, project := harness.GenerateProject(t, root, serverName,
-		"--provider", "generic", "--issuer", srv.Issuer.URL, "--jwks-url", srv.Issuer.JWKSURL)
-	for _, args := range addTools {
-		// Run inside the project, as users do: add tool finds it through mcpgen.yaml.
-		harness.Run(t, project, nil, cli, append([]string{"add", "tool"}, args...)...)
+	cli, project := harness.GenerateProject(t, root, serverName, append([]string{
+		"--provider", "generic", "--issuer", srv.Issuer.URL, "--jwks-url", srv.Issuer.JWKSURL}, newArgs...)...)
+	if setup != nil {
+		setup(cli, project)
 	}
 	bin := harness.BuildServer(t, project)
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -76,9 +77,7 @@ func TestAuthorizationPolicy(t *testing.T) {
 	}
 	withClaims := func(scope string, more authtest.Claims) string {
 		claims := authtest.Claims{"scope": scope}
-		for k, v := range more {
-			claims[k] = v
-		}
+		maps.Copy(claims, more)
 		return srv.Issuer.Mint(claims)
 	}
 

@@ -10,10 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mcpgen/mcpgen/internal/harness"
@@ -159,7 +157,7 @@ func TestAuthorizationPolicy(t *testing.T) {
 				slices.Sort(names)
 				return names
 			}
-			ctx, c, _ := dialAnonymous(t, srv.MCPURL, version)
+			ctx, c, _ := dial(t, srv.MCPURL, "", version)
 			if got := listed(c, ctx); !slices.Equal(got, []string{"status"}) {
 				t.Errorf("anonymous tools/list = %v, want [status]", got)
 			}
@@ -203,25 +201,4 @@ func inSession(t *testing.T, srv *server, token, body string) *http.Response {
 	}
 	t.Cleanup(func() { res.Body.Close() })
 	return res
-}
-
-// dialAnonymous connects mcp-go's client to mcpURL without any token.
-func dialAnonymous(t *testing.T, mcpURL, version string) (context.Context, *client.Client, *mcp.InitializeResult) {
-	t.Helper()
-	trans, err := transport.NewStreamableHTTP(mcpURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := client.NewClient(trans, client.WithProtocolVersion(version))
-	t.Cleanup(func() { c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	if err := c.Start(ctx); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	init, err := c.Initialize(ctx, mcp.InitializeRequest{})
-	if err != nil {
-		t.Fatalf("anonymous initialize/discover: %v", err)
-	}
-	return ctx, c, init
 }

@@ -132,12 +132,14 @@ func connect(t *testing.T, srv *server, scope, version string) (context.Context,
 	return dial(t, srv.MCPURL, srv.token(scope), version)
 }
 
-// dial connects mcp-go's client to mcpURL with token in the given protocol era.
+// dial connects mcp-go's client to mcpURL with token ("": none) in the given protocol era.
 func dial(t *testing.T, mcpURL, token, version string) (context.Context, *client.Client, *mcp.InitializeResult) {
 	t.Helper()
-	trans, err := transport.NewStreamableHTTP(mcpURL, transport.WithHTTPHeaders(map[string]string{
-		"Authorization": "Bearer " + token,
-	}))
+	var opts []transport.StreamableHTTPCOption
+	if token != "" {
+		opts = append(opts, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
+	}
+	trans, err := transport.NewStreamableHTTP(mcpURL, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

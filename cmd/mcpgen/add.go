@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -162,16 +163,22 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := cmd.OutOrStdout()
-	if o.dryRun {
-		printAddition(out, dir, add, true)
+	return writeAddition(cmd.OutOrStdout(), dir, "tool "+tool.Name, add.Changes, o.dryRun,
+		func(out io.Writer, dryRun bool) { printAddition(out, dir, add, dryRun) })
+}
+
+// writeAddition writes the changes of an `add` command to the project in dir, all or
+// nothing, and prints them with show; with dryRun it only prints them.
+func writeAddition(out io.Writer, dir, what string, changes []generator.Change, dryRun bool, show func(out io.Writer, dryRun bool)) error {
+	if dryRun {
+		show(out, true)
 		fmt.Fprintln(out, "dry run: nothing was written")
 		return nil
 	}
-	if err := generator.Update(dir, add.Changes); err != nil {
-		return fmt.Errorf("add tool %s to %s: %w; the project was left as it was", tool.Name, displayDir(dir), err)
+	if err := generator.Update(dir, changes); err != nil {
+		return fmt.Errorf("add %s to %s: %w; the project was left as it was", what, displayDir(dir), err)
 	}
-	printAddition(out, dir, add, false)
+	show(out, false)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -128,17 +129,8 @@ func (o *addScopeOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return inFlags(err, scopeFlag)
 	}
-	out := cmd.OutOrStdout()
-	if o.dryRun {
-		printScopeAddition(out, dir, add, true)
-		fmt.Fprintln(out, "dry run: nothing was written")
-		return nil
-	}
-	if err := generator.Update(dir, add.Changes); err != nil {
-		return fmt.Errorf("add scope %s to %s: %w; the project was left as it was", d.Name, displayDir(dir), err)
-	}
-	printScopeAddition(out, dir, add, false)
-	return nil
+	return writeAddition(cmd.OutOrStdout(), dir, "scope "+d.Name, add.Changes, o.dryRun,
+		func(out io.Writer, dryRun bool) { printScopeAddition(out, dir, add, dryRun) })
 }
 
 // scopeFromFlags builds the scope from NAME and the flags, refusing bad values before

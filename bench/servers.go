@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -119,7 +120,18 @@ func removeAuth(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "bench_noauth.go"), []byte(noAuthFile), 0o644); err != nil {
 		return err
 	}
-	return replaceOnce(filepath.Join(dir, "main.go"), "\t\tKeys:            keys,\n", "\t\tKeys:            keys,\n\t\tValidator:       benchAcceptAll{},\n")
+	// The field after Keys: gofmt aligns the block however the template's longest field
+	// name dictates, so the line is found whatever its spacing.
+	main := filepath.Join(dir, "main.go")
+	data, err := os.ReadFile(main)
+	if err != nil {
+		return err
+	}
+	keysField := regexp.MustCompile(`(?m)^\t\tKeys:\s+keys,\n`)
+	if n := len(keysField.FindAllIndex(data, -1)); n != 1 {
+		return fmt.Errorf("patch %s: found the Keys field of protect.Options %d times, want once (did the template change?)", main, n)
+	}
+	return os.WriteFile(main, keysField.ReplaceAll(data, []byte("${0}\t\tValidator: benchAcceptAll{},\n")), 0o644)
 }
 
 const noAuthFile = `package main
@@ -136,7 +148,7 @@ import (
 type benchAcceptAll struct{}
 
 func (benchAcceptAll) Validate(context.Context, string) (*auth.Principal, error) {
-	return &auth.Principal{Subject: "bench", ClientID: "bench", Scopes: auth.ScopePolicy{Tools: tools.Scopes}.All()}, nil
+	return &auth.Principal{Subject: "bench", ClientID: "bench", Scopes: tools.Policy.All()}, nil
 }
 `
 

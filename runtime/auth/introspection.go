@@ -194,16 +194,7 @@ func (i *Introspector) judge(ctx context.Context, sum *[sha256.Size]byte, token 
 		return nil, &Error{Status: http.StatusServiceUnavailable, Code: CodeTemporarilyUnavailable, Reason: "introspection_unavailable",
 			Description: "the server cannot check access tokens right now; retry later", Err: err}
 	}
-	if active, _ := claims["active"].(bool); !active {
-		return nil, invalidToken("inactive", "the access token is not active (expired, revoked or unknown to the authorization server)", nil)
-	}
-	if err := i.checkTimes(claims); err != nil {
-		return nil, err
-	}
-	if tt, _ := claims["token_type"].(string); strings.EqualFold(tt, "refresh_token") {
-		return nil, invalidToken("wrong_token_type", "a refresh token is not an access token", nil)
-	}
-	p, err := i.checkClaims(claims)
+	p, err := i.judgeAnswer(claims)
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +207,20 @@ func (i *Introspector) judge(ctx context.Context, sum *[sha256.Size]byte, token 
 		i.cache.insert(sum, &cacheEntry{principal: &kept, expires: until})
 	}
 	return p, nil
+}
+
+// judgeAnswer applies this resource's checks to a decoded introspection answer.
+func (i *Introspector) judgeAnswer(claims jwt.MapClaims) (*Principal, error) {
+	if active, _ := claims["active"].(bool); !active {
+		return nil, invalidToken("inactive", "the access token is not active (expired, revoked or unknown to the authorization server)", nil)
+	}
+	if err := i.checkTimes(claims); err != nil {
+		return nil, err
+	}
+	if tt, _ := claims["token_type"].(string); strings.EqualFold(tt, "refresh_token") {
+		return nil, invalidToken("wrong_token_type", "a refresh token is not an access token", nil)
+	}
+	return i.checkClaims(claims)
 }
 
 // checkTimes refuses an active answer whose exp has passed or whose nbf is
@@ -308,6 +313,12 @@ func (i *Introspector) introspect(ctx context.Context, token string) (jwt.MapCla
 	if err != nil {
 		return nil, fmt.Errorf("introspect: %w", err)
 	}
+	return decodeIntrospection(body)
+}
+
+// decodeIntrospection decodes an introspection response body: a JSON object with a
+// boolean active member (RFC 7662 §2.2).
+func decodeIntrospection(body []byte) (jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
 	if err := json.Unmarshal(body, &claims); err != nil {
 		return nil, fmt.Errorf("introspect: decode response: %w", err)

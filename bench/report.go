@@ -52,21 +52,25 @@ func renderReport(cfg config, m *machineInfo, servers []server, results map[poin
 	}
 
 	type ratio struct {
-		mix      string
-		conc     int
-		ab, ac   float64
-		cpuRatio float64 // (b)'s CPU per request / (a)'s
+		mix        string
+		conc       int
+		ab, ac, ad float64
+		cpuRatio   float64 // (b)'s CPU per request / (a)'s
 	}
 	var ratios []ratio
 	for _, mx := range mixes {
 		w("### %s\n\n", mx.name)
-		w("| concurrency | server | req/s | p50 | p99 | server CPU/req | peak RSS | req/s ÷ (b) | CPU/req (b) ÷ this |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		w("| concurrency | server | req/s | p50 | p99 | server CPU/req | peak RSS | req/s ÷ (b) | req/s ÷ (d) | CPU/req (b) ÷ this |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, c := range cfg.conc {
-			ceiling := point{mixes[0].name, c, "b"}
+			// (b) and (d) verify no token: their one run stands for both mixes.
+			ceiling, bare := point{mixes[0].name, c, "b"}, point{mixes[0].name, c, "d"}
 			for _, s := range servers {
 				pt := point{mx.name, c, s.id}
-				if s.id == "b" {
+				switch s.id {
+				case "b":
 					pt = ceiling
+				case "d":
+					pt = bare
 				}
 				rs := results[pt]
 				if len(rs) == 0 {
@@ -78,12 +82,12 @@ func renderReport(cfg config, m *machineInfo, servers []server, results map[poin
 				for _, r := range rs {
 					p50s, p99s, rsss = append(p50s, r.p50), append(p99s, r.p99), append(rsss, r.rss)
 				}
-				w("| %d | (%s) %s | %.0f [%.0f–%.0f] | %s | %s | %.0f µs | %.1f MiB | %.2f | %.2f |\n",
+				w("| %d | (%s) %s | %.0f [%.0f–%.0f] | %s | %s | %.0f µs | %.1f MiB | %.2f | %.2f | %.2f |\n",
 					c, s.id, s.label, median(tps), slices.Min(tps), slices.Max(tps), ms(median(p50s)), ms(median(p99s)),
-					float64(cpu(pt))/float64(time.Microsecond), mib(median(rsss)), paired(pt, ceiling), float64(cpu(ceiling))/float64(cpu(pt)))
+					float64(cpu(pt))/float64(time.Microsecond), mib(median(rsss)), paired(pt, ceiling), paired(pt, bare), float64(cpu(ceiling))/float64(cpu(pt)))
 			}
 			a, cc := point{mx.name, c, "a"}, point{mx.name, c, "c"}
-			ratios = append(ratios, ratio{mx.name, c, paired(a, ceiling), paired(a, cc), float64(cpu(ceiling)) / float64(cpu(a))})
+			ratios = append(ratios, ratio{mx.name, c, paired(a, ceiling), paired(a, cc), paired(a, bare), float64(cpu(ceiling)) / float64(cpu(a))})
 		}
 		w("\n")
 	}
@@ -121,6 +125,10 @@ func renderReport(cfg config, m *machineInfo, servers []server, results map[poin
 	w("| (a)/(b) ≥ 0.90, warm cache | %.3f (c=%d) | %s | %.2f |\n", v, r.conc, yes(v >= 0.90), r.cpuRatio)
 	r, v = worst(mixes[1].name, func(r ratio) float64 { return r.ab })
 	w("| (a)/(b) ≥ 0.60, distinct tokens | %.3f (c=%d) | %s | %.2f |\n", v, r.conc, yes(v >= 0.60), r.cpuRatio)
+	r, v = worst(mixes[0].name, func(r ratio) float64 { return r.ad })
+	w("| (a)/(d) ≥ 0.85, warm cache (against the bare mcp-go server) | %.3f (c=%d) | %s | %.2f |\n", v, r.conc, yes(v >= 0.85), r.cpuRatio)
+	r, v = worst(mixes[1].name, func(r ratio) float64 { return r.ad })
+	w("| (a)/(d) ≥ 0.50, distinct tokens (against the bare mcp-go server) | %.3f (c=%d) | %s | %.2f |\n", v, r.conc, yes(v >= 0.50), r.cpuRatio)
 	for _, mx := range mixes {
 		r, v = worst(mx.name, func(r ratio) float64 { return r.ac })
 		w("| (a) ≥ (c), %s | (a)/(c) = %.2f (c=%d) | %s | |\n", mx.name, v, r.conc, yes(v >= 1))

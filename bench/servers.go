@@ -19,15 +19,16 @@ import (
 	"time"
 )
 
-// server is one of the three servers under test, built once into a binary.
+// server is one of the servers under test, built once into a binary.
 type server struct {
-	id    string // "a", "b", "c"
+	id    string // "a", "b", "c", "d"
 	label string
 	bin   string
 }
 
 // buildServers builds (a) the golden greeting server, (b) the same with the auth
-// middleware taken out of its chain, and (c) the go-sdk peer, plus the mcpgen CLI.
+// middleware taken out of its chain, (c) the go-sdk peer and (d) the bare mcp-go
+// ceiling, plus the mcpgen CLI.
 func buildServers(repo, benchDir, work string) (servers []server, mcpgenBin string, err error) {
 	bin := filepath.Join(work, "bin")
 	golden := filepath.Join(repo, "testdata", "golden", "greeting-server")
@@ -57,6 +58,7 @@ func buildServers(repo, benchDir, work string) (servers []server, mcpgenBin stri
 		{withAuth, filepath.Join(bin, "greeting-auth"), "."},
 		{noAuth, filepath.Join(bin, "greeting-noauth"), "."},
 		{benchDir, filepath.Join(bin, "gosdk-server"), "./cmd/gosdkserver"},
+		{benchDir, filepath.Join(bin, "bare-server"), "./cmd/bareserver"},
 		{repo, filepath.Join(bin, "mcpgen"), "./cmd/mcpgen"},
 	}
 	for _, s := range steps {
@@ -71,6 +73,7 @@ func buildServers(repo, benchDir, work string) (servers []server, mcpgenBin stri
 		{"a", "generated (auth, cache on)", filepath.Join(bin, "greeting-auth")},
 		{"b", "generated, auth removed", filepath.Join(bin, "greeting-noauth")},
 		{"c", "go-sdk + RequireBearerToken", filepath.Join(bin, "gosdk-server")},
+		{"d", "bare mcp-go, no middleware", filepath.Join(bin, "bare-server")},
 	}, filepath.Join(bin, "mcpgen"), nil
 }
 

@@ -120,15 +120,11 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := projectDir(o.dir)
-	if err != nil {
-		return err
-	}
 	// The project is checked before any question, so no answer is wasted on a directory
 	// that is not a project or a registry that will be refused.
-	spec, err := generator.OpenProject(os.DirFS(dir))
+	dir, spec, err := openProject(o.dir, "add tool")
 	if err != nil {
-		return projectError(o.dir, dir, "add tool", err)
+		return err
 	}
 	if tool.Name != "" {
 		if err := spec.CheckNewToolName(tool.Name); err != nil {
@@ -255,6 +251,20 @@ func toolFlag(field string) string {
 		return "--require-claim"
 	}
 	return "--" + field
+}
+
+// openProject finds the project of an `add` command (see projectDir) and reads it; the
+// error says how to point the command at a project.
+func openProject(flagDir, command string) (string, generator.Spec, error) {
+	dir, err := projectDir(flagDir)
+	if err != nil {
+		return "", generator.Spec{}, err
+	}
+	spec, err := generator.OpenProject(os.DirFS(dir))
+	if err != nil {
+		return "", generator.Spec{}, projectError(flagDir, dir, command, err)
+	}
+	return dir, spec, nil
 }
 
 // projectDir is flagDir (--dir), else the nearest directory from here up that has an

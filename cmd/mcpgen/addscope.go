@@ -83,13 +83,9 @@ func (o *addScopeOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := projectDir(o.dir)
+	dir, spec, err := openProject(o.dir, "add scope")
 	if err != nil {
 		return err
-	}
-	spec, err := generator.OpenProject(os.DirFS(dir))
-	if err != nil {
-		return projectError(o.dir, dir, "add scope", err)
 	}
 	if d.Name != "" {
 		if err := spec.CheckNewScopeName(d.Name); err != nil {

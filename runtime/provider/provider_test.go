@@ -500,43 +500,27 @@ func TestWorkOSTokens(t *testing.T) {
 // follow https://datatracker.ietf.org/doc/html/rfc9068#section-2 (typ at+jwt; iss, exp,
 // aud, sub, client_id, iat, jti, scope).
 func TestGenericTokens(t *testing.T) {
-	const issuer = "https://auth.example.com"
-	const resource = "https://mcp.example.com/mcp"
-	checkTokens(t, provider.Generic, map[string]string{
-		"MCP_RESOURCE_URL": resource,
-		"AUTH_ISSUER":      issuer,
-		"AUTH_JWKS_URL":    issuer + "/jwks",
-	}, []tokenCase{
-		{
-			name:   "RFC 9068 access token",
-			header: map[string]any{"typ": "at+jwt"},
-			claims: authtest.Claims{"iss": issuer, "aud": resource, "sub": "5ba552d67", "client_id": "s6BhdRkqt3",
-				"jti": "dbe39bf3a3ba4238a513f51d6e1691c4", "scope": "usr:read openid", "org_id": "acme"},
-			status: http.StatusOK,
-			want:   auth.Principal{Subject: "5ba552d67", ClientID: "s6BhdRkqt3", Organization: "acme", Scopes: []string{"openid", "usr:read"}},
-		},
-		{
-			name:   "logout token of the same issuer",
-			header: map[string]any{"typ": "logout+jwt"},
-			claims: authtest.Claims{"iss": issuer, "aud": resource},
-			status: http.StatusUnauthorized,
-		},
-		{
-			name:   "no exp",
-			claims: authtest.Claims{"iss": issuer, "aud": resource, "exp": authtest.Omit},
-			status: http.StatusUnauthorized,
-		},
-	})
+	checkRFC9068Tokens(t, provider.Generic, "https://auth.example.com", "https://mcp.example.com/mcp", "acme")
 }
 
 // TestDevTokens feeds tokens shaped like those of the `mcpgen dev` authorization server
-// (devserver/token.go) through the validator. They follow RFC 9068,
-// https://datatracker.ietf.org/doc/html/rfc9068#section-2 (typ at+jwt; iss, exp, aud,
-// sub, client_id, iat, jti, scope).
+// (devserver/token.go) through the validator. They follow RFC 9068, as the generic
+// preset's do; the dev preset reads no organization its server never issues.
 func TestDevTokens(t *testing.T) {
-	const issuer = "http://127.0.0.1:3003"
-	const resource = "http://localhost:3002/mcp"
-	checkTokens(t, provider.Dev, map[string]string{
+	checkRFC9068Tokens(t, provider.Dev, "http://127.0.0.1:3003", "http://localhost:3002/mcp", "")
+}
+
+// checkRFC9068Tokens checks p with RFC 9068 access tokens of issuer for resource: one
+// accepted (carrying the organization org when it is not ""), a logout token and a token
+// without exp of the same issuer refused.
+func checkRFC9068Tokens(t *testing.T, p provider.Preset, issuer, resource, org string) {
+	t.Helper()
+	accepted := authtest.Claims{"iss": issuer, "aud": resource, "sub": "5ba552d67", "client_id": "s6BhdRkqt3",
+		"jti": "dbe39bf3a3ba4238a513f51d6e1691c4", "scope": "usr:read openid", "org_id": authtest.Omit}
+	if org != "" {
+		accepted["org_id"] = org
+	}
+	checkTokens(t, p, map[string]string{
 		"MCP_RESOURCE_URL": resource,
 		"AUTH_ISSUER":      issuer,
 		"AUTH_JWKS_URL":    issuer + "/jwks",
@@ -544,10 +528,9 @@ func TestDevTokens(t *testing.T) {
 		{
 			name:   "RFC 9068 access token",
 			header: map[string]any{"typ": "at+jwt"},
-			claims: authtest.Claims{"iss": issuer, "aud": resource, "sub": "5ba552d67", "client_id": "s6BhdRkqt3",
-				"jti": "dbe39bf3a3ba4238a513f51d6e1691c4", "scope": "usr:read openid", "org_id": authtest.Omit},
+			claims: accepted,
 			status: http.StatusOK,
-			want:   auth.Principal{Subject: "5ba552d67", ClientID: "s6BhdRkqt3", Scopes: []string{"openid", "usr:read"}},
+			want:   auth.Principal{Subject: "5ba552d67", ClientID: "s6BhdRkqt3", Organization: org, Scopes: []string{"openid", "usr:read"}},
 		},
 		{
 			name:   "logout token of the same issuer",

@@ -14,6 +14,19 @@ type ScopePolicy struct {
 	Required []string            // needed for every request to the protected handler
 	Tools    map[string][]string // tools/call name -> scopes it needs (in addition to Required)
 
+	// Resources maps the URI of a resource to the scopes a resources/read of it needs
+	// (in addition to Required). ResourceTemplates does the same for resource
+	// templates, keyed by their RFC 6570 URI template: reading any URI a template
+	// matches needs its scopes. The read URI is matched exactly as mcp-go dispatches
+	// it: the resource with that exact URI first, else the templates; a URI several
+	// templates match needs the scopes of each, and a URI nothing matches needs every
+	// resource and template scope, so an unknown URI is never a way around a scope.
+	Resources         map[string][]string
+	ResourceTemplates map[string][]string
+	// Prompts maps a prompt's name to the scopes a prompts/get of it needs (in
+	// addition to Required).
+	Prompts map[string][]string
+
 	// Implies maps a scope to the narrower scopes it grants: with
 	// {"files:admin": {"files:write"}, "files:write": {"files:read"}} a token with
 	// files:admin may call a tool needing files:read. Implications are transitive;
@@ -36,8 +49,10 @@ type ScopePolicy struct {
 	// called without one gets a 401 challenge naming its scopes (lazy
 	// authentication); without any, every request needs a token.
 	Public []string
-	// FilterLists makes tools/list show each caller only the tools its token can
-	// call (ToolFilter); off, every caller sees every tool.
+	// FilterLists makes tools/list, prompts/list, resources/list and
+	// resources/templates/list show each caller only what its token can use
+	// (ToolFilter, PromptFilter, FilterResourceLists); off, every caller sees
+	// everything.
 	FilterLists bool
 }
 
@@ -97,6 +112,11 @@ func (p ScopePolicy) All() []string {
 	for _, scopes := range p.Tools {
 		all = append(all, scopes...)
 	}
+	for _, m := range []map[string][]string{p.Resources, p.ResourceTemplates, p.Prompts} {
+		for _, scopes := range m {
+			all = append(all, scopes...)
+		}
+	}
 	for broad, narrow := range p.Implies {
 		all = append(append(all, broad), narrow...)
 	}
@@ -114,7 +134,8 @@ func (p ScopePolicy) Advertised() []string {
 }
 
 // Check reports every problem with the policy at once: a scope that is not a valid
-// scope (CheckScope), an empty tool name, and a cycle of implications, named in order
+// scope (CheckScope), an empty tool or prompt name or resource URI, a resource
+// template that is not an RFC 6570 URI template, and a cycle of implications, named in order
 // ("a implies b implies a").
 func (p ScopePolicy) Check() error {
 	var problems []error
@@ -126,6 +147,21 @@ func (p ScopePolicy) Check() error {
 	for name := range p.Tools {
 		if name == "" {
 			problems = append(problems, errors.New("a tool name must not be empty"))
+		}
+	}
+	for uri := range p.Resources {
+		if uri == "" {
+			problems = append(problems, errors.New("a resource URI must not be empty"))
+		}
+	}
+	for raw := range p.ResourceTemplates {
+		if _, err := parseTemplate(raw); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	for name := range p.Prompts {
+		if name == "" {
+			problems = append(problems, errors.New("a prompt name must not be empty"))
 		}
 	}
 	for name, rules := range p.Rules {

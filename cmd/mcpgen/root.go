@@ -78,6 +78,7 @@ HTTP plumbing, and contains readable wiring plus your tools.`,
 	root.AddCommand(
 		newNewCommand(a),
 		newAddCommand(a),
+		newUpgradeCommand(a),
 		newDevCommand(a),
 		newDoctorCommand(a),
 		newVersionCommand(),

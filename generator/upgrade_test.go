@@ -66,6 +66,13 @@ func TestUpgradeEditedProject(t *testing.T) {
 	for _, f := range u.Files {
 		outcomes[f.Path] = f
 	}
+	// The templates of these files changed since the project was generated: the user
+	// edited two of them.
+	for p, want := range map[string]Outcome{"Makefile": Merged, "README.md": Merged, "Dockerfile": Replaced} {
+		if got := outcomes[p].Outcome; got != want {
+			t.Errorf("%s: outcome %s, want %s", p, got, want)
+		}
+	}
 	if err := Update(dir, u.Changes); err != nil {
 		t.Fatal(err)
 	}

@@ -54,13 +54,9 @@ version the project was upgraded to, then run mcpgen check.`,
 }
 
 func (o *checkOptions) run(a *app, out io.Writer) error {
-	dir, err := projectDir(o.dir)
+	dir, rt, err := projectAndRuntime(a, o.dir)
 	if err != nil {
 		return err
-	}
-	rt, err := a.currentRuntime()
-	if err != nil {
-		return fmt.Errorf("find the mcpgen runtime: %w", err)
 	}
 	findings, err := generator.Check(os.DirFS(dir), rt)
 	if err != nil {

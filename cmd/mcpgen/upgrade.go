@@ -68,13 +68,9 @@ diff of every change, and writes nothing. Commit (or stash) your work first, so
 }
 
 func (o *upgradeOptions) run(a *app, out io.Writer) error {
-	dir, err := projectDir(o.dir)
+	dir, rt, err := projectAndRuntime(a, o.dir)
 	if err != nil {
 		return err
-	}
-	rt, err := a.currentRuntime()
-	if err != nil {
-		return fmt.Errorf("find the mcpgen runtime for go.mod: %w", err)
 	}
 	u, err := generator.PlanUpgrade(os.DirFS(dir), rt)
 	if err != nil {
@@ -151,4 +147,18 @@ func printUpgradeDiff(w io.Writer, u *generator.Upgrade) {
 		}
 	}
 	fmt.Fprintf(w, "\n(and the pristine copies of the new versions in %s/)\n", generator.BaseDir)
+}
+
+// projectAndRuntime finds the project of upgrade or check (see projectDir) and the
+// runtime this mcpgen generates for.
+func projectAndRuntime(a *app, flagDir string) (string, generator.RuntimeRef, error) {
+	dir, err := projectDir(flagDir)
+	if err != nil {
+		return "", generator.RuntimeRef{}, err
+	}
+	rt, err := a.currentRuntime()
+	if err != nil {
+		return "", rt, fmt.Errorf("find the mcpgen runtime: %w", err)
+	}
+	return dir, rt, nil
 }

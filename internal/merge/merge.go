@@ -32,16 +32,21 @@ func splitLines(data []byte) [][]byte {
 // middle of two files is one hunk, which is still a correct (if coarse) diff.
 const maxCells = 1 << 24
 
-// diff returns the hunks that turn a into b, in order.
-func diff(a, b [][]byte) []hunk {
-	pre := 0
+// commonEnds counts the lines a and b start with alike (pre) and, after those, end
+// with alike (suf).
+func commonEnds(a, b [][]byte) (pre, suf int) {
 	for pre < len(a) && pre < len(b) && bytes.Equal(a[pre], b[pre]) {
 		pre++
 	}
-	suf := 0
 	for suf < len(a)-pre && suf < len(b)-pre && bytes.Equal(a[len(a)-1-suf], b[len(b)-1-suf]) {
 		suf++
 	}
+	return pre, suf
+}
+
+// diff returns the hunks that turn a into b, in order.
+func diff(a, b [][]byte) []hunk {
+	pre, suf := commonEnds(a, b)
 	am, bm := a[pre:len(a)-suf], b[pre:len(b)-suf]
 	n, m := len(am), len(bm)
 	if n == 0 && m == 0 {
@@ -175,14 +180,7 @@ func version(base, side [][]byte, hunks []hunk, start, end int) [][]byte {
 // conflict writes a and b between markers, leaving the lines they start and end with
 // alike outside.
 func conflict(a, b [][]byte, l Labels) [][]byte {
-	pre := 0
-	for pre < len(a) && pre < len(b) && bytes.Equal(a[pre], b[pre]) {
-		pre++
-	}
-	suf := 0
-	for suf < len(a)-pre && suf < len(b)-pre && bytes.Equal(a[len(a)-1-suf], b[len(b)-1-suf]) {
-		suf++
-	}
+	pre, suf := commonEnds(a, b)
 	out := slices.Clone(a[:pre])
 	out = append(out, []byte("<<<<<<< "+l.Yours+"\n"))
 	out = append(out, terminated(a[pre:len(a)-suf])...)

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"golang.org/x/mod/modfile"
-	"golang.org/x/mod/semver"
 
 	"github.com/mcpgen/mcpgen/internal/merge"
 	"github.com/mcpgen/mcpgen/runtime/auth"
@@ -172,11 +171,10 @@ func (c *checker) shared(fsys fs.FS, rec Record) {
 // the project's own runtime version and replace, so only the templates count).
 func (c *checker) current(fsys fs.FS, spec Spec, m Manifest, rec Record, rt RuntimeRef) {
 	switch from, to := m.MCPGen, rt.Version; {
-	case !semver.IsValid(from) || !semver.IsValid(to) || from == DevelVersion || to == DevelVersion:
-	case semver.Compare(from, to) < 0:
+	case newerVersion(to, from):
 		c.problem(ManifestFile, fmt.Sprintf("generated with mcpgen %s; this is mcpgen %s", from, to), "run mcpgen upgrade")
-	case semver.Compare(from, to) > 0:
-		c.problem(ManifestFile, fmt.Sprintf("generated with mcpgen %s, newer than this mcpgen %s", from, to), "install mcpgen "+from+" (go install github.com/mcpgen/mcpgen/cmd/mcpgen@"+from+")")
+	case newerVersion(from, to):
+		c.problem(ManifestFile, fmt.Sprintf("generated with mcpgen %s, newer than this mcpgen %s", from, to), "install mcpgen "+from+" (go install "+RuntimeModule+"/cmd/mcpgen@"+from+")")
 		return
 	}
 	spec.Runtime = RuntimeRef{Version: m.MCPGen, ReplaceDir: recordedReplace(fsys, rec)}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto"
 	"crypto/sha256"
 	"sync"
@@ -260,9 +261,25 @@ var (
 // Cached implements CachingValidator: a token Validate verified, while its
 // exp has not passed and the key that verified it is still published.
 func (v *Validator) Cached(token string) *Principal {
-	if v.cache == nil || len(token) > v.maxTokenBytes {
-		return nil
-	}
-	sum := tokenSum(token)
-	return v.cache.get(&sum, v.now())
+	p, _, _ := v.cachedSum(token)
+	return p
 }
+
+// cachedSum is Cached, also returning the token's cache key (ok false: the token
+// cannot be cached) for validate after a miss.
+func (v *Validator) cachedSum(token string) (p *Principal, sum [sha256.Size]byte, ok bool) {
+	if v.cache == nil || len(token) > v.maxTokenBytes {
+		return nil, sum, false
+	}
+	sum = tokenSum(token)
+	return v.cache.get(&sum, v.now()), sum, true
+}
+
+// keyedValidator is a CachingValidator that hashes a token once per request: the
+// middleware asks its cache first, then verifies a miss with the same key.
+type keyedValidator interface {
+	cachedSum(token string) (*Principal, [sha256.Size]byte, bool)
+	validate(ctx context.Context, token string, sum [sha256.Size]byte, hashed bool) (*Principal, error)
+}
+
+var _ keyedValidator = (*Validator)(nil)

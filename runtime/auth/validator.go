@@ -190,9 +190,18 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 // invalid_token for anything wrong with the token, 503
 // temporarily_unavailable while no keys have ever been loaded.
 func (v *Validator) Validate(ctx context.Context, token string) (*Principal, error) {
-	var sum [sha256.Size]byte
+	return v.validate(ctx, token, [sha256.Size]byte{}, false)
+}
+
+// validate is Validate given the token's cache key sum when the caller has computed
+// it (hashed true: the middleware, which asked Cached first), so the token is not
+// hashed again. The cache is still consulted, since another request may have
+// verified the same token meanwhile.
+func (v *Validator) validate(ctx context.Context, token string, sum [sha256.Size]byte, hashed bool) (*Principal, error) {
 	if v.cache != nil && len(token) <= v.maxTokenBytes {
-		sum = tokenSum(token)
+		if !hashed {
+			sum = tokenSum(token)
+		}
 		if p := v.cache.get(&sum, v.now()); p != nil {
 			return p, nil
 		}

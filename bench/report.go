@@ -15,8 +15,8 @@ func renderReport(cfg config, m *machineInfo, servers []server, results map[poin
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("## Results (%s)\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	w("Machine: %s, %d cores, %s, %s. Load average before %s, after %s.\n\n", m.cpu, m.cores, m.kernel, m.goVersion, m.loadBefore, m.loadEnd)
-	w("Settings: %v per attack after %v warm-up, concurrencies %v, %d round(s) interleaved (medians shown, req/s range in brackets; ratios are medians of per-round pairs measured back to back), %d distinct RS256 tokens, vegeta closed loop (workers = keep-alive connections = concurrency), tools/call greet_user in an initialized %s session.\n\n",
-		cfg.duration, cfg.warmup, cfg.conc, cfg.rounds, cfg.tokens, protocolVersion)
+	w("Settings: %v per attack after %v warm-up, concurrencies %v, %d round(s) interleaved (medians shown, req/s range in brackets; ratios are medians of per-round pairs measured back to back), %d distinct %s tokens, vegeta closed loop (workers = keep-alive connections = concurrency), tools/call greet_user in an initialized %s session.\n\n",
+		cfg.duration, cfg.warmup, cfg.conc, cfg.rounds, cfg.tokens, cfg.alg, protocolVersion)
 	w("Servers: ")
 	for i, s := range servers {
 		if i > 0 {

@@ -39,6 +39,11 @@ type ValidatorConfig struct {
 	// the cache off. It applies when the KeySet is a *JWKS, whose keys the
 	// cache checks on every hit so a dropped key ends its tokens' entries.
 	CacheEntries int
+	// CacheBytes bounds the heap the cache holds: each entry is charged an
+	// estimate, from above, of what it holds (its principal and claims), and
+	// entries expiring first are evicted to stay within it. 0 means
+	// DefaultCacheBytes.
+	CacheBytes int
 
 	// ScopeClaims names the claims scopes are read from (see
 	// ScopesFromClaims for the shapes each may take). nil means
@@ -164,6 +169,9 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 	if cfg.CacheEntries < 0 {
 		problems = append(problems, "cache entries must not be negative")
 	}
+	if cfg.CacheBytes < 0 {
+		problems = append(problems, "cache bytes must not be negative")
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("auth validator config: %s", strings.Join(problems, "; "))
 	}
@@ -173,7 +181,7 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 		maxTokenBytes: maxBytes,
 		requireATJWT:  cfg.RequireATJWT,
 		keys:          keys,
-		cache:         newTokenCache(cfg.CacheEntries, keys),
+		cache:         newTokenCache(cfg.CacheEntries, cfg.CacheBytes, keys),
 		now:           time.Now,
 	}
 	v.parser = jwt.NewParser(

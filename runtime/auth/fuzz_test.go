@@ -90,8 +90,23 @@ func FuzzPreParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	// A memo holding the header of a valid token, as after its verification: it
+	// must change no answer (its segment's tokens pre-parse as without it).
+	memo := &headerMemo{}
+	valid := hdr(`{"alg":"RS256","kid":"k1","typ":"at+jwt"}`)
+	vh, err := parseHeader(valid)
+	if err != nil {
+		f.Fatal(err)
+	}
+	memo.add(valid, vh)
+	f.Add(valid + ".e30.c2ln")
+	f.Add(valid + ".e30")
+	f.Add(valid + ".e=30.c2ln")
 	f.Fuzz(func(t *testing.T, tok string) {
-		h, err := preParse(tok, DefaultMaxTokenBytes)
+		h, err := preParse(tok, DefaultMaxTokenBytes, nil)
+		if hm, errm := preParse(tok, DefaultMaxTokenBytes, memo); hm != h || (err == nil) != (errm == nil) || err != nil && err.Error() != errm.Error() {
+			t.Fatalf("with the memo: %+v, %v; without: %+v, %v", hm, errm, h, err)
+		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Status != http.StatusUnauthorized || e.Code != CodeInvalidToken || e.Reason == "" {

@@ -126,6 +126,7 @@ type Validator struct {
 	keys          KeySet
 	parser        *jwt.Parser
 	cache         *tokenCache      // nil when caching is off
+	headers       headerMemo       // header segments of verified tokens
 	now           func() time.Time // the clock of the parser and the cache
 }
 
@@ -214,7 +215,7 @@ func (v *Validator) validate(ctx context.Context, token string, sum [sha256.Size
 			return p, nil
 		}
 	}
-	h, err := preParse(token, v.maxTokenBytes)
+	h, err := preParse(token, v.maxTokenBytes, &v.headers)
 	if err != nil {
 		return nil, err
 	}
@@ -245,8 +246,12 @@ func (v *Validator) validate(ctx context.Context, token string, sum [sha256.Size
 		return nil, jwtError(err)
 	}
 	p, err := v.checkClaims(claims)
-	if err == nil && v.cache != nil {
-		v.remember(&sum, h, verifiedBy, p)
+	if err == nil {
+		head, _, _ := strings.Cut(token, ".")
+		v.headers.add(head, h)
+		if v.cache != nil {
+			v.remember(&sum, h, verifiedBy, p)
+		}
 	}
 	return p, err
 }

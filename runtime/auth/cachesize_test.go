@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"maps"
 	"runtime"
 	"strconv"
 	"testing"
@@ -33,9 +34,7 @@ func TestCacheEntryHeap(t *testing.T) {
 			tokens := make([]string, entries)
 			for i := range tokens {
 				c := authtest.Claims{"jti": "bench-" + strconv.Itoa(i)}
-				for k, v := range tc.claims {
-					c[k] = v
-				}
+				maps.Copy(c, tc.claims)
 				tokens[i] = iss.Mint(c)
 			}
 			v := cachedValidator(t, iss, staticKeys(t, iss), 2*entries)

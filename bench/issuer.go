@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -16,26 +20,48 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// issuer is the local authorization server every server under test trusts: one RS256
-// key (the algorithm most providers sign access tokens with), its JWKS on loopback,
-// and a minting function. It lives in the runner's process so no server waits on a
-// network it does not control.
+// issuer is the local authorization server every server under test trusts: one key
+// (RS256 by default, the algorithm most providers sign access tokens with; -alg ES256
+// or EdDSA), its JWKS on loopback, and a minting function. It lives in the runner's
+// process so no server waits on a network it does not control.
 type issuer struct {
-	url  string
-	key  *rsa.PrivateKey
-	kid  string
-	srv  *http.Server
-	jwks []byte
+	url    string
+	alg    string
+	method jwt.SigningMethod
+	key    crypto.Signer
+	kid    string
+	srv    *http.Server
+	jwks   []byte
 }
 
-func newIssuer() (*issuer, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+// algorithms are the -alg values: the signing method and a fresh key of each.
+var algorithms = map[string]func() (jwt.SigningMethod, crypto.Signer, error){
+	"RS256": func() (jwt.SigningMethod, crypto.Signer, error) {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		return jwt.SigningMethodRS256, k, err
+	},
+	"ES256": func() (jwt.SigningMethod, crypto.Signer, error) {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		return jwt.SigningMethodES256, k, err
+	},
+	"EdDSA": func() (jwt.SigningMethod, crypto.Signer, error) {
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		return jwt.SigningMethodEdDSA, k, err
+	},
+}
+
+func newIssuer(alg string) (*issuer, error) {
+	gen, ok := algorithms[alg]
+	if !ok {
+		return nil, fmt.Errorf("-alg %q: want RS256, ES256 or EdDSA", alg)
+	}
+	method, key, err := gen()
 	if err != nil {
 		return nil, fmt.Errorf("issuer key: %w", err)
 	}
-	iss := &issuer{key: key, kid: "bench-key-1"}
-	jwk, err := jwkset.NewJWKFromKey(&key.PublicKey, jwkset.JWKOptions{
-		Metadata: jwkset.JWKMetadataOptions{ALG: jwkset.AlgRS256, KID: iss.kid, USE: jwkset.UseSig},
+	iss := &issuer{alg: alg, method: method, key: key, kid: "bench-key-1"}
+	jwk, err := jwkset.NewJWKFromKey(key.Public(), jwkset.JWKOptions{
+		Metadata: jwkset.JWKMetadataOptions{ALG: jwkset.ALG(alg), KID: iss.kid, USE: jwkset.UseSig},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("issuer jwk: %w", err)
@@ -67,7 +93,7 @@ func (i *issuer) close() { _ = i.srv.Shutdown(context.Background()) }
 // user's client refreshing its token would be.
 func (i *issuer) mint(audience string, jti int) (string, error) {
 	now := time.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+	tok := jwt.NewWithClaims(i.method, jwt.MapClaims{
 		"iss":       i.url,
 		"aud":       audience,
 		"sub":       "bench-user",

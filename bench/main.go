@@ -38,6 +38,7 @@ type config struct {
 	out              string
 	repo             string
 	profileDir       string
+	alg              string
 }
 
 func main() {
@@ -48,7 +49,8 @@ func main() {
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured load before each attack (connections, session, warm token)")
 	flag.StringVar(&conc, "conc", "4,16,64", "comma-separated concurrencies (workers = keep-alive connections)")
 	flag.IntVar(&cfg.rounds, "rounds", 3, "times the whole matrix runs, interleaved; the table shows medians")
-	flag.IntVar(&cfg.tokens, "tokens", 30000, "distinct tokens minted for the distinct-token mix (RS256, ~1 ms each)")
+	flag.IntVar(&cfg.tokens, "tokens", 30000, "distinct tokens minted for the distinct-token mix (RS256: ~1 ms each)")
+	flag.StringVar(&cfg.alg, "alg", "RS256", "signing algorithm of the issuer's key and every token: RS256, ES256 or EdDSA")
 	flag.IntVar(&cfg.starts, "starts", 10, "cold starts measured")
 	flag.IntVar(&cfg.news, "news", 10, "`mcpgen new` runs measured")
 	flag.StringVar(&cfg.out, "out", "results.md", "markdown report to write")
@@ -110,7 +112,7 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	iss, err := newIssuer()
+	iss, err := newIssuer(cfg.alg)
 	if err != nil {
 		return err
 	}
@@ -118,7 +120,7 @@ func run(cfg config) error {
 
 	// Every process gets a fresh port; AUTH_AUDIENCE pins the accepted audience so one
 	// pool of tokens serves them all.
-	logf("minting %d RS256 tokens", cfg.tokens)
+	logf("minting %d %s tokens", cfg.tokens, cfg.alg)
 	pool, err := iss.mintMany(benchAudience, cfg.tokens)
 	if err != nil {
 		return err

@@ -187,6 +187,10 @@ func start(s server, iss *issuer) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
+	metricsPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	p := &process{base: base, resource: base + "/mcp", pprof: "127.0.0.1:" + strconv.Itoa(pprofPort)}
 	p.cmd = exec.Command(s.bin)
@@ -199,9 +203,11 @@ func start(s server, iss *issuer) (*process, error) {
 		"AUTH_JWKS_URL="+iss.jwksURL(),
 		"AUTH_AUDIENCE="+benchAudience,
 		"LOG_LEVEL=info",
-		// A closed-loop load with one token is one caller far over any per-caller limit:
-		// measure the server, not its 429s.
-		"RATE_LIMIT_PER_MINUTE=0",
+		// Production settings: limits on, with the highest per-caller budget the settings
+		// allow (a closed-loop load with one token is one caller: measure the server, not
+		// its 429s), and metrics on.
+		"RATE_LIMIT_PER_MINUTE=1000000",
+		"METRICS_ADDR=127.0.0.1:"+strconv.Itoa(metricsPort),
 		"BENCH_PPROF_ADDR="+p.pprof,
 	)
 	began := time.Now()

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto"
 	"crypto/sha256"
 	"sync"
@@ -16,6 +17,13 @@ import (
 // enough that a full cache stays in the tens of MiB (each entry holds the
 // decoded claims of one token, and tokens are at most MaxTokenBytes long).
 const DefaultCacheEntries = 10000
+
+// DefaultCacheBytes bounds the heap the verified-token cache holds, whatever its
+// number of entries (ValidatorConfig.CacheBytes, IntrospectionConfig's cache): an
+// entry for a typical RFC 9068 access token holds under 1 KiB (TestCacheEntryHeap),
+// so 10,000 of them fit; tokens with many claims take more each, and then fewer are
+// kept.
+const DefaultCacheBytes = 16 << 20
 
 // cacheShardCount spreads the cache over several locks so concurrent requests
 // rarely wait on one another; small caches use one shard so the bound stays
@@ -46,16 +54,23 @@ type tokenCache struct {
 	keys   keySnapshotter
 	shards []cacheShard
 	limit  int // entries per shard
+	bytes  int // estimated heap bytes per shard (entryBytes)
 }
 
 type cacheShard struct {
 	mu      sync.RWMutex
 	entries map[[sha256.Size]byte]*cacheEntry
+	bytes   int // the sum of the entries' cost
 }
 
+// cacheEntry is what a later request with the same token needs: its Principal
+// (claims included: handlers and claim rules read them), when the entry ends, and
+// the key to check is still published. The Principal is held by value, in the same
+// allocation.
 type cacheEntry struct {
-	principal *Principal // read-only; every hit gets a copy of the struct
-	expires   time.Time  // the token's exp: never used at or after it
+	principal Principal // read-only; every hit gets a copy
+	expires   time.Time // the token's exp: never used at or after it
+	cost      int       // entryBytes, charged against the shard's byte budget
 	kid       string
 	key       crypto.PublicKey
 	// checked is the last key snapshot known to hold key, so the presence
@@ -73,25 +88,30 @@ type keySnapshotter interface {
 
 func (j *JWKS) currentKeys() *keySnapshot { return j.keys.Load() }
 
-// newTokenCache returns a cache of at most maxEntries entries, or nil when
-// caching is off (maxEntries 0) or keys cannot be inspected.
-func newTokenCache(maxEntries int, keys KeySet) *tokenCache {
+// newTokenCache returns a cache of at most maxEntries entries and about
+// maxBytes of heap, or nil when caching is off (maxEntries 0) or keys cannot be
+// inspected.
+func newTokenCache(maxEntries, maxBytes int, keys KeySet) *tokenCache {
 	ks, ok := keys.(keySnapshotter)
 	if maxEntries <= 0 || !ok {
 		return nil
 	}
-	return newBoundedCache(maxEntries, ks)
+	return newBoundedCache(maxEntries, maxBytes, ks)
 }
 
-// newBoundedCache returns a cache of at most maxEntries (> 0) entries. With
-// keys nil, entries are bounded by their expiry only: the Introspector's
-// answers come from the authorization server, not from a key.
-func newBoundedCache(maxEntries int, keys keySnapshotter) *tokenCache {
+// newBoundedCache returns a cache of at most maxEntries (> 0) entries and
+// maxBytes (DefaultCacheBytes when 0) of entry costs. With keys nil, entries
+// are bounded by their expiry only: the Introspector's answers come from the
+// authorization server, not from a key.
+func newBoundedCache(maxEntries, maxBytes int, keys keySnapshotter) *tokenCache {
 	shards := cacheShardCount
 	if maxEntries < shards*cacheEvictSample {
 		shards = 1
 	}
-	c := &tokenCache{keys: keys, shards: make([]cacheShard, shards), limit: max(1, maxEntries/shards)}
+	if maxBytes <= 0 {
+		maxBytes = DefaultCacheBytes
+	}
+	c := &tokenCache{keys: keys, shards: make([]cacheShard, shards), limit: max(1, maxEntries/shards), bytes: max(1, maxBytes/shards)}
 	for i := range c.shards {
 		c.shards[i].entries = make(map[[sha256.Size]byte]*cacheEntry)
 	}
@@ -126,7 +146,7 @@ func (c *tokenCache) get(sum *[sha256.Size]byte, now time.Time) *Principal {
 			e.checked.Store(snap)
 		}
 	}
-	p := *e.principal
+	p := e.principal
 	return &p
 }
 
@@ -137,18 +157,28 @@ func (c *tokenCache) put(sum *[sha256.Size]byte, p *Principal, kid string, key c
 	if !now.Before(p.ExpiresAt) {
 		return
 	}
-	c.insert(sum, &cacheEntry{principal: p, expires: p.ExpiresAt, kid: kid, key: key})
+	c.insert(sum, &cacheEntry{principal: *p, expires: p.ExpiresAt, kid: kid, key: key})
 }
 
-// insert stores e, evicting an entry first when the shard is full.
+// insert stores e, evicting entries first while the shard is full, in entries
+// or in bytes. An entry costing more than a shard's whole budget is not kept.
 func (c *tokenCache) insert(sum *[sha256.Size]byte, e *cacheEntry) {
+	e.cost = entryBytes(e)
+	if e.cost > c.bytes {
+		return
+	}
 	s := c.shard(sum)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, present := s.entries[*sum]; !present && len(s.entries) >= c.limit {
+	if old, present := s.entries[*sum]; present {
+		delete(s.entries, *sum)
+		s.bytes -= old.cost
+	}
+	for len(s.entries) > 0 && (len(s.entries) >= c.limit || s.bytes+e.cost > c.bytes) {
 		s.evictLocked()
 	}
 	s.entries[*sum] = e
+	s.bytes += e.cost
 }
 
 // evictLocked removes the entry expiring first among a few; Go's map
@@ -166,6 +196,7 @@ func (s *cacheShard) evictLocked() {
 		}
 	}
 	if n > 0 {
+		s.bytes -= s.entries[victim].cost
 		delete(s.entries, victim)
 	}
 }
@@ -176,6 +207,7 @@ func (s *cacheShard) remove(sum *[sha256.Size]byte, e *cacheEntry) {
 	s.mu.Lock()
 	if s.entries[*sum] == e {
 		delete(s.entries, *sum)
+		s.bytes -= e.cost
 	}
 	s.mu.Unlock()
 }
@@ -211,11 +243,81 @@ func (v *Validator) remember(sum *[sha256.Size]byte, h tokenHeader, verifiedBy a
 	if p.IssuedAt.After(now) { // checkClaims read iat (zero when absent)
 		return
 	}
-	// The caller hands p to its request; the cache keeps its own copy so a
-	// handler changing a field of its Principal cannot change later ones.
+	// The caller hands p to its request; the cache keeps its own copy (put
+	// copies the struct) so a handler changing a field of its Principal cannot
+	// change later ones, with the claims in a map of their own whose common
+	// names are not held once per entry.
 	kept := *p
+	kept.Claims = compactClaims(p.Claims)
 	v.cache.put(sum, &kept, h.KID, verifiedBy, now)
 }
+
+// claimNames are the claim names most access tokens carry: a cached entry's claims
+// use these strings instead of the copies decoding made.
+var claimNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "scp", "scopes",
+		"client_id", "azp", "cid", "appid", "org_id", "tid", "oid", "typ", "sid", "auth_time", "acr", "amr",
+		"roles", "groups", "permissions", "email", "name", "ver", "uid", "token_use", "username", "idp"} {
+		m[n] = n
+	}
+	return m
+}()
+
+// compactClaims returns a copy of claims for the cache, with the common claim names
+// shared (see claimNames). Values are shared with claims: both are read-only.
+func compactClaims(claims map[string]any) map[string]any {
+	if claims == nil {
+		return nil
+	}
+	out := make(map[string]any, len(claims))
+	for k, v := range claims {
+		if n, ok := claimNames[k]; ok {
+			k = n
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// entryBytes estimates, from above, the heap an entry holds: the entry with its
+// Principal, its slot in the shard's map, the Principal's slices and its claims
+// (TestCacheEntryHeap checks the estimate against the heap measured).
+func entryBytes(e *cacheEntry) int {
+	n := int(unsafe.Sizeof(*e)) + 96 // the entry, its map slot with the map's spare room
+	n += 16 * (len(e.principal.Audience) + len(e.principal.Scopes))
+	n += len(e.kid)
+	return n + valueBytes(e.principal.Claims)
+}
+
+// valueBytes estimates, from above, the heap a decoded JSON value holds: map slots
+// (with their share of spare room) hold a string key and an interface, and every
+// string, number and element is an allocation of its own.
+func valueBytes(v any) int {
+	switch v := v.(type) {
+	case map[string]any:
+		n := 64
+		for k, e := range v {
+			n += 80 + roundUp(len(k)) + valueBytes(e)
+		}
+		return n
+	case []any:
+		n := 24 + 16*len(v)
+		for _, e := range v {
+			n += valueBytes(e)
+		}
+		return n
+	case string:
+		return roundUp(len(v))
+	case nil, bool:
+		return 0
+	default: // float64, json.Number
+		return 16
+	}
+}
+
+// roundUp is the size of a small allocation of n bytes: a multiple of 16.
+func roundUp(n int) int { return (n + 15) &^ 15 }
 
 // holds reports whether the snapshot still publishes key under kid.
 func (s *keySnapshot) holds(kid string, key crypto.PublicKey) bool {
@@ -260,9 +362,25 @@ var (
 // Cached implements CachingValidator: a token Validate verified, while its
 // exp has not passed and the key that verified it is still published.
 func (v *Validator) Cached(token string) *Principal {
-	if v.cache == nil || len(token) > v.maxTokenBytes {
-		return nil
-	}
-	sum := tokenSum(token)
-	return v.cache.get(&sum, v.now())
+	p, _, _ := v.cachedSum(token)
+	return p
 }
+
+// cachedSum is Cached, also returning the token's cache key (ok false: the token
+// cannot be cached) for validate after a miss.
+func (v *Validator) cachedSum(token string) (p *Principal, sum [sha256.Size]byte, ok bool) {
+	if v.cache == nil || len(token) > v.maxTokenBytes {
+		return nil, sum, false
+	}
+	sum = tokenSum(token)
+	return v.cache.get(&sum, v.now()), sum, true
+}
+
+// keyedValidator is a CachingValidator that hashes a token once per request: the
+// middleware asks its cache first, then verifies a miss with the same key.
+type keyedValidator interface {
+	cachedSum(token string) (*Principal, [sha256.Size]byte, bool)
+	validate(ctx context.Context, token string, sum [sha256.Size]byte, hashed bool) (*Principal, error)
+}
+
+var _ keyedValidator = (*Validator)(nil)

@@ -14,6 +14,18 @@ func CacheLen(v *Validator) int {
 	return v.cache.len()
 }
 
+// CacheBytes returns the sum of the costs charged for the entries of v's cache.
+func CacheBytes(v *Validator) int {
+	n := 0
+	for i := range v.cache.shards {
+		s := &v.cache.shards[i]
+		s.mu.RLock()
+		n += s.bytes
+		s.mu.RUnlock()
+	}
+	return n
+}
+
 // SetIntrospectorClock makes i read time from now.
 func SetIntrospectorClock(i *Introspector, now func() time.Time) { i.now = now }
 

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,8 +90,23 @@ func FuzzPreParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	// A memo holding the header of a valid token, as after its verification: it
+	// must change no answer (its segment's tokens pre-parse as without it).
+	memo := &headerMemo{}
+	valid := hdr(`{"alg":"RS256","kid":"k1","typ":"at+jwt"}`)
+	vh, err := parseHeader(valid)
+	if err != nil {
+		f.Fatal(err)
+	}
+	memo.add(valid, vh)
+	f.Add(valid + ".e30.c2ln")
+	f.Add(valid + ".e30")
+	f.Add(valid + ".e=30.c2ln")
 	f.Fuzz(func(t *testing.T, tok string) {
-		h, err := preParse(tok, DefaultMaxTokenBytes)
+		h, err := preParse(tok, DefaultMaxTokenBytes, nil)
+		if hm, errm := preParse(tok, DefaultMaxTokenBytes, memo); hm != h || (err == nil) != (errm == nil) || err != nil && err.Error() != errm.Error() {
+			t.Fatalf("with the memo: %+v, %v; without: %+v, %v", hm, errm, h, err)
+		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Status != http.StatusUnauthorized || e.Code != CodeInvalidToken || e.Reason == "" {
@@ -114,8 +131,12 @@ func FuzzPreParse(f *testing.F) {
 	})
 }
 
-// FuzzParseRPC: body inspection never panics, and a body it accepts is
-// valid JSON whose messages all have string methods.
+// FuzzParseRPC: body inspection never panics; it reads exactly what
+// encoding/json decodes from the same bytes into the shapes the middleware
+// decoded before its single-pass reader (parseRPCReference), refusals
+// included; a body it accepts is valid JSON; and wherever mcp-go's own request
+// structs decode a message, they hold the same method and the same tool name,
+// prompt name or resource URI, so the check and the dispatch never disagree.
 func FuzzParseRPC(f *testing.F) {
 	for _, s := range []string{
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet_user","arguments":{"name":"Ada"}}}`,
@@ -123,11 +144,19 @@ func FuzzParseRPC(f *testing.F) {
 		`{"METHOD":"tools/call","PARAMS":{"Name":"a","name":"b"}}`, `[]`, `[1]`, `{"method":1}`, `null`, ``, ` `,
 		`{"method":"tools/call","params":null}`, `{"method":"tools/call","params":[]}`, `{"method":"resources/read","params":{"uri":"file:///x"}}`,
 		`{"method":"tools/call","params":{"name":"a","arguments":"x"}}`, "{\"method\":\"tools/call\",\"params\":{\"name\":\"\xff\"}}",
+		`{"params":{"name":"a"},"method":"tools/call","method":null}`, `{"method":"tools/call","params":{"name":"a"},"params":null}`,
+		`{"\u006dethod":"tools/call","param\u017f":{"n\u0041me":"a\u00e9\ud800"}}`, `{"method":"prompts/get","params":{"name":null,"name":"p"}}`,
+		`[{"method":"tools/call","params":{"name":"a"}} , null]`, `{"method":"tools/call","params":{"name":1}}`, `{"method":"tools/call","params":"x"}`,
+		`{"method":"resources/read","params":{"URI":"a","uri":"b","arguments":{"uri":"c"}}}`, ` [ ] `, `{"method":"tools/call"} x`,
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		calls, berr := parseRPC([]byte(body))
+		want, werr := parseRPCReference([]byte(body))
+		if (berr == nil) != (werr == nil) || berr != nil && *berr != *werr || !slices.Equal(calls, want) {
+			t.Fatalf("parseRPC(%q) = %+v, %+v; encoding/json reads %+v, %+v", body, calls, berr, want, werr)
+		}
 		if berr != nil {
 			if berr.status != http.StatusBadRequest || berr.message == "" {
 				t.Fatalf("bad rejection %+v", berr)
@@ -137,8 +166,8 @@ func FuzzParseRPC(f *testing.F) {
 		if !json.Valid([]byte(body)) || len(calls) == 0 {
 			t.Fatalf("accepted %q", body)
 		}
-		// The middleware must read the same method and tool name as
-		// mcp-go, which decodes each message into these shapes.
+		// The middleware must read the same method and name as mcp-go, which
+		// decodes each message into these shapes (server/request_handler.go).
 		var elems []json.RawMessage
 		if err := json.Unmarshal([]byte(body), &elems); err != nil {
 			elems = []json.RawMessage{json.RawMessage(body)}
@@ -156,15 +185,96 @@ func FuzzParseRPC(f *testing.F) {
 			if err := json.Unmarshal(raw, &base); err == nil && string(base.Method) != calls[i].method {
 				t.Fatalf("method %q, mcp-go reads %q", calls[i].method, base.Method)
 			}
-			if calls[i].method != string(mcp.MethodToolsCall) {
-				continue
+			name, decoded := "", false
+			switch mcp.MCPMethod(calls[i].method) {
+			case mcp.MethodToolsCall:
+				var req mcp.CallToolRequest
+				decoded, name = json.Unmarshal(raw, &req) == nil, req.Params.Name
+			case mcp.MethodPromptsGet:
+				var req mcp.GetPromptRequest
+				decoded, name = json.Unmarshal(raw, &req) == nil, req.Params.Name
+			case mcp.MethodResourcesRead:
+				var req mcp.ReadResourceRequest
+				decoded, name = json.Unmarshal(raw, &req) == nil, req.Params.URI
 			}
-			var req mcp.CallToolRequest
-			if err := json.Unmarshal(raw, &req); err == nil && req.Params.Name != calls[i].name {
-				t.Fatalf("tool %q, mcp-go reads %q", calls[i].name, req.Params.Name)
+			if decoded && name != calls[i].name {
+				t.Fatalf("%s names %q, mcp-go reads %q", calls[i].method, calls[i].name, name)
 			}
 		}
 	})
+}
+
+// parseRPCReference is the reader parseRPC replaced: encoding/json decoding the
+// message into the fields mcp-go decodes, then params again into a struct with
+// the one field the scope decision reads. FuzzParseRPC holds parseRPC to it.
+func parseRPCReference(body []byte) ([]rpcCall, *bodyError) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 {
+		return nil, &bodyError{status: http.StatusBadRequest, rpcCode: rpcParseError, message: "request body is empty; expected a JSON-RPC message"}
+	}
+	if trimmed[0] != '[' {
+		c, err := parseOneRPCReference(body)
+		if err != nil {
+			return nil, err
+		}
+		return []rpcCall{c}, nil
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(body, &elems); err != nil {
+		return nil, &bodyError{status: http.StatusBadRequest, rpcCode: rpcParseError, message: "request body is not valid JSON"}
+	}
+	if len(elems) == 0 {
+		return nil, &bodyError{status: http.StatusBadRequest, rpcCode: rpcInvalidRequest, message: "empty JSON-RPC batch"}
+	}
+	calls := make([]rpcCall, 0, len(elems))
+	for _, e := range elems {
+		c, err := parseOneRPCReference(e)
+		if err != nil {
+			return nil, err
+		}
+		calls = append(calls, c)
+	}
+	return calls, nil
+}
+
+func parseOneRPCReference(raw []byte) (rpcCall, *bodyError) {
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return rpcCall{}, &bodyError{status: http.StatusBadRequest, rpcCode: rpcInvalidRequest, message: "a JSON-RPC message must be a JSON object"}
+	}
+	var env struct {
+		Method mcp.MCPMethod   `json:"method,omitempty"`
+		Params json.RawMessage `json:"params"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return rpcCall{}, &bodyError{status: http.StatusBadRequest, rpcCode: rpcParseError, message: "request body is not a valid JSON-RPC message"}
+	}
+	c := rpcCall{method: string(env.Method)}
+	if len(env.Params) == 0 {
+		return c, nil
+	}
+	var p struct {
+		Name string `json:"name"`
+	}
+	var q struct {
+		URI string `json:"uri"`
+	}
+	var err error
+	switch env.Method {
+	case mcp.MethodToolsCall, mcp.MethodPromptsGet:
+		err = json.Unmarshal(env.Params, &p)
+		c.name = p.Name
+	case mcp.MethodResourcesRead:
+		err = json.Unmarshal(env.Params, &q)
+		c.name = q.URI
+	default:
+		return c, nil
+	}
+	if err != nil {
+		return rpcCall{}, &bodyError{status: http.StatusBadRequest, rpcCode: rpcInvalidParams, message: "invalid " + string(env.Method) + " params"}
+	}
+	c.hasName = true
+	return c, nil
 }
 
 // FuzzValidate: arbitrary tokens never panic the whole validation path
@@ -202,4 +312,23 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("rejection %v is not a 401 *Error with a description", err)
 		}
 	})
+}
+
+// BenchmarkParseRPC compares parseRPC with the encoding/json reader it replaced, on
+// a tools/call body.
+func BenchmarkParseRPC(b *testing.B) {
+	body := []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"greet_user","arguments":{"name":"Ada Lovelace"},"_meta":{"progressToken":7}}}`)
+	for _, r := range []struct {
+		name  string
+		parse func([]byte) ([]rpcCall, *bodyError)
+	}{{"single-pass", parseRPC}, {"encoding-json", parseRPCReference}} {
+		b.Run(r.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if calls, err := r.parse(body); err != nil || calls[0].name != "greet_user" {
+					b.Fatal(calls, err)
+				}
+			}
+		})
+	}
 }

@@ -147,7 +147,7 @@ func NewIntrospector(cfg IntrospectionConfig) (*Introspector, error) {
 		i.logger = slog.Default()
 	}
 	if entries := orDefault(cfg.CacheEntries, DefaultCacheEntries); entries > 0 {
-		i.cache = newBoundedCache(entries, nil)
+		i.cache = newBoundedCache(entries, 0, nil)
 	}
 	return i, nil
 }
@@ -203,8 +203,7 @@ func (i *Introspector) judge(ctx context.Context, sum *[sha256.Size]byte, token 
 		if p.ExpiresAt.Before(until) {
 			until = p.ExpiresAt
 		}
-		kept := *p
-		i.cache.insert(sum, &cacheEntry{principal: &kept, expires: until})
+		i.cache.insert(sum, &cacheEntry{principal: *p, expires: until})
 	}
 	return p, nil
 }

@@ -2,7 +2,7 @@ package auth
 
 import (
 	"bytes"
-	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -282,10 +282,10 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, p *Principal,
 		}
 	}
 	if su == nil {
-		m.next.ServeHTTP(w, r.WithContext(ContextWithPrincipal(r.Context(), p)))
+		m.next.ServeHTTP(w, withCaller(r, p))
 		return
 	}
-	su.r = r.WithContext(context.WithValue(r.Context(), principalKey{}, su))
+	su.r = withCaller(r, su)
 	m.next.ServeHTTP(su, su.r)
 	su.finish()
 }
@@ -376,7 +376,15 @@ func (m *middleware) validate(w http.ResponseWriter, r *http.Request, token stri
 		p, err = m.validator.Validate(r.Context(), token)
 		return p, false, err
 	}
-	if m.cached != nil {
+	kv, keyed := m.cached.(keyedValidator)
+	var sum [sha256.Size]byte
+	hashed := false
+	if keyed {
+		p, sum, hashed = kv.cachedSum(token)
+		if p != nil {
+			return p, false, nil
+		}
+	} else if m.cached != nil {
 		if p := m.cached.Cached(token); p != nil {
 			return p, false, nil
 		}
@@ -388,7 +396,11 @@ func (m *middleware) validate(w http.ResponseWriter, r *http.Request, token stri
 	if done != nil {
 		defer done()
 	}
-	p, err = m.validator.Validate(r.Context(), token)
+	if keyed {
+		p, err = kv.validate(r.Context(), token, sum, hashed)
+	} else {
+		p, err = m.validator.Validate(r.Context(), token)
+	}
 	return p, false, err
 }
 
@@ -667,7 +679,7 @@ func (m *middleware) readCalls(r *http.Request) ([]rpcCall, *bodyError) {
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
 		var err error
-		body, err = io.ReadAll(io.LimitReader(r.Body, m.maxBody+1))
+		body, err = readBody(r.Body, r.ContentLength, m.maxBody)
 		_ = r.Body.Close()
 		if err != nil {
 			return nil, &bodyError{status: http.StatusBadRequest, rpcCode: rpcParseError, message: "could not read the request body"}
@@ -676,8 +688,9 @@ func (m *middleware) readCalls(r *http.Request) ([]rpcCall, *bodyError) {
 			return nil, tooLarge()
 		}
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	replay := &replayBody{}
+	replay.Reset(body)
+	r.Body = replay
 	calls, berr := parseRPC(body)
 	if berr != nil {
 		return nil, berr
@@ -686,4 +699,37 @@ func (m *middleware) readCalls(r *http.Request) ([]rpcCall, *bodyError) {
 		return nil, berr
 	}
 	return calls, nil
+}
+
+// replayBody is the body handed on to next once read: one allocation, where
+// io.NopCloser(bytes.NewReader(body)) makes two.
+type replayBody struct{ bytes.Reader }
+
+func (*replayBody) Close() error { return nil }
+
+// readBody reads body up to limit+1 bytes (one more than allowed, so the
+// caller can tell a body over the limit). With the length announced it reads
+// into one buffer of the right size; otherwise the buffer grows as needed.
+func readBody(body io.Reader, contentLength, limit int64) ([]byte, error) {
+	size := int64(512)
+	if contentLength >= 0 && contentLength <= limit {
+		size = contentLength + 1 // room to see EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):min(int64(cap(buf)), limit+1)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if int64(len(buf)) > limit {
+			return buf, nil
+		}
+	}
 }

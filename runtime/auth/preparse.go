@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+	"sync"
 )
 
 // tokenHeader is the part of a JWS protected header this package decides on
@@ -22,7 +23,11 @@ type tokenHeader struct {
 // non-string alg, a non-string kid, or any crit parameter. We implement no
 // JWS extensions, so RFC 7515 §4.1.11 requires rejecting every crit value.
 // Every error is an *Error with status 401 invalid_token.
-func preParse(token string, maxBytes int) (tokenHeader, error) {
+//
+// seen, when not nil, holds the headers of tokens verified before: a header
+// segment found there is not decoded again (every token one key of an issuer
+// signs has the same header segment).
+func preParse(token string, maxBytes int, seen *headerMemo) (tokenHeader, error) {
 	var h tokenHeader
 	if len(token) > maxBytes {
 		return h, invalidToken("token_too_large", "the access token is larger than this resource accepts", nil)
@@ -42,6 +47,15 @@ func preParse(token string, maxBytes int) (tokenHeader, error) {
 	if !isBase64URL(head) || !isBase64URL(payload) || !isBase64URL(sig) {
 		return h, invalidToken("malformed", "the access token is not a JWT: its parts must be unpadded base64url", nil)
 	}
+	if h, ok := seen.get(head); ok {
+		return h, nil
+	}
+	return parseHeader(head)
+}
+
+// parseHeader decodes and checks a JWS header segment for preParse.
+func parseHeader(head string) (tokenHeader, error) {
+	var h tokenHeader
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(head)
 	if err != nil {
 		return h, invalidToken("malformed", "the access token header is not valid base64url", err)
@@ -73,6 +87,46 @@ func preParse(token string, maxBytes int) (tokenHeader, error) {
 		h.Typ = typ
 	}
 	return h, nil
+}
+
+// headerMemo maps the header segments of tokens that passed every check to their
+// pre-parse, so the tokens an issuer signs with one key cost one header decode (the
+// JWT library's) instead of two. Only verified tokens add to it and it holds at
+// most headerMemoSize segments, so forged tokens can neither fill nor churn it.
+// The zero value is ready; a nil *headerMemo remembers nothing.
+type headerMemo struct {
+	mu sync.RWMutex
+	m  map[string]tokenHeader
+}
+
+// headerMemoSize bounds the memo: a few keys per issuer, a few issuers.
+const headerMemoSize = 32
+
+func (s *headerMemo) get(head string) (tokenHeader, bool) {
+	if s == nil {
+		return tokenHeader{}, false
+	}
+	s.mu.RLock()
+	h, ok := s.m[head]
+	s.mu.RUnlock()
+	return h, ok
+}
+
+// add remembers the pre-parse h of head, the header segment of a verified token,
+// unless the memo is full.
+func (s *headerMemo) add(head string, h tokenHeader) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[head]; ok || len(s.m) >= headerMemoSize {
+		return
+	}
+	if s.m == nil {
+		s.m = make(map[string]tokenHeader)
+	}
+	s.m[strings.Clone(head)] = h // not a slice of the token, which it would keep alive
 }
 
 // isBase64URL reports whether s uses only the unpadded base64url alphabet,

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/internal/perrequest"
 )
 
 // Principal is the authenticated caller of one request, derived from a
@@ -103,7 +106,7 @@ type principalKey struct{}
 // Tool handlers of mcp-go receive contexts derived from the HTTP request's, so
 // they can call it directly.
 func FromContext(ctx context.Context) (*Principal, bool) {
-	switch v := ctx.Value(principalKey{}).(type) {
+	switch v := callerValue(ctx).(type) {
 	case *Principal:
 		return v, v != nil
 	case *stepUp:
@@ -116,6 +119,30 @@ func FromContext(ctx context.Context) (*Principal, bool) {
 // for tests of handlers that call FromContext.
 func ContextWithPrincipal(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// callerValue is what the middleware stored for the request ctx belongs to (a
+// *Principal, or the *stepUp of a tools/call), or nil: a context value first (tests,
+// ContextWithPrincipal, a second middleware in the chain), else the request's shared
+// state.
+func callerValue(ctx context.Context) any {
+	if v := ctx.Value(principalKey{}); v != nil {
+		return v
+	}
+	if s := perrequest.From(ctx); s != nil {
+		return s.Caller
+	}
+	return nil
+}
+
+// withCaller returns r carrying v for FromContext: in the request's shared state when
+// its slot is free (no allocation, no copy of r), else in a new context.
+func withCaller(r *http.Request, v any) *http.Request {
+	if s := perrequest.From(r.Context()); s != nil && s.Caller == nil {
+		s.Caller = v
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), principalKey{}, v))
 }
 
 // ScopesFromClaims returns the scopes granted by the claims named in names,

@@ -90,7 +90,7 @@ const (
 )
 
 func stepUpFrom(ctx context.Context) *stepUp {
-	su, _ := ctx.Value(principalKey{}).(*stepUp)
+	su, _ := callerValue(ctx).(*stepUp)
 	return su
 }
 

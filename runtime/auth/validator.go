@@ -39,6 +39,11 @@ type ValidatorConfig struct {
 	// the cache off. It applies when the KeySet is a *JWKS, whose keys the
 	// cache checks on every hit so a dropped key ends its tokens' entries.
 	CacheEntries int
+	// CacheBytes bounds the heap the cache holds: each entry is charged an
+	// estimate, from above, of what it holds (its principal and claims), and
+	// entries expiring first are evicted to stay within it. 0 means
+	// DefaultCacheBytes.
+	CacheBytes int
 
 	// ScopeClaims names the claims scopes are read from (see
 	// ScopesFromClaims for the shapes each may take). nil means
@@ -121,6 +126,7 @@ type Validator struct {
 	keys          KeySet
 	parser        *jwt.Parser
 	cache         *tokenCache      // nil when caching is off
+	headers       headerMemo       // header segments of verified tokens
 	now           func() time.Time // the clock of the parser and the cache
 }
 
@@ -164,6 +170,9 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 	if cfg.CacheEntries < 0 {
 		problems = append(problems, "cache entries must not be negative")
 	}
+	if cfg.CacheBytes < 0 {
+		problems = append(problems, "cache bytes must not be negative")
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("auth validator config: %s", strings.Join(problems, "; "))
 	}
@@ -173,7 +182,7 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 		maxTokenBytes: maxBytes,
 		requireATJWT:  cfg.RequireATJWT,
 		keys:          keys,
-		cache:         newTokenCache(cfg.CacheEntries, keys),
+		cache:         newTokenCache(cfg.CacheEntries, cfg.CacheBytes, keys),
 		now:           time.Now,
 	}
 	v.parser = jwt.NewParser(
@@ -190,14 +199,23 @@ func NewValidator(cfg ValidatorConfig, keys KeySet) (*Validator, error) {
 // invalid_token for anything wrong with the token, 503
 // temporarily_unavailable while no keys have ever been loaded.
 func (v *Validator) Validate(ctx context.Context, token string) (*Principal, error) {
-	var sum [sha256.Size]byte
+	return v.validate(ctx, token, [sha256.Size]byte{}, false)
+}
+
+// validate is Validate given the token's cache key sum when the caller has computed
+// it (hashed true: the middleware, which asked Cached first), so the token is not
+// hashed again. The cache is still consulted, since another request may have
+// verified the same token meanwhile.
+func (v *Validator) validate(ctx context.Context, token string, sum [sha256.Size]byte, hashed bool) (*Principal, error) {
 	if v.cache != nil && len(token) <= v.maxTokenBytes {
-		sum = tokenSum(token)
+		if !hashed {
+			sum = tokenSum(token)
+		}
 		if p := v.cache.get(&sum, v.now()); p != nil {
 			return p, nil
 		}
 	}
-	h, err := preParse(token, v.maxTokenBytes)
+	h, err := preParse(token, v.maxTokenBytes, &v.headers)
 	if err != nil {
 		return nil, err
 	}
@@ -228,8 +246,12 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Principal, err
 		return nil, jwtError(err)
 	}
 	p, err := v.checkClaims(claims)
-	if err == nil && v.cache != nil {
-		v.remember(&sum, h, verifiedBy, p)
+	if err == nil {
+		head, _, _ := strings.Cut(token, ".")
+		v.headers.add(head, h)
+		if v.cache != nil {
+			v.remember(&sum, h, verifiedBy, p)
+		}
 	}
 	return p, err
 }

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mcpgen/mcpgen/runtime/internal/perrequest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -120,8 +121,12 @@ func (m *Metrics) StoreError(error) { m.storeErrors.Inc() }
 
 type ctxKey struct{}
 
-// call is the per-request holder [SetTool] writes into.
-type call struct{ tool string }
+// call is the per-request holder [SetTool] writes into, with the request's recorder
+// (one allocation for both).
+type call struct {
+	rec  recorder
+	tool string
+}
 
 // SetTool records which tool the current request calls, for the request's
 // labels. The MCP server knows the name only after parsing the body, deep
@@ -131,6 +136,12 @@ type call struct{ tool string }
 func SetTool(ctx context.Context, name string) {
 	if c, ok := ctx.Value(ctxKey{}).(*call); ok {
 		c.tool = name
+		return
+	}
+	if s := perrequest.From(ctx); s != nil {
+		if c, ok := s.Metrics.(*call); ok {
+			c.tool = name
+		}
 	}
 }
 
@@ -138,9 +149,17 @@ func SetTool(ctx context.Context, name string) {
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		c := &call{}
-		rec := &recorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
+		c := &call{rec: recorder{ResponseWriter: w}}
+		rec := &c.rec
+		// The request's shared state holds c (see runtime/internal/perrequest); when
+		// another Metrics middleware took its slot, the context does.
+		s, r2 := perrequest.Attach(r)
+		if s.Metrics == nil {
+			s.Metrics = c
+		} else {
+			r2 = r.WithContext(context.WithValue(r.Context(), ctxKey{}, c))
+		}
+		next.ServeHTTP(rec, r2)
 		tool := c.tool
 		if tool == "" {
 			tool = NoTool

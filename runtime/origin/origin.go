@@ -152,10 +152,14 @@ func (p *Policy) Middleware(next http.Handler) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		h.Set("Access-Control-Expose-Headers", ExposeHeaders)
+		h["Access-Control-Expose-Headers"] = exposeHeaders
 		next.ServeHTTP(w, r)
 	})
 }
+
+// exposeHeaders is the value of Access-Control-Expose-Headers, one slice shared by
+// every response (no allocation per request): net/http only reads header values.
+var exposeHeaders = []string{ExposeHeaders}
 
 func forbid(w http.ResponseWriter) {
 	h := w.Header()

@@ -75,9 +75,12 @@ type Limiter struct {
 	// Unix nanoseconds; 0 before the first.
 	forwardWarned atomic.Int64
 
-	principalPolicy  string // RateLimit-Policy values, computed once
-	anonymousPolicy  string
-	failedAuthPolicy string
+	// RateLimit-Policy values, computed once. Each is a header value slice shared
+	// by every response: net/http only reads header values, and Set or Add on the
+	// header replace or reallocate the slice rather than write into it.
+	principalPolicy  []string
+	anonymousPolicy  []string
+	failedAuthPolicy []string
 }
 
 // New returns a Limiter for cfg; it fails on an invalid limit.
@@ -107,11 +110,11 @@ func New(cfg Config) (*Limiter, error) {
 		l.logger = slog.Default()
 	}
 	if l.principal.Enabled() {
-		l.principalPolicy = policyField(PolicyPrincipal, l.principal)
-		l.anonymousPolicy = policyField(PolicyAnonymous, l.principal)
+		l.principalPolicy = []string{policyField(PolicyPrincipal, l.principal)}
+		l.anonymousPolicy = []string{policyField(PolicyAnonymous, l.principal)}
 	}
 	if l.failedAuth.Enabled() {
-		l.failedAuthPolicy = policyField(PolicyFailedAuth, l.failedAuth)
+		l.failedAuthPolicy = []string{policyField(PolicyFailedAuth, l.failedAuth)}
 	}
 	return l, nil
 }
@@ -337,10 +340,19 @@ func policyField(name string, l Limit) string {
 }
 
 // setFields sets RateLimit-Policy and RateLimit (same draft): remaining
-// quota r and t, the seconds until the quota is fully available again.
-func setFields(h http.Header, name, policy string, res Result) {
-	h.Set("RateLimit-Policy", policy)
-	h.Set("RateLimit", strconv.Quote(name)+";r="+strconv.Itoa(max(res.Remaining, 0))+";t="+strconv.Itoa(ceilSeconds(res.ResetAfter)))
+// quota r and t, the seconds until the quota is fully available again. The
+// fields are stored under their canonical keys directly: Header.Set would
+// allocate the canonical form of "RateLimit" on every request, and net/http
+// writes the same bytes either way.
+func setFields(h http.Header, name string, policy []string, res Result) {
+	h["Ratelimit-Policy"] = policy
+	var buf [64]byte
+	b := strconv.AppendQuote(buf[:0], name)
+	b = append(b, ";r="...)
+	b = strconv.AppendInt(b, int64(max(res.Remaining, 0)), 10)
+	b = append(b, ";t="...)
+	b = strconv.AppendInt(b, int64(ceilSeconds(res.ResetAfter)), 10)
+	h["Ratelimit"] = []string{string(b)}
 }
 
 // ceilSeconds rounds up to whole seconds, at least 1 for any positive

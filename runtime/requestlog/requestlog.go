@@ -19,6 +19,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/internal/perrequest"
 )
 
 // Header is the request id header read from the request, when valid, and
@@ -46,16 +48,20 @@ const (
 // Message is the message of every request line.
 const Message = "http request"
 
-type ctxKey struct{}
-
-// entry is the per-request holder put in the context. It is a pointer so
-// that annotations made on any derived context (r.WithContext in a middleware,
-// a tool handler's context) land in the same line; the mutex makes Annotate
-// safe from goroutines the handler starts.
+// entry is the per-request holder, in the context through its State (one allocation
+// for the holder, the recorder and the state). Annotations made on any derived context
+// (r.WithContext in a middleware, a tool handler's context) land in the same line; the
+// mutex makes Annotate safe from goroutines the handler starts.
 type entry struct {
+	rec   recorder
+	state perrequest.State
 	id    string
+	on    bool // the logger writes Info lines: otherwise annotations are not kept
 	mu    sync.Mutex
 	attrs []slog.Attr
+	// inline holds the first annotations (subject, client_id, tool), so the common
+	// line needs no slice of its own.
+	inline [4]slog.Attr
 }
 
 // Middleware returns middleware that logs one line per request at Info
@@ -70,27 +76,35 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			e := &entry{id: requestID(r.Header.Values(Header))}
-			w.Header().Set(Header, e.id)
-			rec := &recorder{ResponseWriter: w}
-			ctx := context.WithValue(r.Context(), ctxKey{}, e)
+			e := &entry{id: requestID(r.Header.Values(Header)), on: logger.Enabled(r.Context(), slog.LevelInfo)}
+			e.attrs = e.inline[:0]
+			// An enclosing layer's state (a second request log outside this one) is
+			// kept: inner annotations land in this line, other slots stay shared.
+			if outer := perrequest.From(r.Context()); outer != nil {
+				e.state = *outer
+			}
+			e.state.Log = e
+			w.Header()[Header] = []string{e.id}
+			e.rec.ResponseWriter = w
+			rec := &e.rec
+			r = perrequest.With(r, &e.state)
 			defer func() {
 				p := recover()
 				if p != nil && !rec.wroteHeader {
 					rec.status = http.StatusInternalServerError
 				}
-				writeLine(ctx, logger, r, rec, e, time.Since(start))
+				writeLine(r.Context(), logger, r, rec, e, time.Since(start))
 				if p != nil {
 					panic(p)
 				}
 			}()
-			next.ServeHTTP(rec, r.WithContext(ctx))
+			next.ServeHTTP(rec, r)
 		})
 	}
 }
 
 func writeLine(ctx context.Context, logger *slog.Logger, r *http.Request, rec *recorder, e *entry, d time.Duration) {
-	if !logger.Enabled(ctx, slog.LevelInfo) {
+	if !e.on {
 		return
 	}
 	status := rec.status
@@ -98,8 +112,8 @@ func writeLine(ctx context.Context, logger *slog.Logger, r *http.Request, rec *r
 		status = http.StatusOK // net/http's implicit status for a handler that wrote nothing
 	}
 	e.mu.Lock()
-	attrs := make([]slog.Attr, 0, 6+len(e.attrs))
-	attrs = append(attrs,
+	var buf [12]slog.Attr // the line's own attributes and the usual annotations, on the stack
+	attrs := append(buf[:0],
 		slog.String(KeyMethod, r.Method),
 		slog.String(KeyPath, clipPath(r.URL.Path)),
 		slog.Int(KeyStatus, status),
@@ -118,8 +132,8 @@ func writeLine(ctx context.Context, logger *slog.Logger, r *http.Request, rec *r
 // [Middleware] it does nothing, so handlers can call it unconditionally. Safe
 // for concurrent use. Never annotate a token or anything derived from one.
 func Annotate(ctx context.Context, attrs ...slog.Attr) {
-	e, ok := ctx.Value(ctxKey{}).(*entry)
-	if !ok {
+	e := entryOf(ctx)
+	if e == nil || !e.on {
 		return
 	}
 	e.mu.Lock()
@@ -144,10 +158,19 @@ next:
 // request logged by [Middleware]. Pass it to upstream calls or put it in
 // error reports to tie them to the log line.
 func RequestID(ctx context.Context) string {
-	if e, ok := ctx.Value(ctxKey{}).(*entry); ok {
+	if e := entryOf(ctx); e != nil {
 		return e.id
 	}
 	return ""
+}
+
+// entryOf returns the entry of the request ctx belongs to, or nil.
+func entryOf(ctx context.Context) *entry {
+	if s := perrequest.From(ctx); s != nil {
+		e, _ := s.Log.(*entry)
+		return e
+	}
+	return nil
 }
 
 // requestID keeps a well-formed incoming id (one header, at most

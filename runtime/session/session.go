@@ -25,9 +25,11 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/mcpgen/mcpgen/runtime/auth"
 )
@@ -119,6 +121,9 @@ func CallerOf(r *http.Request) Caller {
 type Binder struct {
 	key      []byte
 	onRefuse func(*http.Request)
+	// macs are HMACs keyed with key, reset and reused: a fresh hmac.New per
+	// tag costs its two keyed hash states every request.
+	macs sync.Pool
 }
 
 // Config configures a Binder.
@@ -137,7 +142,9 @@ func New(cfg Config) *Binder {
 	if key.IsZero() {
 		key = RandomKey()
 	}
-	return &Binder{key: key.secret, onRefuse: cfg.OnRefuse}
+	b := &Binder{key: key.secret, onRefuse: cfg.OnRefuse}
+	b.macs.New = func() any { return hmac.New(sha256.New, b.key) }
+	return b
 }
 
 // Bind returns the session id handed to c for the inner server's id inner.
@@ -190,20 +197,22 @@ func split(id string) (inner string, tag []byte, ok bool) {
 // length so that no two different (issuer, subject, client id, inner) tuples are
 // the same bytes ("a"+"bc" versus "ab"+"c"), truncated to tagBytes.
 func (b *Binder) tag(c Caller, inner string) []byte {
-	mac := hmac.New(sha256.New, b.key)
+	mac := b.macs.Get().(hash.Hash)
+	defer b.macs.Put(mac)
+	mac.Reset()
 	anonymous := byte(0)
 	if c.Anonymous {
 		anonymous = 1
 	}
-	var buf []byte
-	buf = append(buf, domain...)
+	var stack [256]byte // the usual caller and id fit: no allocation
+	buf := append(stack[:0], domain...)
 	buf = append(buf, anonymous)
-	for _, field := range []string{c.Issuer, c.Subject, c.ClientID, inner} {
+	for _, field := range [...]string{c.Issuer, c.Subject, c.ClientID, inner} {
 		buf = binary.BigEndian.AppendUint32(buf, uint32(len(field)))
 		buf = append(buf, field...)
 	}
 	mac.Write(buf)
-	return mac.Sum(nil)[:tagBytes]
+	return mac.Sum(make([]byte, 0, sha256.Size))[:tagBytes]
 }
 
 // notFound is the body of a refusal: what an MCP server answers for a session it
@@ -229,8 +238,12 @@ func (b *Binder) Middleware(next http.Handler) http.Handler {
 				b.refuse(w, r)
 				return
 			}
-			r = r.Clone(r.Context()) // its own header map: what handlers outside see is unchanged
-			r.Header.Set(Header, inner)
+			// Its own header map (what handlers outside see is unchanged); the rest
+			// of the request is shared, as r.WithContext shares it.
+			r2 := *r
+			r2.Header = r.Header.Clone()
+			r2.Header.Set(Header, inner)
+			r = &r2
 		}
 		bw := &boundWriter{ResponseWriter: w, binder: b, caller: caller}
 		next.ServeHTTP(bw, r)

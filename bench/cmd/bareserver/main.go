@@ -4,7 +4,8 @@
 // manager as the generated server, so what (a) costs beyond it is the whole production
 // chain.
 //
-// Settings (set by the bench runner): PORT.
+// Settings (set by the bench runner): PORT, and BENCH_PPROF_ADDR for CPU profiles
+// (-profile), as the generated copies have.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // on its own listener, only with BENCH_PPROF_ADDR
 	"os"
 	"strings"
 
@@ -34,6 +36,9 @@ func main() {
 			}
 			return mcp.NewToolResultText(fmt.Sprintf("Hi %s, welcome to greeting-server!", name)), nil
 		}))
+	if addr := os.Getenv("BENCH_PPROF_ADDR"); addr != "" {
+		go func() { _ = http.ListenAndServe(addr, nil) }()
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", server.NewStreamableHTTPServer(s, server.WithSessionIdManager(&server.StatelessGeneratingSessionIdManager{})))
 	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })

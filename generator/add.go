@@ -33,20 +33,20 @@ const (
 	toolsMarkerEnd   = "<!-- /mcpgen:tools -->"
 )
 
-// Addition is everything adding a tool or a scope changes in a project, computed before
-// anything is written: apply it with Update(dir, a.Changes).
+// Addition is everything adding a tool, resource, prompt or scope changes in a project,
+// computed before anything is written: apply it with Update(dir, a.Changes).
 type Addition struct {
 	Tool     Tool     // the tool as added (AddTool), its scopes resolved
 	Resource Resource // the resource as added (AddResource), its scopes resolved
 	Prompt   Prompt   // the prompt as added (AddPrompt), its scopes resolved
 	Scope    Scope    // the scope as added (AddScope)
-	Spec    Spec     // the project after the addition, as recorded in the new mcpgen.yaml
-	Changes []Change // new tool files, regenerated registry and manifest, README tables; sorted
-	// NewScopes are the scopes the tool needs that the project did not know: they are
-	// declared baseline (what an undeclared scope means) and advertised.
+	Spec     Spec     // the project after the addition, as recorded in the new mcpgen.yaml
+	Changes  []Change // new user-owned files, regenerated registry and manifest, README tables; sorted
+	// NewScopes are the scopes the addition needs that the project did not know: they
+	// are declared baseline (what an undeclared scope means) and advertised.
 	NewScopes []string
-	// BaselineDefault says the tool was given no scopes, so it requires the project's
-	// baseline scopes (Tool.Scopes says which).
+	// BaselineDefault says the tool, resource or prompt was given no scopes, so it
+	// requires the project's baseline scopes (its Scopes say which).
 	BaselineDefault bool
 	// Notes says what was left alone that the user may want to do by hand (a README
 	// without the tool table markers, a main.go that does not use tools.Policy).

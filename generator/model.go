@@ -30,8 +30,8 @@ type project struct {
 	// templates/provider/<name>.md.tmpl.
 	ProviderDocs string
 
-	Policy   policyModel // the registry's tools.Policy
-	Scopes   []scopeRow  // every scope of the project, by name, for the README
+	Policy    policyModel // the registry's tools.Policy
+	Scopes    []scopeRow  // every scope of the project, by name, for the README
 	Tools     []tool
 	Greeting  *tool // the greet_user example, when present (its tests are richer)
 	Resources []resource
@@ -77,11 +77,11 @@ type policyModel struct {
 	Resources         []scopeList
 	ResourceTemplates []scopeList
 	Prompts           []scopeList
-	Implies     []scopeList
-	Baseline    []string
-	Rules       []toolRules
-	Public      []string
-	FilterLists bool
+	Implies           []scopeList
+	Baseline          []string
+	Rules             []toolRules
+	Public            []string
+	FilterLists       bool
 }
 
 // scopeList is one map entry of scopes: a tool's, or those a scope implies.

@@ -39,13 +39,13 @@ type Spec struct {
 	FilterToolsList bool `yaml:"filter_tools_list,omitempty"`
 	// Params holds the values of preset parameters (Preset.Params) by name. mcpgen.yaml
 	// records each at the top level, before the tools (see Param.YAMLKey).
-	Params  map[string]string `yaml:"-"`
-	Tools   []Tool            `yaml:"tools"` // default: greet_user (usr:read)
+	Params map[string]string `yaml:"-"`
+	Tools  []Tool            `yaml:"tools"` // default: greet_user (usr:read)
 	// Resources and Prompts are the project's MCP resources (static or templates) and
 	// prompts, each bound to the scopes reading or getting it needs.
 	Resources []Resource `yaml:"resources,omitempty"`
 	Prompts   []Prompt   `yaml:"prompts,omitempty"`
-	Runtime RuntimeRef        `yaml:"-"`     // mcpgen.yaml records only the version, as mcpgen
+	Runtime   RuntimeRef `yaml:"-"` // mcpgen.yaml records only the version, as mcpgen
 }
 
 // Scope is one OAuth scope of the project. A baseline scope is what clients ask for at

@@ -19,11 +19,11 @@ import (
 func newAddCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add",
-		Short: "Add to an existing project (add tool NAME, add scope NAME)",
+		Short: "Add to an existing project (add tool|scope|resource|prompt NAME)",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newAddToolCommand(a), newAddScopeCommand(a))
+	cmd.AddCommand(newAddToolCommand(a), newAddScopeCommand(a), newAddResourceCommand(a), newAddPromptCommand(a))
 	return cmd
 }
 

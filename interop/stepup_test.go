@@ -91,11 +91,14 @@ func TestStepUp(t *testing.T) {
 	})
 }
 
-// stepUpServer is an mcp-go server with greet_user and admin_op behind protect.New.
+// stepUpServer is an mcp-go server with greet_user and admin_op behind protect.New
+// with stepUpPolicy, unless policy and register say otherwise.
 type stepUpServer struct {
-	MCPURL string
-	ln     net.Listener
-	log    *logcapture.Buffer
+	MCPURL   string
+	ln       net.Listener
+	log      *logcapture.Buffer
+	policy   auth.ScopePolicy
+	register func(*server.MCPServer) // adds what the server serves
 }
 
 // startStepUpServer reserves the server's address: the authorization server needs its
@@ -106,7 +109,19 @@ func startStepUpServer(t *testing.T) *stepUpServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	return &stepUpServer{MCPURL: "http://" + ln.Addr().String() + "/mcp", ln: ln, log: &logcapture.Buffer{}}
+	return &stepUpServer{MCPURL: "http://" + ln.Addr().String() + "/mcp", ln: ln, log: &logcapture.Buffer{},
+		policy: stepUpPolicy, register: stepUpTools}
+}
+
+// stepUpTools adds greet_user and admin_op.
+func stepUpTools(m *server.MCPServer) {
+	m.AddTool(mcp.NewTool("greet_user", mcp.WithString("name", mcp.Required())),
+		func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return mcp.NewToolResultText("Hi " + req.GetString("name", "") + ", welcome to " + serverName + "!"), nil
+		})
+	m.AddTool(mcp.NewTool("admin_op"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return mcp.NewToolResultText("admin operation done"), nil
+	})
 }
 
 // serveFor serves the MCP server protected for issuer, found as in production: the
@@ -119,17 +134,11 @@ func (s *stepUpServer) serveFor(t *testing.T, issuer string) {
 		t.Fatal(err)
 	}
 	m := server.NewMCPServer(serverName, "1.0.0")
-	m.AddTool(mcp.NewTool("greet_user", mcp.WithString("name", mcp.Required())),
-		func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			return mcp.NewToolResultText("Hi " + req.GetString("name", "") + ", welcome to " + serverName + "!"), nil
-		})
-	m.AddTool(mcp.NewTool("admin_op"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		return mcp.NewToolResultText("admin operation done"), nil
-	})
+	s.register(m)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	srv, err := protect.New(ctx, set, server.NewStreamableHTTPServer(m), protect.Options{
-		Name: serverName, Scopes: stepUpPolicy,
+		Name: serverName, Scopes: s.policy,
 		Logger: slog.New(slog.NewTextHandler(s.log, nil)),
 	})
 	if err != nil {

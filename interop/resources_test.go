@@ -8,7 +8,6 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/mcpgen/mcpgen/devserver"
 	"github.com/mcpgen/mcpgen/runtime/auth"
 )
 
@@ -81,23 +80,7 @@ func TestResourcesAndPrompts(t *testing.T) {
 	}
 	t.Run("dev authorization server", func(t *testing.T) {
 		srv := start()
-		ln, err := devserver.Listen("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, err := devserver.NewKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		issuer := "http://" + ln.Addr().String()
-		as, err := devserver.New(devserver.Config{
-			Issuer: issuer, Resource: srv.MCPURL, Scopes: resourcePolicy.All(), Key: key,
-			Client: devserver.Client{ID: stepUpClient, Secret: secret},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		serveOn(t, ln, as.Handler())
+		issuer := startDevAS(t, srv.MCPURL, resourcePolicy.All(), secret)
 		srv.serveFor(t, issuer)
 		testResources(t, p, srv, issuer, secret)
 	})

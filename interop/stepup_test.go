@@ -61,23 +61,7 @@ func TestStepUp(t *testing.T) {
 	secret := randomSecret(t)
 	t.Run("dev authorization server", func(t *testing.T) {
 		srv := startStepUpServer(t)
-		ln, err := devserver.Listen("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, err := devserver.NewKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		issuer := "http://" + ln.Addr().String()
-		as, err := devserver.New(devserver.Config{
-			Issuer: issuer, Resource: srv.MCPURL, Scopes: stepUpPolicy.All(), Key: key,
-			Client: devserver.Client{ID: stepUpClient, Secret: secret},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		serveOn(t, ln, as.Handler())
+		issuer := startDevAS(t, srv.MCPURL, stepUpPolicy.All(), secret)
 		srv.serveFor(t, issuer)
 		testStepUp(t, p, srv, issuer, secret)
 	})
@@ -89,6 +73,30 @@ func TestStepUp(t *testing.T) {
 		srv.serveFor(t, as.Issuer)
 		testStepUp(t, p, srv, as.Issuer, secret)
 	})
+}
+
+// startDevAS serves the dev authorization server for resource, issuing scopes to the
+// client stepUpClient with secret, and returns its issuer.
+func startDevAS(t *testing.T, resource string, scopes []string, secret string) string {
+	t.Helper()
+	ln, err := devserver.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := devserver.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	as, err := devserver.New(devserver.Config{
+		Issuer: issuer, Resource: resource, Scopes: scopes, Key: key,
+		Client: devserver.Client{ID: stepUpClient, Secret: secret},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveOn(t, ln, as.Handler())
+	return issuer
 }
 
 // stepUpServer is an mcp-go server with greet_user and admin_op behind protect.New

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"slices"
 	"strings"
@@ -132,22 +133,10 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 		}
 	}
 
-	var p Prompter
-	if !o.yes {
-		p = a.prompter()
-	}
-	switch {
-	case p != nil:
-		given := func(field string) bool { return cmd.Flags().Changed(strings.TrimPrefix(toolFlag(field), "--")) }
-		for q := range generator.ToolQuestions(spec, &tool, given) {
-			if err := ask(p, q); err != nil {
-				return err
-			}
-		}
-	case !o.yes:
-		if err := o.requireNonInteractive(tool, cmd.Flags()); err != nil {
-			return err
-		}
+	given := func(field string) bool { return cmd.Flags().Changed(strings.TrimPrefix(toolFlag(field), "--")) }
+	if err := askMissing(a, o.yes, generator.ToolQuestions(spec, &tool, given),
+		func() error { return o.requireNonInteractive(tool, cmd.Flags()) }); err != nil {
+		return err
 	}
 	if tool.Name == "" {
 		return usagef("missing NAME; pass the tool name as in 'mcpgen add tool weather --yes'")
@@ -161,6 +150,24 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	}
 	return writeAddition(cmd.OutOrStdout(), dir, "tool "+tool.Name, add.Changes, o.dryRun,
 		func(out io.Writer, dryRun bool) { printAddition(out, dir, add, dryRun) })
+}
+
+// askMissing asks the questions of an `add` command in a terminal; without one it calls
+// require, which names the flags still missing; with --yes (yes) it does neither.
+func askMissing(a *app, yes bool, questions iter.Seq[generator.Question], require func() error) error {
+	if yes {
+		return nil
+	}
+	p := a.prompter()
+	if p == nil {
+		return require()
+	}
+	for q := range questions {
+		if err := ask(p, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeAddition writes the changes of an `add` command to the project in dir, all or

@@ -97,34 +97,23 @@ func (o *addResourceOptions) run(a *app, cmd *cobra.Command, args []string) erro
 	if err := spec.CheckNewResource(r); err != nil {
 		return err
 	}
-	var p Prompter
-	if !o.yes {
-		p = a.prompter()
-	}
 	given := func(field string) bool {
 		if field == "uri" {
 			return r.URI != "" || r.URITemplate != ""
 		}
 		return cmd.Flags().Changed(resourceFlag(field)[2:])
 	}
-	switch {
-	case p != nil:
-		for q := range generator.ResourceQuestions(spec, &r, given) {
-			if err := ask(p, q); err != nil {
-				return err
-			}
+	flag := func(field string) string {
+		if field == "uri" {
+			return "--uri or --uri-template"
 		}
-	case !o.yes:
-		flag := func(field string) string {
-			if field == "uri" {
-				return "--uri or --uri-template"
-			}
-			return resourceFlag(field)
-		}
-		if err := requireGiven(r.Name, given, []string{"uri", "description", "scopes"}, flag,
-			`mcpgen add resource guide --uri docs://guide --description "The user guide." --scope docs:read`); err != nil {
-			return err
-		}
+		return resourceFlag(field)
+	}
+	if err := askMissing(a, o.yes, generator.ResourceQuestions(spec, &r, given), func() error {
+		return requireGiven(r.Name, given, []string{"uri", "description", "scopes"}, flag,
+			`mcpgen add resource guide --uri docs://guide --description "The user guide." --scope docs:read`)
+	}); err != nil {
+		return err
 	}
 	if r.Name == "" {
 		return usagef("missing NAME; pass the resource name as in 'mcpgen add resource guide --uri docs://guide --yes'")
@@ -249,23 +238,12 @@ func (o *addPromptOptions) run(a *app, cmd *cobra.Command, args []string) error 
 			return err
 		}
 	}
-	var p Prompter
-	if !o.yes {
-		p = a.prompter()
-	}
 	given := func(field string) bool { return cmd.Flags().Changed(promptFlag(field)[2:]) }
-	switch {
-	case p != nil:
-		for q := range generator.PromptQuestions(spec, &pr, given) {
-			if err := ask(p, q); err != nil {
-				return err
-			}
-		}
-	case !o.yes:
-		if err := requireGiven(pr.Name, given, []string{"description", "scopes"}, promptFlag,
-			`mcpgen add prompt summarize --description "Summarizes a text." --scope prompts:read`); err != nil {
-			return err
-		}
+	if err := askMissing(a, o.yes, generator.PromptQuestions(spec, &pr, given), func() error {
+		return requireGiven(pr.Name, given, []string{"description", "scopes"}, promptFlag,
+			`mcpgen add prompt summarize --description "Summarizes a text." --scope prompts:read`)
+	}); err != nil {
+		return err
 	}
 	if pr.Name == "" {
 		return usagef("missing NAME; pass the prompt name as in 'mcpgen add prompt summarize --yes'")

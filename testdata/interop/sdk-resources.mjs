@@ -2,7 +2,7 @@
 // each need their own scope: it connects with the baseline scope the 401 challenge
 // names, then each resources/read and prompts/get is answered 403 insufficient_scope
 // naming the scope it needs, the client asks for that scope and retries (the SDK's own
-// step-up, with the challenge-scoped provider sdk-stepup.mjs explains).
+// step-up, with the challenge-scoped provider of stepup.mjs).
 //
 // Environment: MCP_URL (the server's MCP endpoint), AS_ISSUER (the only authorization
 // server the credentials may be sent to), CLIENT_ID, CLIENT_SECRET.
@@ -10,49 +10,21 @@
 // Each HTTP exchange is printed as one JSON line {"step": ...}, tokens never. The last
 // line is {"result": ...}; the exit status is 0 only when everything was answered.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { claims, discoveryStep, env, exchangeLine, print, safeJSON } from './flowlog.mjs';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { env, print, safeJSON } from './flowlog.mjs';
+import { stepUpTransport } from './stepup.mjs';
 
-const mcpURL = new URL(env('MCP_URL'));
-const issuer = env('AS_ISSUER');
-
-// challengedScope is the scope="…" of the latest 401 or 403 challenge.
-let challengedScope;
-
-async function loggingFetch(url, init) {
-  let name = discoveryStep(mcpURL, url, init);
-  if (!name) name = new URL(url).origin === new URL(issuer).origin && init?.method === 'POST' ? 'token' : 'other';
-  const res = await fetch(url, init);
-  const line = await exchangeLine(name, url, init, res);
-  const params = safeJSON(String(init?.body ?? ''))?.params;
-  if (name === 'mcp POST resources/read') line.target = params?.uri;
-  if (name === 'mcp POST prompts/get') line.target = params?.name;
-  const scope = line.challenge?.match(/scope="([^"]*)"/)?.[1];
-  if ((res.status === 401 || res.status === 403) && scope) challengedScope = scope;
-  if (name === 'token') {
-    line.requested_scope = new URLSearchParams(String(init?.body ?? '')).get('scope') ?? '';
-    const body = await res.clone().json().catch(() => ({}));
-    if (res.ok) line.access_token = claims(body.access_token);
-    else line.error = `${body.error}: ${body.error_description ?? ''}`;
-  }
-  print(line);
-  return res;
-}
-
-/** ChallengeScopedProvider asks for the scope the server's latest challenge names. */
-class ChallengeScopedProvider extends ClientCredentialsProvider {
-  get clientMetadata() {
-    return { ...super.clientMetadata, scope: challengedScope };
-  }
-}
-
-const provider = new ChallengeScopedProvider({
+const transport = stepUpTransport({
+  mcpURL: new URL(env('MCP_URL')),
+  issuer: env('AS_ISSUER'),
   clientId: env('CLIENT_ID'),
   clientSecret: env('CLIENT_SECRET'),
-  expectedIssuer: issuer,
+  annotate(line, init) {
+    const params = safeJSON(String(init?.body ?? ''))?.params;
+    if (line.step === 'mcp POST resources/read') line.target = params?.uri;
+    if (line.step === 'mcp POST prompts/get') line.target = params?.name;
+  },
 });
-const transport = new StreamableHTTPClientTransport(mcpURL, { authProvider: provider, fetch: loggingFetch });
 const client = new Client({ name: 'interop-ts-sdk-resources', version: '1.0.0' });
 
 const read = async (uri) => {

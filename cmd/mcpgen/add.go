@@ -231,16 +231,24 @@ func (o *addToolOptions) toolFromFlags(args []string, scopeGiven bool) (generato
 // givenToolProblems is what the generator's own ValidateTool says about t, leaving out
 // the name unless it was given (it may still be asked for).
 func givenToolProblems(t generator.Tool, nameGiven bool) error {
-	var se *generator.SpecError
-	if !errors.As(generator.ValidateTool(t), &se) {
+	return flagProblems(generator.ValidateTool(t), toolFlag, func(p generator.Problem) bool {
+		return p.Field == "name" && (!nameGiven || t.Name == "")
+	})
+}
+
+// flagProblems is what err, a *generator.SpecError, says, each problem as an error
+// naming the flag of its field; skip leaves out problems of values still to be asked
+// for. nil for any other error, or none left.
+func flagProblems(err error, flag func(field string) string, skip func(generator.Problem) bool) error {
+	se, ok := errors.AsType[*generator.SpecError](err)
+	if !ok {
 		return nil
 	}
 	var errs []error
 	for _, p := range se.Problems {
-		if p.Field == "name" && (!nameGiven || t.Name == "") {
-			continue
+		if !skip(p) {
+			errs = append(errs, fmt.Errorf("invalid %s: %s", flag(p.Field), p.Message))
 		}
-		errs = append(errs, fmt.Errorf("invalid %s: %s", toolFlag(p.Field), p.Message))
 	}
 	return errors.Join(errs...)
 }

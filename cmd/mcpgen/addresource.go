@@ -150,17 +150,9 @@ func (o *addResourceOptions) resourceFromFlags(args []string, flags *pflag.FlagS
 		}
 	}
 	// The rest with the generator's own rules, leaving out what may still be asked.
-	var se *generator.SpecError
-	if errors.As(generator.ValidateResource(r), &se) {
-		for _, p := range se.Problems {
-			switch {
-			case p.Field == "name" && len(args) == 0,
-				p.Field == "uri" && r.URI == "" && r.URITemplate == "":
-				continue
-			}
-			errs = append(errs, fmt.Errorf("invalid %s: %s", resourceFlag(p.Field), p.Message))
-		}
-	}
+	errs = append(errs, flagProblems(generator.ValidateResource(r), resourceFlag, func(p generator.Problem) bool {
+		return p.Field == "name" && len(args) == 0 || p.Field == "uri" && r.URI == "" && r.URITemplate == ""
+	}))
 	return r, asUsage(errors.Join(errs...))
 }
 
@@ -279,15 +271,9 @@ func (o *addPromptOptions) promptFromFlags(args []string, flags *pflag.FlagSet) 
 		}
 		p.Args = append(p.Args, arg)
 	}
-	var se *generator.SpecError
-	if errors.As(generator.ValidatePrompt(p), &se) {
-		for _, pr := range se.Problems {
-			if pr.Field == "name" && len(args) == 0 {
-				continue
-			}
-			errs = append(errs, fmt.Errorf("invalid %s: %s", promptFlag(pr.Field), pr.Message))
-		}
-	}
+	errs = append(errs, flagProblems(generator.ValidatePrompt(p), promptFlag, func(pr generator.Problem) bool {
+		return pr.Field == "name" && len(args) == 0
+	}))
 	return p, asUsage(errors.Join(errs...))
 }
 

@@ -159,6 +159,14 @@ func TestAddResourceRefuses(t *testing.T) {
 			}
 		})
 	}
+	// A manifest edited by hand (a resource's scope changed) disagrees with the registry:
+	// regenerating would change who may read it as a side effect of another addition.
+	editedManifest, _ := withResources(t)
+	editedManifest[ManifestFile] = &fstest.MapFile{Data: bytes.Replace(editedManifest[ManifestFile].Data, []byte("      - docs:read\n"), []byte("      - docs:any\n"), 1)}
+	if _, err := AddPrompt(editedManifest, Prompt{Name: "other"}); err == nil || !strings.Contains(err.Error(), "resources docs://guide [docs:any]") {
+		t.Errorf("AddPrompt after a hand edit of a resource in %s = %v, want the disagreement named", ManifestFile, err)
+	}
+
 	// A tool and a resource share package tools: a resource whose Go name is a tool's
 	// is refused by name.
 	fsys := greetingFS(t)

@@ -128,6 +128,8 @@ func TestAddResourceRefuses(t *testing.T) {
 	edited[RegistryFile] = &fstest.MapFile{Data: bytes.Replace(edited[RegistryFile].Data, []byte("func Register"), []byte("// mine\nfunc Register"), 1)}
 	owned := greetingFS(t)
 	owned["internal/tools/resource_notes.go"] = &fstest.MapFile{Data: []byte("package tools\n")}
+	declared := greetingFS(t)
+	declared["internal/tools/mine.go"] = &fstest.MapFile{Data: []byte("package tools\n\nfunc ReadNotes() {}\n")}
 	tests := []struct {
 		name string
 		fsys fstest.MapFS
@@ -148,6 +150,7 @@ func TestAddResourceRefuses(t *testing.T) {
 		{"same URI", grown, Resource{Name: "other", URI: "docs://guide"}, `resource "guide" already serves docs://guide`},
 		{"same template", grown, Resource{Name: "other", URITemplate: "weather://cities/{city}"}, "already serves weather://cities/{city}"},
 		{"file exists", owned, Resource{Name: "notes", URI: "docs://notes"}, "resource_notes.go already exists and mcpgen never overwrites your files"},
+		{"Go name the user declared", declared, Resource{Name: "notes", URI: "docs://notes"}, `resource "notes" cannot be added: internal/tools/resource_notes.go declares ReadNotes, which internal/tools/mine.go already declares`},
 		{"edited registry", edited, Resource{Name: "x", URI: "docs://x"}, "was edited by hand"},
 		{"not a project", fstest.MapFS{}, Resource{Name: "x", URI: "docs://x"}, "not an mcpgen project"},
 	}

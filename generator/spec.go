@@ -272,7 +272,8 @@ type Problem struct {
 	// whole, such as a cycle), a field of a declared scope ("description", "implies"),
 	// the preset parameter (Param.Flag, such as "user-pool") or, for a tool, the Tool
 	// field ("name", "description", "scopes", "args", "destructive", "require-claims",
-	// "public"); "" when no single field is to blame.
+	// "public"), for a resource "uri", "uri-template" and "mime-type" besides those, for
+	// a prompt the same as a tool's; "" when no single field is to blame.
 	Field   string
 	Message string
 }

@@ -154,7 +154,21 @@ func AddResource(fsys fs.FS, r Resource) (*Addition, error) {
 	if err := a.addFiles(fsys, read, fmt.Sprintf("resource %q", r.Name), "`"+tableCell(r.Key())+"`", src, test); err != nil {
 		return nil, err
 	}
+	a.noteUnfiltered(fsys, "auth.FilterResourceLists(hooks, tools.Policy)", "resources/list and resources/templates/list")
 	return a, nil
+}
+
+// noteUnfiltered notes a project that filters lists (filter_tools_list) whose main.go,
+// written before resources and prompts, lacks wiring (the call that filters lists): the
+// lists show every caller everything. Enforcement does not depend on it.
+func (a *Addition) noteUnfiltered(fsys fs.FS, wiring, lists string) {
+	if !a.Spec.FilterToolsList {
+		return
+	}
+	name, _, _ := strings.Cut(wiring, "(")
+	if main, err := fs.ReadFile(fsys, mainFile); err == nil && !bytes.Contains(main, []byte(name)) {
+		a.Notes = append(a.Notes, fmt.Sprintf("%s does not call %s, so %s show every caller everything (reading and getting are still checked): add it in newMCPHandler, as mcpgen new writes it today", mainFile, wiring, lists))
+	}
 }
 
 // AddPrompt computes the addition of the prompt p to the project whose files fsys
@@ -181,6 +195,7 @@ func AddPrompt(fsys fs.FS, p Prompt) (*Addition, error) {
 	if err := a.addFiles(fsys, read, fmt.Sprintf("prompt %q", p.Name), "`"+p.Name+"`", src, test); err != nil {
 		return nil, err
 	}
+	a.noteUnfiltered(fsys, "server.WithPromptFilter(auth.PromptFilter(tools.Policy))", "prompts/list")
 	return a, nil
 }
 

@@ -307,3 +307,40 @@ func TestPolicyResources(t *testing.T) {
 		t.Errorf("Validate: %v", err)
 	}
 }
+
+// TestAddResourceNotesUnfilteredLists: a project that filters lists but whose main.go
+// predates the resource and prompt filters is told how to filter them too.
+func TestAddResourceNotesUnfilteredLists(t *testing.T) {
+	s := greetingSpec()
+	s.FilterToolsList = true
+	files, err := Render(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := projectFS(t, files)
+	if a, err := AddPrompt(fsys, Prompt{Name: "p"}); err != nil || len(a.Notes) != 0 {
+		t.Fatalf("AddPrompt to a project mcpgen new writes today: notes %v, err %v; want none", a.Notes, err)
+	}
+	main := string(fsys[mainFile].Data)
+	for _, wiring := range []string{"\tauth.FilterResourceLists(hooks, tools.Policy)\n", "\t\tserver.WithPromptFilter(auth.PromptFilter(tools.Policy)),\n"} {
+		if !strings.Contains(main, wiring) {
+			t.Fatalf("main.go lacks %q", wiring)
+		}
+		main = strings.Replace(main, wiring, "", 1)
+	}
+	fsys[mainFile] = &fstest.MapFile{Data: []byte(main)}
+	a, err := AddResource(fsys, Resource{Name: "r", URI: "docs://r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "main.go does not call auth.FilterResourceLists(hooks, tools.Policy), so resources/list and resources/templates/list show every caller everything") {
+		t.Errorf("AddResource notes = %v", a.Notes)
+	}
+	p, err := AddPrompt(fsys, Prompt{Name: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "server.WithPromptFilter(auth.PromptFilter(tools.Policy)), so prompts/list") {
+		t.Errorf("AddPrompt notes = %v", p.Notes)
+	}
+}

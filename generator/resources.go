@@ -72,20 +72,21 @@ func PromptFiles(name string) (src, test string) {
 	return stem + ".go", stem + "_test.go"
 }
 
-// resourceIdents and promptIdents are the package-level Go names the files of a
-// resource or prompt declare; they share package tools with the tools.
+// resourceIdents are the package-level Go names the files of a resource declare; they
+// share package tools with the tools.
 func resourceIdents(name string) []string {
 	g := goName(name)
 	return []string{g + "Resource", "Read" + g, "TestRead" + g}
 }
 
+// promptIdents are the package-level Go names the files of a prompt declare.
 func promptIdents(name string) []string {
 	g := goName(name)
 	return []string{g + "Prompt", "Get" + g + "Prompt", "TestGet" + g + "Prompt"}
 }
 
-// ValidateResourceName and ValidatePromptName check the name of a resource or prompt:
-// the rule of tool names, which also yields Go names and files.
+// ValidateResourceName checks the name of a resource: the rule of tool names, which
+// also yields Go names and files.
 func ValidateResourceName(name string) error { return validateItemName("resource", name) }
 
 // ValidatePromptName checks the name of a prompt (see ValidateResourceName).
@@ -339,10 +340,13 @@ func validateGoNames(s Spec) []Problem {
 	return probs
 }
 
+// claimResourceNames claims the file and Go names of the resource called name (see
+// claimNames).
 func claimResourceNames(name string, idents, files map[string]string) error {
 	return claimNames(fmt.Sprintf("resource %q", name), resourcePrefix+fileStem(name), resourceIdents(name), idents, files)
 }
 
+// claimPromptNames claims the file and Go names of the prompt called name.
 func claimPromptNames(name string, idents, files map[string]string) error {
 	return claimNames(fmt.Sprintf("prompt %q", name), promptPrefix+fileStem(name), promptIdents(name), idents, files)
 }
@@ -363,9 +367,10 @@ func projectNames(s Spec) (idents, files map[string]string) {
 	return idents, files
 }
 
-// CheckNewResource checks r as a resource to add to the project s: valid fields, a
-// name, URI and Go names no other resource, tool or prompt has. Fields left empty
-// (questions may still fill them) are not checked.
+// CheckNewResource checks r as a resource to add to the project s: a valid name, and a
+// name, URI or template and Go names that no resource, tool or prompt of s has. Empty
+// fields (questions may still fill them) are not checked; ValidateResource checks the
+// rest.
 func (s Spec) CheckNewResource(r Resource) error {
 	if r.Name != "" {
 		if err := ValidateResourceName(r.Name); err != nil {
@@ -488,12 +493,13 @@ func scopeAccess(scopes []string) string {
 	return "any token for this server"
 }
 
-// withResource is s with r added after its other resources; withPrompt likewise.
+// withResource is s with r added after its other resources.
 func (s Spec) withResource(r Resource) Spec {
 	s.Resources = append(slices.Clip(s.Resources), r)
 	return s
 }
 
+// withPrompt is s with p added after its other prompts.
 func (s Spec) withPrompt(p Prompt) Spec {
 	s.Prompts = append(slices.Clip(s.Prompts), p)
 	return s

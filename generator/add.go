@@ -723,25 +723,42 @@ func updateReadme(fsys fs.FS, rendered File, missing string) (c *Change, note st
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", ReadmeFile, err)
 	}
-	start, end, ok := toolTable(old)
-	if !ok {
+	if _, _, ok := toolTable(old); !ok {
 		return nil, fmt.Sprintf("%s has no %s … %s markers around a tool table, so it was left alone; %s",
 			ReadmeFile, toolsMarkerStart+" -->", toolsMarkerEnd, missing), nil
 	}
-	rs, re, ok := toolTable(rendered.Data)
-	if !ok {
+	if _, _, ok := toolTable(rendered.Data); !ok {
 		return nil, "", fmt.Errorf("render %s: the template lost its tool table markers", ReadmeFile)
 	}
-	table := rendered.Data[rs:re]
-	if bytes.HasSuffix(old[:start], []byte("\r\n")) { // keep the user's line endings
-		table = bytes.ReplaceAll(table, []byte("\n"), []byte("\r\n"))
-	}
-	data := slices.Concat(old[:start], table, old[end:])
+	data, _ := spliceTables(old, rendered.Data)
 	if bytes.Equal(data, old) {
 		return nil, "", nil
 	}
 	ch := replace(fsys, File{Path: ReadmeFile, Data: data}, old)
+	// The pristine copy gets the same new tables, so it stays what mcpgen's template
+	// wrote, and the user's edits stay the difference between it and the README.
+	if rec, err := ReadRecord(fsys); err == nil {
+		if base, ok := rec.Base(fsys, ReadmeFile); ok {
+			ch.Base, _ = spliceTables(base, rendered.Data)
+		}
+	}
 	return &ch, "", nil
+}
+
+// spliceTables is doc with the tables between its mcpgen:tools markers replaced by
+// those of rendered, keeping everything else byte for byte (and doc's line endings);
+// false when either has no markers.
+func spliceTables(doc, rendered []byte) ([]byte, bool) {
+	start, end, ok := toolTable(doc)
+	rs, re, ok2 := toolTable(rendered)
+	if !ok || !ok2 {
+		return doc, false
+	}
+	table := rendered[rs:re]
+	if bytes.HasSuffix(doc[:start], []byte("\r\n")) { // keep the user's line endings
+		table = bytes.ReplaceAll(table, []byte("\n"), []byte("\r\n"))
+	}
+	return slices.Concat(doc[:start], table, doc[end:]), true
 }
 
 // toolTable finds the tool table in a README: the bytes after the start marker's line

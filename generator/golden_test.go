@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,6 +95,9 @@ func checkGolden(t *testing.T, dir string, files []File) {
 	}
 	want := readTree(t, dir)
 	for _, f := range files {
+		if strings.HasPrefix(f.Path, BaseDir+"/") {
+			continue // the pristine copies are the project's files: TestGoldenRecord checks them
+		}
 		w, ok := want[f.Path]
 		if !ok {
 			t.Errorf("%s: rendered but not in the golden tree %s (run go test ./generator -update)", f.Path, dir)
@@ -115,6 +119,7 @@ func writeGolden(t *testing.T, dir string, files []File) {
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
+	files = slices.DeleteFunc(slices.Clone(files), func(f File) bool { return strings.HasPrefix(f.Path, BaseDir+"/") })
 	if err := Write(dir, files, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,15 @@ const ManifestFile = "mcpgen.yaml"
 // tool`, upgrades) read it to know the project without parsing its Go code. Its schema is
 // Spec's (the yaml tags there), after the runtime version; the preset parameters follow
 // the scalar settings, each under its Param.YAMLKey.
+//
+// MCPGen is the version of the mcpgen module (runtime and generator are one module, so
+// a released mcpgen's own version) the project was generated or last upgraded with.
+// Generated is the record of what mcpgen wrote (see record.go): it comes last, after
+// the project's description.
 type Manifest struct {
 	MCPGen       string `yaml:"mcpgen"` // mcpgen runtime version the project was generated for
 	manifestSpec `yaml:",inline"`
+	Generated    []RecordedFile `yaml:"generated,omitempty"`
 }
 
 // manifestSpec is Spec under a name that does not hide Manifest.Spec.
@@ -75,7 +81,7 @@ func (m Manifest) Marshal() ([]byte, error) {
 	if err := doc.Encode(manifestFile{Manifest: m}); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", ManifestFile, err)
 	}
-	// The parameters go after the scalar settings, before the scopes and tools.
+	// The parameters go after the scalar settings, before the scopes, tools and record.
 	var params []*yaml.Node
 	for _, q := range manifestParams(m.Provider, m.Params) {
 		var key, value yaml.Node
@@ -89,7 +95,7 @@ func (m Manifest) Marshal() ([]byte, error) {
 	}
 	at := len(doc.Content)
 	for i := len(doc.Content) - 2; i >= 0; i -= 2 {
-		if slices.Contains([]string{"scopes", "filter_tools_list", "tools"}, doc.Content[i].Value) {
+		if slices.Contains([]string{"scopes", "filter_tools_list", "tools", "generated"}, doc.Content[i].Value) {
 			at = i
 		}
 	}

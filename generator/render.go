@@ -58,13 +58,9 @@ func Render(s Spec) ([]File, error) {
 		return nil, err
 	}
 	data.ProviderDocs = strings.TrimSpace(string(docs))
-	manifest, err := NewManifest(s).Marshal()
-	if err != nil {
-		return nil, err
-	}
-	r := renderer{tmpl: tmpl, data: renderData{project: data, Manifest: string(manifest)}}
+	r := renderer{tmpl: tmpl, data: renderData{project: data}}
 	for _, t := range tmpl.Templates() {
-		if name, ok := strings.CutPrefix(t.Name(), projectDir); ok {
+		if name, ok := strings.CutPrefix(t.Name(), projectDir); ok && name != ManifestFile+tmplExt {
 			r.render(strings.TrimSuffix(name, tmplExt), t.Name(), r.data)
 		}
 	}
@@ -79,6 +75,18 @@ func Render(s Spec) ([]File, error) {
 		src, test := PromptFiles(pr.Name)
 		r.renderPair(src, test, "prompt", itemData{renderData: r.data, Prompt: pr})
 	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	// The manifest comes last: it records the checksum of every other file mcpgen owns.
+	m := NewManifest(s)
+	m.Generated = recordOf(r.files)
+	manifest, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	r.data.Manifest = string(manifest)
+	r.render(ManifestFile, projectDir+ManifestFile+tmplExt, r.data)
 	if r.err != nil {
 		return nil, r.err
 	}

@@ -329,14 +329,28 @@ type Change struct {
 	// must exist and still hold Old, the content the change was computed from.
 	Create bool
 	Old    []byte
+	// Base is what mcpgen records as its own bytes of a file it shares with the user
+	// (record.go): the new pristine copy, when Data mixes mcpgen's content with the
+	// user's. Nil records Data for a Generated file and leaves a shared file's record
+	// as it was.
+	Base []byte
+	// RecordOnly changes the record of the file and does not write it: Base is its new
+	// pristine copy, or nil when mcpgen no longer generates the file.
+	RecordOnly bool
 }
 
 // Update writes changes into the existing directory dir, all or nothing, as Write does:
 // every target is checked first (new files must not exist, replaced files must still
 // hold the content the changes were computed from, so an edit made in between is never
 // lost), then each file is written to a temporary file and renamed into place, and a
-// failure undoes everything written so far. It never touches files not in changes.
+// failure undoes everything written so far. It never touches files not in changes,
+// except the record of what mcpgen wrote (mcpgen.yaml's generated list and the
+// pristine copies under BaseDir), which it keeps in step with changes.
 func Update(dir string, changes []Change) error {
+	changes, err := recordChanges(os.DirFS(dir), changes)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", dir, err)
+	}
 	p, err := planUpdate(dir, changes)
 	if err != nil {
 		return err

@@ -92,6 +92,9 @@ func TestInteractiveAddToolAsksEverything(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if p == "mcpgen.yaml" {
+			got, want = withoutRecord(got), withoutRecord(want)
+		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s differs from the golden tree's:\n%s", p, got)
 		}

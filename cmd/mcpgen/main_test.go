@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os/exec"
 	"path/filepath"
@@ -25,8 +26,9 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":    cmdExits,
-			"snapshot": cmdSnapshot,
+			"exits":       cmdExits,
+			"snapshot":    cmdSnapshot,
+			"cmpmanifest": cmdCmpManifest,
 		},
 		Setup: func(env *testscript.Env) error {
 			// $GOLDEN lets scripts compare what the CLI writes with the golden trees.
@@ -59,4 +61,23 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdCmpManifest is the script command `cmpmanifest FILE WANT`: it compares two
+// mcpgen.yaml files without their records (the generated list), whose checksums depend
+// on where the runtime checkout is (go.mod's replace line).
+func cmdCmpManifest(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cmpmanifest FILE WANT")
+	}
+	got, want := withoutRecord([]byte(ts.ReadFile(args[0]))), withoutRecord([]byte(ts.ReadFile(args[1])))
+	if !bytes.Equal(got, want) {
+		ts.Fatalf("%s and %s differ (records aside):\n%s\n---\n%s", args[0], args[1], got, want)
+	}
+}
+
+// withoutRecord is mcpgen.yaml up to its record.
+func withoutRecord(manifest []byte) []byte {
+	before, _, _ := bytes.Cut(manifest, []byte("\ngenerated:"))
+	return before
 }

@@ -227,7 +227,9 @@ func (o *newOptions) generate(a *app, out io.Writer, spec generator.Spec) error 
 		printPlan(out, dir, files, replaced)
 		return nil
 	}
-	if err := generator.Write(dir, files, generator.WriteOptions{Force: o.force}); err != nil {
+	// The pristine copies go with the project: they are the base `mcpgen upgrade` merges
+	// the user's edits from.
+	if err := generator.Write(dir, generator.WithBase(files), generator.WriteOptions{Force: o.force}); err != nil {
 		if _, ok := errors.AsType[*generator.ConflictError](err); ok {
 			return err // already says how to fix it
 		}

@@ -28,6 +28,9 @@ func printPlan(w io.Writer, dir string, files []generator.File, replaced []strin
 		}
 		fmt.Fprintf(w, "  %*d  %s%s\n", width, len(f.Data), f.Path, note)
 	}
+	if n := len(generator.WithBase(files)) - len(files); n > 0 {
+		fmt.Fprintf(w, "and a pristine copy of %d of them under %s/, the base mcpgen upgrade merges your edits from\n", n, generator.BaseDir)
+	}
 	fmt.Fprintln(w, "dry run: nothing was written")
 }
 

@@ -78,6 +78,8 @@ HTTP plumbing, and contains readable wiring plus your tools.`,
 	root.AddCommand(
 		newNewCommand(a),
 		newAddCommand(a),
+		newUpgradeCommand(a),
+		newCheckCommand(a),
 		newDevCommand(a),
 		newDoctorCommand(a),
 		newVersionCommand(),

@@ -1,5 +1,6 @@
-// Package audit writes one log line per MCP tool call: who called which tool,
-// with what outcome, tied to the request's log line by its request id.
+// Package audit writes one log line per MCP tool call, resource read and prompt get:
+// who used which tool, resource or prompt, with what outcome, tied to the request's
+// log line by its request id.
 //
 // It plugs into the MCP server itself (mcp-go's hooks), because that is where
 // a request becomes a tool call: the HTTP chain sees bytes, and a batch or a
@@ -13,6 +14,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 
@@ -24,14 +26,25 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/requestlog"
 )
 
-// Message is the message of every audit line.
-const Message = "tool call"
-
-// Outcomes of a tool call.
+// The messages of audit lines.
 const (
-	OutcomeOK        = "ok"         // the tool returned a result
+	Message         = "tool call"     // a tools/call; the line names the tool
+	MessageResource = "resource read" // a resources/read; the line names the URI read
+	MessagePrompt   = "prompt get"    // a prompts/get; the line names the prompt
+)
+
+// The metric labels (metrics.SetTool) of resource reads and prompt gets: the URIs a
+// template matches are unbounded, and a label must come from a closed set.
+const (
+	LabelResource = "resources/read"
+	LabelPrompt   = "prompts/get"
+)
+
+// Outcomes of a tool call, resource read or prompt get.
+const (
+	OutcomeOK        = "ok"         // the tool, resource or prompt returned a result
 	OutcomeToolError = "tool_error" // a result flagged isError: the tool's own, or arguments that failed the input schema
-	OutcomeError     = "error"      // the tool failed; the client got a JSON-RPC error
+	OutcomeError     = "error"      // the handler failed; the client got a JSON-RPC error
 	// OutcomeStepUp is a tool that asked for more scopes than the caller holds
 	// (auth.RequireScopes): the client got a 403 (401 without a token) naming them,
 	// and the line names the scopes asked for.
@@ -43,8 +56,10 @@ const (
 // through logger (slog.Default() when nil) at Info, with tool, outcome,
 // subject, client_id (or anonymous=true for a caller without a token) and request_id;
 // a step-up (auth.RequireScopes) is outcome step_up with the scopes asked for. It also names the tool on the request's
-// log line and metrics. s is asked at call time whether a tool exists, so
-// tools may be registered after Hook.
+// log line and metrics. Reads of s's resources (outcome ok or error, with the URI
+// read) and gets of its prompts are audited the same way, as MessageResource and
+// MessagePrompt lines; a URI or prompt s does not have is not. s is asked at call
+// time whether a tool or prompt exists, so they may be registered after Hook.
 func Hook(hooks *server.Hooks, s *server.MCPServer, logger *slog.Logger) {
 	if logger == nil {
 		logger = slog.Default()
@@ -64,21 +79,52 @@ func Hook(hooks *server.Hooks, s *server.MCPServer, logger *slog.Logger) {
 		if r, ok := result.(*mcp.CallToolResult); ok && r != nil && r.IsError {
 			outcome = OutcomeToolError
 		}
-		logger.LogAttrs(ctx, slog.LevelInfo, Message, lineAttrs(ctx, req.Params.Name, outcome)...)
+		logger.LogAttrs(ctx, slog.LevelInfo, Message, lineAttrs(ctx, "tool", req.Params.Name, outcome)...)
 	})
-	hooks.AddOnError(func(ctx context.Context, _ any, method mcp.MCPMethod, message any, _ error) {
-		req, ok := message.(*mcp.CallToolRequest)
-		if method != mcp.MethodToolsCall || !ok || !known(req) {
-			return
+	// A read that succeeded was served by one of s's resources or templates.
+	read := func(ctx context.Context, uri, outcome string) {
+		metrics.SetTool(ctx, LabelResource)
+		requestlog.Annotate(ctx, slog.String("resource", uri))
+		logger.LogAttrs(ctx, slog.LevelInfo, MessageResource, lineAttrs(ctx, "resource", uri, outcome)...)
+	}
+	hooks.AddAfterReadResource(func(ctx context.Context, _ any, req *mcp.ReadResourceRequest, _ *mcp.ReadResourceResult) {
+		read(ctx, req.Params.URI, OutcomeOK)
+	})
+	knownPrompt := func(req *mcp.GetPromptRequest) bool { return req != nil && s.ListPrompts()[req.Params.Name] != nil }
+	hooks.AddBeforeGetPrompt(func(ctx context.Context, _ any, req *mcp.GetPromptRequest) {
+		if knownPrompt(req) {
+			metrics.SetTool(ctx, LabelPrompt)
+			requestlog.Annotate(ctx, slog.String("prompt", req.Params.Name))
 		}
-		logger.LogAttrs(ctx, slog.LevelInfo, Message, lineAttrs(ctx, req.Params.Name, OutcomeError)...)
+	})
+	hooks.AddAfterGetPrompt(func(ctx context.Context, _ any, req *mcp.GetPromptRequest, _ *mcp.GetPromptResult) {
+		if knownPrompt(req) {
+			logger.LogAttrs(ctx, slog.LevelInfo, MessagePrompt, lineAttrs(ctx, "prompt", req.Params.Name, OutcomeOK)...)
+		}
+	})
+	hooks.AddOnError(func(ctx context.Context, _ any, method mcp.MCPMethod, message any, err error) {
+		switch req := message.(type) {
+		case *mcp.CallToolRequest:
+			if method == mcp.MethodToolsCall && known(req) {
+				logger.LogAttrs(ctx, slog.LevelInfo, Message, lineAttrs(ctx, "tool", req.Params.Name, OutcomeError)...)
+			}
+		case *mcp.ReadResourceRequest:
+			// Not found: no resource of s was read.
+			if method == mcp.MethodResourcesRead && req != nil && !errors.Is(err, server.ErrResourceNotFound) {
+				read(ctx, req.Params.URI, OutcomeError)
+			}
+		case *mcp.GetPromptRequest:
+			if method == mcp.MethodPromptsGet && knownPrompt(req) {
+				logger.LogAttrs(ctx, slog.LevelInfo, MessagePrompt, lineAttrs(ctx, "prompt", req.Params.Name, OutcomeError)...)
+			}
+		}
 	})
 }
 
 // lineAttrs are the attributes of an audit line. A call that failed after the tool
 // asked for more scopes (auth.RequireScopes, whose error the handler returned as a
 // JSON-RPC error or a tool error) is a step-up.
-func lineAttrs(ctx context.Context, tool, outcome string) []slog.Attr {
+func lineAttrs(ctx context.Context, kind, name, outcome string) []slog.Attr {
 	var stepUp []string
 	if outcome != OutcomeOK {
 		stepUp = auth.StepUpScopes(ctx)
@@ -87,7 +133,7 @@ func lineAttrs(ctx context.Context, tool, outcome string) []slog.Attr {
 		outcome = OutcomeStepUp
 	}
 	attrs := []slog.Attr{
-		slog.String("tool", tool),
+		slog.String(kind, name),
 		slog.String("outcome", outcome),
 	}
 	if stepUp != nil {

@@ -78,6 +78,8 @@ type middleware struct {
 	rules           map[string][]ClaimRule
 	tools           map[string][]string
 	toolNeeds       map[string][]string // tool -> sorted Required ∪ its scopes, for one-call bodies
+	prompts         map[string][]string // ScopePolicy.Prompts, each sorted
+	resources       *resourceIndex      // ScopePolicy.Resources and ResourceTemplates; nil without
 	challengeScopes []string
 	maxBody         int64
 	logger          *slog.Logger
@@ -97,7 +99,8 @@ type middleware struct {
 // validates it (with BeforeVerify set, a token a CachingValidator already
 // verified is taken from its cache and only others pass the hook), works out
 // the scopes the request needs (Required, plus the scopes of every tool a
-// POSTed JSON-RPC message or batch calls), and either
+// POSTed JSON-RPC message or batch calls, every prompt it gets and every resource
+// URI it reads, see ScopePolicy.Resources), and either
 // answers with an RFC 6750 challenge or calls next with the Principal in the
 // request context. Responses: 401 without error= when no token was sent; 401
 // invalid_token; 400 invalid_request for a malformed header or an unreadable
@@ -106,8 +109,8 @@ type middleware struct {
 // while no keys are loaded. It never answers 500.
 //
 // With Scopes.Public set, a request without a token passes for discovery and
-// public tools (lazy authentication, see serveAnonymous); a tools/call's handler
-// may demand more scopes with RequireScopes, which turns the answer into a
+// public tools (lazy authentication, see serveAnonymous); a tools/call's,
+// resources/read's or prompts/get's handler may demand more scopes with RequireScopes, which turns the answer into a
 // challenge; with Scopes.FilterLists, tools/list answers are Cache-Control:
 // private.
 //
@@ -160,6 +163,10 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 			toolNeeds[name] = sortedSet(append(slices.Clone(cfg.Scopes.Required), scopes...))
 		}
 	}
+	prompts := make(map[string][]string, len(cfg.Scopes.Prompts))
+	for name, scopes := range cfg.Scopes.Prompts {
+		prompts[name] = sortedSet(scopes)
+	}
 	var public map[string]bool
 	for _, name := range cfg.Scopes.Public {
 		if public == nil {
@@ -181,6 +188,8 @@ func Middleware(cfg MiddlewareConfig) (func(http.Handler) http.Handler, error) {
 			rules:           cloneRules(cfg.Scopes.Rules),
 			tools:           tools,
 			toolNeeds:       toolNeeds,
+			prompts:         prompts,
+			resources:       newResourceIndex(cfg.Scopes),
 			challengeScopes: challenge,
 			maxBody:         maxBody,
 			logger:          logger,
@@ -256,17 +265,17 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve passes the request on with its caller p (nil: no token) in the context. A
-// tools/call gets the step-up writer (RequireScopes), and, with FilterLists, a
-// tools/list answer is marked private: it depends on the caller.
+// tools/call, resources/read or prompts/get gets the step-up writer (RequireScopes),
+// and, with FilterLists, a list answer is marked private: it depends on the caller.
 func (m *middleware) serve(w http.ResponseWriter, r *http.Request, p *Principal, calls []rpcCall, needed []string) {
 	var su *stepUp
 	for _, c := range calls {
 		switch c.method {
-		case "tools/call":
+		case "tools/call", "resources/read", "prompts/get":
 			if su == nil {
 				su = &stepUp{ResponseWriter: w, m: m, r: r, p: p, needed: needed}
 			}
-		case "tools/list":
+		case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
 			if m.filterLists {
 				w.Header().Set("Cache-Control", "private")
 			}
@@ -401,9 +410,9 @@ func asAuthError(err error) *Error {
 	return invalidToken("invalid", "the access token is invalid", err)
 }
 
-// scopesFor returns Required plus the scopes of every tool called, sorted.
-// Tools not in the policy need only Required: mcp-go answers them with
-// tool-not-found.
+// scopesFor returns Required plus the scopes of every tool called, prompt got and
+// resource read, sorted. Tools and prompts not in the policy need only Required: mcp-go
+// answers them with not found. A resource URI is matched as ScopePolicy.Resources says.
 func (m *middleware) scopesFor(calls []rpcCall) []string {
 	if len(calls) == 1 && calls[0].method == "tools/call" {
 		if needed, ok := m.toolNeeds[calls[0].name]; ok {
@@ -413,10 +422,7 @@ func (m *middleware) scopesFor(calls []rpcCall) []string {
 	needed := m.required
 	extended := false
 	for _, c := range calls {
-		if c.method != "tools/call" {
-			continue
-		}
-		if scopes := m.tools[c.name]; len(scopes) > 0 {
+		if scopes := m.callScopes(c); len(scopes) > 0 {
 			if !extended {
 				needed = slices.Clone(needed)
 				extended = true
@@ -428,6 +434,20 @@ func (m *middleware) scopesFor(calls []rpcCall) []string {
 		needed = sortedSet(needed)
 	}
 	return needed
+}
+
+// callScopes returns the scopes the policy asks of c beyond Required.
+func (m *middleware) callScopes(c rpcCall) []string {
+	switch c.method {
+	case "tools/call":
+		return m.tools[c.name]
+	case "prompts/get":
+		return m.prompts[c.name]
+	case "resources/read":
+		scopes, _ := m.resources.scopes(c.name)
+		return scopes
+	}
+	return nil
 }
 
 func (m *middleware) reject(w http.ResponseWriter, r *http.Request, e *Error) {

@@ -119,8 +119,15 @@ func (p ScopePolicy) holds(caller *Principal, scopes []string) bool {
 	return len(caller.MissingScopes(p.Required...)) == 0 && len(caller.MissingScopes(scopes...)) == 0
 }
 
+// ResourceScopes returns what a resources/read of uri needs, sorted: Required and the
+// scopes of the resource or templates the URI matches (see ScopePolicy.Resources).
+func (p ScopePolicy) ResourceScopes(uri string) []string {
+	scopes, _ := newResourceIndex(p).scopes(uri)
+	return sortedSet(slices.Concat(p.Required, scopes))
+}
+
 // CanRead reports whether caller (nil: no token) may read the resource at uri: it
-// holds Required and the scopes the URI needs (see ScopePolicy.Resources).
+// holds Required and the scopes the URI needs (ResourceScopes).
 func (p ScopePolicy) CanRead(uri string, caller *Principal) bool {
 	scopes, _ := newResourceIndex(p).scopes(uri)
 	return p.holds(caller, scopes)

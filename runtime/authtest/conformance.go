@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/yosida95/uritemplate/v3"
 
 	"github.com/mcpgen/mcpgen/runtime/auth"
 	"github.com/mcpgen/mcpgen/runtime/provider"
@@ -71,6 +72,9 @@ func Conformance(t *testing.T, s Server) {
 	t.Run("invalid tokens get 401 invalid_token", c.invalidTokens)
 	t.Run("token in the query string is not read", c.queryToken)
 	t.Run("scopes per tool", c.toolScopes)
+	if len(c.policy.Resources)+len(c.policy.ResourceTemplates)+len(c.policy.Prompts) > 0 {
+		t.Run("scopes per resource and prompt", c.resourceScopes)
+	}
 	if len(c.policy.Baseline) > 0 {
 		t.Run("baseline token steps up to each tool's scopes", c.stepUp)
 	}
@@ -551,6 +555,61 @@ func (c *suite) toolScopes(t *testing.T) {
 		token := tg.callerToken(name, needs)
 		if res := tg.call(token, tg.session(token), name); res.StatusCode != http.StatusOK {
 			t.Errorf("%s with exactly its scopes: status %d, want 200", name, res.StatusCode)
+		}
+	}
+}
+
+// resourceScopes: reading each resource, a URI of each template, and getting each
+// prompt without their scopes gets a 403 insufficient_scope naming them, and with
+// exactly them passes.
+func (c *suite) resourceScopes(t *testing.T) {
+	tg := c.start(t, nil)
+	type target struct {
+		what, body string
+		needs      []string
+	}
+	var targets []target
+	read := func(uri string) string {
+		return `{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":` + strconv.Quote(uri) + `}}`
+	}
+	for _, uri := range slices.Sorted(maps.Keys(c.policy.Resources)) {
+		targets = append(targets, target{"resource " + uri, read(uri), c.policy.ResourceScopes(uri)})
+	}
+	for _, raw := range slices.Sorted(maps.Keys(c.policy.ResourceTemplates)) {
+		tmpl, err := uritemplate.New(raw)
+		if err != nil {
+			t.Errorf("resource template %q: %v", raw, err)
+			continue
+		}
+		values := uritemplate.Values{}
+		for _, name := range tmpl.Varnames() {
+			values.Set(name, uritemplate.String("conformance"))
+		}
+		uri, err := tmpl.Expand(values)
+		if err != nil {
+			t.Errorf("resource template %q: %v", raw, err)
+			continue
+		}
+		targets = append(targets, target{"template " + raw + " (" + uri + ")", read(uri), c.policy.ResourceScopes(uri)})
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.policy.Prompts)) {
+		body := `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":` + strconv.Quote(name) + `}}`
+		targets = append(targets, target{"prompt " + name, body, sortedSet(slices.Concat(c.policy.Required, c.policy.Prompts[name]))})
+	}
+	for _, tc := range targets {
+		if len(tc.needs) == 0 {
+			continue
+		}
+		unrelated := tg.token([]string{"conformance:unrelated"}, nil)
+		res := tg.inSession(http.MethodPost, unrelated, tg.session(unrelated), tc.body)
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s without its scopes: status %d, want 403", tc.what, res.StatusCode)
+		} else if p := challenge(t, res); p["error"] != "insufficient_scope" || !slices.Equal(strings.Fields(p["scope"]), sortedSet(tg.outward(tc.needs))) {
+			t.Errorf("%s: challenge %v, want error=insufficient_scope naming %v", tc.what, p, tg.outward(tc.needs))
+		}
+		token := tg.token(tc.needs, nil)
+		if res := tg.inSession(http.MethodPost, token, tg.session(token), tc.body); res.StatusCode != http.StatusOK {
+			t.Errorf("%s with exactly its scopes: status %d, want 200", tc.what, res.StatusCode)
 		}
 	}
 }

@@ -87,6 +87,10 @@ var broken = map[string]struct {
 	"needs a token for public tools": {withPolicy(filesPolicy, changed(filesPolicy, func(p *auth.ScopePolicy) { p.Public = nil }), true),
 		"initialize without a token, with public tools: status 401, want 200"},
 	"lists every tool": {withPolicy(filesPolicy, filesPolicy, false), "tools/list (baseline) lists delete_file, which it may not call"},
+	"ignores resource scopes": {withPolicy(filesPolicy, changed(filesPolicy, func(p *auth.ScopePolicy) { p.ResourceTemplates = nil }), true),
+		"template files://docs/{name} (files://docs/conformance): challenge"},
+	"ignores prompt scopes": {withPolicy(filesPolicy, changed(filesPolicy, func(p *auth.ScopePolicy) { p.Prompts = nil }), true),
+		"prompt review without its scopes: status 200, want 403"},
 }
 
 // filesPolicy is a whole policy: a hierarchy (files:admin implies files:write implies
@@ -97,11 +101,14 @@ var filesPolicy = auth.ScopePolicy{
 		"write_file":  {"files:write"},
 		"delete_file": {"files:admin"},
 	},
-	Implies:     map[string][]string{"files:admin": {"files:write"}, "files:write": {"files:read"}},
-	Baseline:    []string{"files:read"},
-	Rules:       map[string][]auth.ClaimRule{"delete_file": {{Claim: "permissions", Values: []string{"files:delete"}}}},
-	Public:      []string{"weather"},
-	FilterLists: true,
+	Resources:         map[string][]string{"files://index": {"files:read"}},
+	ResourceTemplates: map[string][]string{"files://docs/{name}": {"files:write"}},
+	Prompts:           map[string][]string{"review": {"files:admin"}},
+	Implies:           map[string][]string{"files:admin": {"files:write"}, "files:write": {"files:read"}},
+	Baseline:          []string{"files:read"},
+	Rules:             map[string][]auth.ClaimRule{"delete_file": {{Claim: "permissions", Values: []string{"files:delete"}}}},
+	Public:            []string{"weather"},
+	FilterLists:       true,
 }
 
 // tokensOnly is filesPolicy without public tools: every request needs a token.
@@ -124,11 +131,21 @@ func withPolicy(told, enforced auth.ScopePolicy, filter bool) authtest.Server {
 			if err := e.Err(); err != nil {
 				t.Fatal(err)
 			}
-			var opts []server.ServerOption
+			hooks := &server.Hooks{}
+			opts := []server.ServerOption{server.WithHooks(hooks)}
 			if filter {
-				opts = append(opts, server.WithToolFilter(auth.ToolFilter(enforced)))
+				opts = append(opts, server.WithToolFilter(auth.ToolFilter(enforced)), server.WithPromptFilter(auth.PromptFilter(enforced)))
+				auth.FilterResourceLists(hooks, enforced)
 			}
 			mcpServer := server.NewMCPServer("files", "1", opts...)
+			contents := func(_ context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+				return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, Text: "contents"}}, nil
+			}
+			mcpServer.AddResource(mcp.NewResource("files://index", "index"), contents)
+			mcpServer.AddResourceTemplate(mcp.NewResourceTemplate("files://docs/{name}", "docs"), contents)
+			mcpServer.AddPrompt(mcp.NewPrompt("review"), func(context.Context, mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+				return mcp.NewGetPromptResult("review", nil), nil
+			})
 			for _, name := range []string{"read_file", "write_file", "delete_file", "weather"} {
 				mcpServer.AddTool(mcp.NewTool(name), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 					return mcp.NewToolResultText(name), nil

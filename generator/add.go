@@ -33,18 +33,20 @@ const (
 	toolsMarkerEnd   = "<!-- /mcpgen:tools -->"
 )
 
-// Addition is everything adding a tool or a scope changes in a project, computed before
-// anything is written: apply it with Update(dir, a.Changes).
+// Addition is everything adding a tool, resource, prompt or scope changes in a project,
+// computed before anything is written: apply it with Update(dir, a.Changes).
 type Addition struct {
-	Tool    Tool     // the tool as added (AddTool), its scopes resolved
-	Scope   Scope    // the scope as added (AddScope)
-	Spec    Spec     // the project after the addition, as recorded in the new mcpgen.yaml
-	Changes []Change // new tool files, regenerated registry and manifest, README tables; sorted
-	// NewScopes are the scopes the tool needs that the project did not know: they are
-	// declared baseline (what an undeclared scope means) and advertised.
+	Tool     Tool     // the tool as added (AddTool), its scopes resolved
+	Resource Resource // the resource as added (AddResource), its scopes resolved
+	Prompt   Prompt   // the prompt as added (AddPrompt), its scopes resolved
+	Scope    Scope    // the scope as added (AddScope)
+	Spec     Spec     // the project after the addition, as recorded in the new mcpgen.yaml
+	Changes  []Change // new user-owned files, regenerated registry and manifest, README tables; sorted
+	// NewScopes are the scopes the addition needs that the project did not know: they
+	// are declared baseline (what an undeclared scope means) and advertised.
 	NewScopes []string
-	// BaselineDefault says the tool was given no scopes, so it requires the project's
-	// baseline scopes (Tool.Scopes says which).
+	// BaselineDefault says the tool, resource or prompt was given no scopes, so it
+	// requires the project's baseline scopes (its Scopes say which).
 	BaselineDefault bool
 	// Notes says what was left alone that the user may want to do by hand (a README
 	// without the tool table markers, a main.go that does not use tools.Policy).
@@ -75,43 +77,147 @@ func AddTool(fsys fs.FS, t Tool) (*Addition, error) {
 		return nil, err
 	}
 	a := &Addition{Spec: spec}
-	if !t.Public && len(t.Scopes) == 0 {
-		baseline := spec.Policy().Baseline
-		if len(baseline) == 0 {
-			return nil, fmt.Errorf("tool %q names no scope and the project has no baseline scope to require: pass --scope, or declare a baseline scope first (mcpgen add scope NAME --baseline)", t.Name)
+	if !t.Public {
+		if t.Scopes, err = a.scopesFor(spec, fmt.Sprintf("tool %q", t.Name), t.Scopes); err != nil {
+			return nil, err
 		}
-		t.Scopes = slices.Clone(baseline)
-		a.BaselineDefault = true
 	}
 	a.Tool = t
+	a.Spec.Tools = append(slices.Clip(spec.Tools), t)
+	src, test := ToolFiles(t.Name)
+	if err := a.addFiles(fsys, read, fmt.Sprintf("tool %q", t.Name), "`"+t.Name+"`", src, test); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// addFiles completes the addition of subject (`tool "x"`), whose user-owned files are
+// src and test, to a.Spec: it renders the project, creates the two files (refusing to
+// overwrite the user's), regenerates what mcpgen owns (see regenerate) and checks that
+// package tools still compiles as far as names go. row starts the subject's README
+// table row, for the note when the README has no markers.
+func (a *Addition) addFiles(fsys fs.FS, read map[string][]byte, subject, row, src, test string) error {
+	a.Spec.declareToolScopes()
+	rendered, err := renderByPath(a.Spec)
+	if err != nil {
+		return fmt.Errorf("render the project with %s: %w", subject, err)
+	}
+	for _, p := range []string{src, test} {
+		if err := mustNotExist(fsys, p, subject); err != nil {
+			return err
+		}
+		a.Changes = append(a.Changes, Change{File: rendered[p], Create: true})
+	}
+	readmeNote := fmt.Sprintf("add the row yourself: %s", tableRow(rendered[ReadmeFile].Data, row))
+	if err := a.regenerate(fsys, rendered, read, readmeNote); err != nil {
+		return err
+	}
+	if err := checkDeclarations(fsys, a.Changes, subject); err != nil {
+		return err
+	}
+	slices.SortFunc(a.Changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
+	return nil
+}
+
+// AddResource computes the addition of the resource r (static, or a template) to the
+// project whose files fsys holds, as AddTool does for a tool: the new user-owned
+// resource_<name>.go and its test, the registry and mcpgen.yaml regenerated, and the
+// README's tables. A resource without scopes requires the project's baseline scopes;
+// one without a MIME type is DefaultMIMEType.
+//
+// It refuses, changing nothing: a directory that is not a project (ErrNotProject), an
+// invalid resource (*SpecError), a resource whose name, URI or template, Go names or
+// files collide with what the project has, a project without baseline scopes for a
+// resource without scopes, and a registry edited by hand (ErrEdited).
+func AddResource(fsys fs.FS, r Resource) (*Addition, error) {
+	spec, read, err := openProject(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if r.MIMEType == "" {
+		r.MIMEType = DefaultMIMEType
+	}
+	if err := ValidateResource(r); err != nil {
+		return nil, err
+	}
+	if err := spec.CheckNewResource(r); err != nil {
+		return nil, err
+	}
+	a := &Addition{Spec: spec}
+	r.Scopes, err = a.scopesFor(spec, fmt.Sprintf("resource %q", r.Name), r.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	a.Resource = r
+	a.Spec = spec.withResource(r)
+	src, test := ResourceFiles(r.Name)
+	if err := a.addFiles(fsys, read, fmt.Sprintf("resource %q", r.Name), "`"+tableCell(r.Key())+"`", src, test); err != nil {
+		return nil, err
+	}
+	a.noteUnfiltered(fsys, "auth.FilterResourceLists(hooks, tools.Policy)", "resources/list and resources/templates/list")
+	return a, nil
+}
+
+// noteUnfiltered notes a project that filters lists (filter_tools_list) whose main.go,
+// written before resources and prompts, lacks wiring (the call that filters lists): the
+// lists show every caller everything. Enforcement does not depend on it.
+func (a *Addition) noteUnfiltered(fsys fs.FS, wiring, lists string) {
+	if !a.Spec.FilterToolsList {
+		return
+	}
+	name, _, _ := strings.Cut(wiring, "(")
+	if main, err := fs.ReadFile(fsys, mainFile); err == nil && !bytes.Contains(main, []byte(name)) {
+		a.Notes = append(a.Notes, fmt.Sprintf("%s does not call %s, so %s show every caller everything (reading and getting are still checked): add it in newMCPHandler, as mcpgen new writes it today", mainFile, wiring, lists))
+	}
+}
+
+// AddPrompt computes the addition of the prompt p to the project whose files fsys
+// holds, as AddResource does for a resource (files prompt_<name>.go and its test).
+func AddPrompt(fsys fs.FS, p Prompt) (*Addition, error) {
+	spec, read, err := openProject(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidatePrompt(p); err != nil {
+		return nil, err
+	}
+	if err := spec.CheckNewPrompt(p.Name); err != nil {
+		return nil, err
+	}
+	a := &Addition{Spec: spec}
+	p.Scopes, err = a.scopesFor(spec, fmt.Sprintf("prompt %q", p.Name), p.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	a.Prompt = p
+	a.Spec = spec.withPrompt(p)
+	src, test := PromptFiles(p.Name)
+	if err := a.addFiles(fsys, read, fmt.Sprintf("prompt %q", p.Name), "`"+p.Name+"`", src, test); err != nil {
+		return nil, err
+	}
+	a.noteUnfiltered(fsys, "server.WithPromptFilter(auth.PromptFilter(tools.Policy))", "prompts/list")
+	return a, nil
+}
+
+// scopesFor returns the scopes subject needs: scopes, or, when there are none, the
+// baseline scopes of spec (BaselineDefault). It records in a the scopes spec does not
+// know yet (NewScopes).
+func (a *Addition) scopesFor(spec Spec, subject string, scopes []string) ([]string, error) {
+	if len(scopes) == 0 {
+		baseline := spec.Policy().Baseline
+		if len(baseline) == 0 {
+			return nil, fmt.Errorf("%s names no scope and the project has no baseline scope to require: pass --scope, or declare a baseline scope first (mcpgen add scope NAME --baseline)", subject)
+		}
+		scopes = slices.Clone(baseline)
+		a.BaselineDefault = true
+	}
 	known := spec.AllScopes()
-	for _, sc := range sortedUnique(t.Scopes) {
+	for _, sc := range sortedUnique(scopes) {
 		if !slices.Contains(known, sc) {
 			a.NewScopes = append(a.NewScopes, sc)
 		}
 	}
-	a.Spec.Tools = append(slices.Clip(spec.Tools), t)
-	a.Spec.declareToolScopes()
-	rendered, err := renderByPath(a.Spec)
-	if err != nil {
-		return nil, fmt.Errorf("render the project with tool %q: %w", t.Name, err)
-	}
-	src, test := ToolFiles(t.Name)
-	for _, p := range []string{src, test} {
-		if err := mustNotExist(fsys, p, t.Name); err != nil {
-			return nil, err
-		}
-		a.Changes = append(a.Changes, Change{File: rendered[p], Create: true})
-	}
-	readmeNote := fmt.Sprintf("add the row yourself: %s", toolRow(rendered[ReadmeFile].Data, t.Name))
-	if err := a.regenerate(fsys, rendered, read, readmeNote); err != nil {
-		return nil, err
-	}
-	if err := checkDeclarations(fsys, a.Changes, t.Name); err != nil {
-		return nil, err
-	}
-	slices.SortFunc(a.Changes, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
-	return a, nil
+	return scopes, nil
 }
 
 // AddScope computes the addition of the scope d to the project whose files fsys holds:
@@ -396,8 +502,9 @@ func registryPolicy(src []byte) (p auth.ScopePolicy, legacy bool, err error) {
 	return p, false, errors.New("no Policy literal")
 }
 
-// policyLiteral decodes auth.ScopePolicy{Tools: ..., Implies: ..., Baseline: ...,
-// Rules: ..., Public: ..., FilterLists: ...} as the registry template writes it.
+// policyLiteral decodes auth.ScopePolicy{Tools: ..., Resources: ...,
+// ResourceTemplates: ..., Prompts: ..., Implies: ..., Baseline: ..., Rules: ...,
+// Public: ..., FilterLists: ...} as the registry template writes it.
 func policyLiteral(lit *ast.CompositeLit) (auth.ScopePolicy, error) {
 	var p auth.ScopePolicy
 	for _, elt := range lit.Elts {
@@ -410,6 +517,12 @@ func policyLiteral(lit *ast.CompositeLit) (auth.ScopePolicy, error) {
 		switch key.Name {
 		case "Tools":
 			p.Tools, err = scopesMap(kv.Value)
+		case "Resources":
+			p.Resources, err = scopesMap(kv.Value)
+		case "ResourceTemplates":
+			p.ResourceTemplates, err = scopesMap(kv.Value)
+		case "Prompts":
+			p.Prompts, err = scopesMap(kv.Value)
 		case "Implies":
 			p.Implies, err = scopesMap(kv.Value)
 		case "Baseline":
@@ -546,6 +659,9 @@ func policyDiff(a, b auth.ScopePolicy) (string, string) {
 		}
 	}
 	part("", formatScopes(a.Tools), formatScopes(b.Tools))
+	part("resources", formatScopes(a.Resources), formatScopes(b.Resources))
+	part("resource templates", formatScopes(a.ResourceTemplates), formatScopes(b.ResourceTemplates))
+	part("prompts", formatScopes(a.Prompts), formatScopes(b.Prompts))
 	part("implies", formatScopes(a.Implies), formatScopes(b.Implies))
 	part("baseline", fmt.Sprint(sortedUnique(a.Baseline)), fmt.Sprint(sortedUnique(b.Baseline)))
 	part("claim rules", formatRules(a.Rules), formatRules(b.Rules))
@@ -572,12 +688,13 @@ func formatRules(m map[string][]auth.ClaimRule) string {
 	return strings.Join(parts, ", ")
 }
 
-// mustNotExist refuses to create a file the user already has: tool files are theirs.
-func mustNotExist(fsys fs.FS, p, tool string) error {
+// mustNotExist refuses to create a file the user already has: tool, resource and
+// prompt files are theirs. subject names what would be written (`tool "x"`).
+func mustNotExist(fsys fs.FS, p, subject string) error {
 	_, err := fs.Stat(fsys, p)
 	switch {
 	case err == nil:
-		return fmt.Errorf("%s already exists and mcpgen never overwrites your files: rename or remove it, or choose another name for tool %q", p, tool)
+		return fmt.Errorf("%s already exists and mcpgen never overwrites your files: rename or remove it, or choose another name for %s", p, subject)
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	default:
@@ -665,10 +782,11 @@ func toolTable(doc []byte) (start, end int, ok bool) {
 	return start, end, starts == 1 && ends == 1 && start <= end
 }
 
-// toolRow is the README table row of a tool, taken from a rendered README.
-func toolRow(readme []byte, name string) string {
+// tableRow is the README table row that starts with the cell first (a tool's
+// "`name`"), taken from a rendered README.
+func tableRow(readme []byte, first string) string {
 	for line := range bytes.Lines(readme) {
-		if bytes.HasPrefix(line, []byte("| `"+name+"` |")) {
+		if bytes.HasPrefix(line, []byte("| "+first+" |")) {
 			return strings.TrimSpace(string(line))
 		}
 	}
@@ -678,7 +796,7 @@ func toolRow(readme []byte, name string) string {
 // checkDeclarations parses package tools as it will be after changes (the user's files
 // included) and refuses a package-level name declared twice: the project would no longer
 // compile, for instance because the user already wrote a WeatherArgs type.
-func checkDeclarations(fsys fs.FS, changes []Change, tool string) error {
+func checkDeclarations(fsys fs.FS, changes []Change, subject string) error {
 	changed := map[string]bool{}
 	for _, c := range changes {
 		changed[c.Path] = true
@@ -706,7 +824,8 @@ func checkDeclarations(fsys fs.FS, changes []Change, tool string) error {
 		}
 	}
 	if dup := duplicateDeclaration(files); dup != nil {
-		return fmt.Errorf("tool %q cannot be added: %v; choose another tool name or rename yours", tool, dup)
+		kind, _, _ := strings.Cut(subject, " ")
+		return fmt.Errorf("%s cannot be added: %v; choose another %s name or rename yours", subject, dup, kind)
 	}
 	return nil
 }

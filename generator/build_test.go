@@ -28,6 +28,14 @@ func TestBuildGoldenFilesProject(t *testing.T) {
 	checkProject(t, goldenFilesDir)
 }
 
+// TestBuildGoldenResourcesProject does the same for the greeting server with a static
+// resource, a resource template and a prompt: their stubs and tests compile and pass,
+// and the conformance checks still hold.
+func TestBuildGoldenResourcesProject(t *testing.T) {
+	t.Parallel()
+	checkProject(t, goldenResourcesDir)
+}
+
 // TestBuildGenericProject renders what the golden does not cover: the generic provider
 // without a JWKS URL, extra scopes, and a tool with typed arguments and no template of
 // its own, and one without arguments named like a Go keyword. The result must build and

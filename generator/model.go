@@ -30,10 +30,12 @@ type project struct {
 	// templates/provider/<name>.md.tmpl.
 	ProviderDocs string
 
-	Policy   policyModel // the registry's tools.Policy
-	Scopes   []scopeRow  // every scope of the project, by name, for the README
-	Tools    []tool
-	Greeting *tool // the greet_user example, when present (its tests are richer)
+	Policy    policyModel // the registry's tools.Policy
+	Scopes    []scopeRow  // every scope of the project, by name, for the README
+	Tools     []tool
+	Greeting  *tool // the greet_user example, when present (its tests are richer)
+	Resources []resource
+	Prompts   []prompt
 
 	GoMod moduleInfo // go.mod contents
 	Env   []envVar   // the settings of the generated server, for README and .env.example
@@ -71,12 +73,15 @@ type tool struct {
 // policyModel is auth.ScopePolicy in the order the registry writes it: every list
 // sorted, every map as entries sorted by key.
 type policyModel struct {
-	Tools       []scopeList
-	Implies     []scopeList
-	Baseline    []string
-	Rules       []toolRules
-	Public      []string
-	FilterLists bool
+	Tools             []scopeList
+	Resources         []scopeList
+	ResourceTemplates []scopeList
+	Prompts           []scopeList
+	Implies           []scopeList
+	Baseline          []string
+	Rules             []toolRules
+	Public            []string
+	FilterLists       bool
 }
 
 // scopeList is one map entry of scopes: a tool's, or those a scope implies.
@@ -101,9 +106,10 @@ type scopeRow struct {
 
 func newPolicy(p auth.ScopePolicy) policyModel {
 	m := policyModel{Baseline: p.Baseline, Public: p.Public, FilterLists: p.FilterLists}
-	for _, name := range slices.Sorted(maps.Keys(p.Tools)) {
-		m.Tools = append(m.Tools, scopeList{name, p.Tools[name]})
-	}
+	m.Tools = scopeLists(p.Tools)
+	m.Resources = scopeLists(p.Resources)
+	m.ResourceTemplates = scopeLists(p.ResourceTemplates)
+	m.Prompts = scopeLists(p.Prompts)
 	for _, name := range slices.Sorted(maps.Keys(p.Implies)) {
 		m.Implies = append(m.Implies, scopeList{name, p.Implies[name]})
 	}
@@ -115,6 +121,15 @@ func newPolicy(p auth.ScopePolicy) policyModel {
 		m.Rules = append(m.Rules, toolRules{name, rules})
 	}
 	return m
+}
+
+// scopeLists is a map of scopes as entries sorted by key.
+func scopeLists(m map[string][]string) []scopeList {
+	var out []scopeList
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, scopeList{name, m[name]})
+	}
+	return out
 }
 
 // scopeRows lists every scope of s with what the README says of it.
@@ -194,6 +209,12 @@ func newProject(s Spec, deps moduleInfo) project {
 		if p.Tools[i].Name == "greet_user" {
 			p.Greeting = &p.Tools[i]
 		}
+	}
+	for _, r := range s.Resources {
+		p.Resources = append(p.Resources, newResource(r))
+	}
+	for _, pr := range s.Prompts {
+		p.Prompts = append(p.Prompts, newPrompt(pr))
 	}
 	policy := s.Policy()
 	p.Policy = newPolicy(policy)

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -276,20 +277,8 @@ func ToolQuestions(s Spec, t *Tool, given func(field string) bool) iter.Seq[Ques
 			set:      func(v string) { t.Description = v }}) {
 			return
 		}
-		if !given("scopes") && !t.Public {
-			msg := "Scopes a token needs to call it (comma-separated)"
-			if known := s.AllScopes(); len(known) > 0 {
-				msg = "Scopes a token needs to call it (comma-separated; the server knows " + strings.Join(known, ", ") + ")"
-			}
-			baseline := "the baseline scopes"
-			if b := s.Policy().Baseline; len(b) > 0 {
-				baseline += " (" + strings.Join(b, ", ") + ")"
-			}
-			if !yield(Question{Field: "scopes", Message: msg,
-				Help:     "The auth middleware answers 403 insufficient_scope to tokens without all of them. Scopes your server does not know yet become baseline scopes, listed in its metadata. Empty: " + baseline + ".",
-				Validate: validateScopeList, set: func(v string) { t.Scopes = CleanScopes(strings.Split(v, ",")) }}) {
-				return
-			}
+		if !given("scopes") && !t.Public && !yield(scopesQuestion(s, "call it", &t.Scopes)) {
+			return
 		}
 		if !given("args") && !argQuestions(t, yield) {
 			return
@@ -304,6 +293,151 @@ func ToolQuestions(s Spec, t *Tool, given func(field string) bool) iter.Seq[Ques
 					Help: "Sets the destructiveHint annotation: clients may ask the user before calling it.", set: func(v string) { t.Destructive = v == "true" }})
 			}
 		}
+	}
+}
+
+// scopesQuestion asks for the scopes a token needs to do what (to "call it"), into
+// scopes.
+func scopesQuestion(s Spec, what string, scopes *[]string) Question {
+	msg := "Scopes a token needs to " + what + " (comma-separated)"
+	if known := s.AllScopes(); len(known) > 0 {
+		msg = "Scopes a token needs to " + what + " (comma-separated; the server knows " + strings.Join(known, ", ") + ")"
+	}
+	baseline := "the baseline scopes"
+	if b := s.Policy().Baseline; len(b) > 0 {
+		baseline += " (" + strings.Join(b, ", ") + ")"
+	}
+	return Question{Field: "scopes", Message: msg,
+		Help:     "The auth middleware answers 403 insufficient_scope to tokens without all of them. Scopes your server does not know yet become baseline scopes, listed in its metadata. Empty: " + baseline + ".",
+		Validate: validateScopeList, set: func(v string) { *scopes = CleanScopes(strings.Split(v, ",")) }}
+}
+
+// ResourceQuestions yields a question for every value of r, a resource to add to the
+// project s, that is not set yet (Name) or that given says the user did not give (by
+// Problem.Field name: "uri" for the URI or template, "description", "mime-type",
+// "scopes"), in the order `mcpgen add resource` asks them. Answers go straight into r;
+// each is checked with the rules AddResource applies.
+func ResourceQuestions(s Spec, r *Resource, given func(field string) bool) iter.Seq[Question] {
+	return func(yield func(Question) bool) {
+		if r.Name == "" && !yield(Question{Field: "name", Message: "Resource name",
+			Help:     "Letters, digits, '_', '-' and '.', 1 to 64 characters; clients see it in resources/list.",
+			Validate: func(v string) error { return s.CheckNewResource(Resource{Name: v}) },
+			set:      func(v string) { r.Name = v }}) {
+			return
+		}
+		if !given("uri") && !yield(Question{Field: "uri", Message: "URI, or URI template with {variables}",
+			Help: "A static resource has an absolute URI such as docs://guide; a resource template (RFC 6570) such as weather://cities/{city} serves every URI it matches.",
+			Validate: func(v string) error {
+				c := resourceAt(v)
+				if err := ValidateResourceURI(c.URI); c.URI != "" && err != nil {
+					return err
+				}
+				if err := ValidateResourceTemplate(c.URITemplate); c.URITemplate != "" && err != nil {
+					return err
+				}
+				return s.CheckNewResource(c)
+			},
+			set: func(v string) { c := resourceAt(v); r.URI, r.URITemplate = c.URI, c.URITemplate }}) {
+			return
+		}
+		if !given("description") && !yield(Question{Field: "description", Message: "Description",
+			Help:     "One line saying what the resource holds: clients and models read it.",
+			Validate: oneLine,
+			set:      func(v string) { r.Description = v }}) {
+			return
+		}
+		if !given("mime-type") && !yield(Question{Field: "mime-type", Message: "MIME type", Default: DefaultMIMEType,
+			Help:     "What the content is, such as text/plain, text/markdown or application/json.",
+			Validate: ValidateMIMEType, set: func(v string) { r.MIMEType = v }}) {
+			return
+		}
+		if !given("scopes") {
+			yield(scopesQuestion(s, "read it", &r.Scopes))
+		}
+	}
+}
+
+// oneLine refuses a description of more than one line.
+func oneLine(v string) error {
+	if strings.ContainsAny(v, "\n\r") {
+		return errors.New("the description must be one line")
+	}
+	return nil
+}
+
+// resourceAt is a resource at v: a template when v has an expression ({...}), else a URI.
+func resourceAt(v string) Resource {
+	if strings.ContainsAny(v, "{}") {
+		return Resource{URITemplate: v}
+	}
+	return Resource{URI: v}
+}
+
+// PromptQuestions yields a question for every value of p, a prompt to add to the
+// project s, that is not set yet (Name) or that given says the user did not give
+// ("description", "args", "scopes"), in the order `mcpgen add prompt` asks them.
+func PromptQuestions(s Spec, p *Prompt, given func(field string) bool) iter.Seq[Question] {
+	return func(yield func(Question) bool) {
+		if p.Name == "" && !yield(Question{Field: "name", Message: "Prompt name",
+			Help:     "Letters, digits, '_', '-' and '.', 1 to 64 characters; clients get the prompt by this name.",
+			Validate: s.CheckNewPrompt, set: func(v string) { p.Name = v }}) {
+			return
+		}
+		if !given("description") && !yield(Question{Field: "description", Message: "Description",
+			Help: "One line saying what the prompt is for: clients show it to the user.",
+			Validate: func(v string) error {
+				c := *p
+				c.Name, c.Description = "prompt", v
+				return Problems(ValidatePrompt(c), "description")
+			},
+			set: func(v string) { p.Description = v }}) {
+			return
+		}
+		if !given("args") && !promptArgQuestions(p, yield) {
+			return
+		}
+		if !given("scopes") {
+			yield(scopesQuestion(s, "get it", &p.Scopes))
+		}
+	}
+}
+
+// promptArgQuestions asks for the arguments of p, one at a time, until the user has no
+// more; false when the questions were cut short.
+func promptArgQuestions(p *Prompt, yield func(Question) bool) bool {
+	for {
+		more := false
+		if !yield(Question{Field: "args", Message: "Add an argument?", YesNo: true, Default: strconv.FormatBool(len(p.Args) == 0),
+			Help: "Prompt arguments are strings the client fills in when it gets the prompt.", set: func(v string) { more = v == "true" }}) {
+			return false
+		}
+		if !more {
+			return true
+		}
+		var a PromptArg
+		if !yield(Question{Field: "args", Message: "Argument name", Help: "Lower-case letters, digits and '_', starting with a letter.",
+			Validate: func(v string) error {
+				if err := ValidatePromptArgName(v); err != nil {
+					return err
+				}
+				if slices.ContainsFunc(p.Args, func(have PromptArg) bool { return have.Name == v }) {
+					return fmt.Errorf("argument %q is already declared", v)
+				}
+				return nil
+			},
+			set: func(v string) { a.Name = v }}) {
+			return false
+		}
+		if !yield(Question{Field: "args", Message: "Is " + a.Name + " required?", YesNo: true, Default: "true",
+			Help: "Your handler refuses a get without a required argument.", set: func(v string) { a.Required = v == "true" }}) {
+			return false
+		}
+		if !yield(Question{Field: "args", Message: "Description of " + a.Name + " (optional)", Help: "Shown to the user filling the prompt in.",
+			Validate: oneLine,
+			set:      func(v string) { a.Description = v }}) {
+			return false
+		}
+		p.Args = append(p.Args, a)
 	}
 }
 

@@ -67,6 +67,14 @@ func Render(s Spec) ([]File, error) {
 	for _, tl := range data.Tools {
 		r.renderTool(tl)
 	}
+	for _, res := range data.Resources {
+		src, test := ResourceFiles(res.Name)
+		r.renderPair(src, test, "resource", itemData{renderData: r.data, Resource: res})
+	}
+	for _, pr := range data.Prompts {
+		src, test := PromptFiles(pr.Name)
+		r.renderPair(src, test, "prompt", itemData{renderData: r.data, Prompt: pr})
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -99,6 +107,14 @@ type renderData struct {
 type toolData struct {
 	renderData
 	Tool tool
+}
+
+// itemData is what the templates of a resource or prompt see: the project and the
+// resource or prompt at hand.
+type itemData struct {
+	renderData
+	Resource resource
+	Prompt   prompt
 }
 
 // renderer collects files and keeps the first error, so Render reads as a list of steps.
@@ -134,6 +150,13 @@ func (r *renderer) renderTool(t tool) {
 	}
 }
 
+// renderPair renders the user-owned source and test file of a resource or prompt from
+// tool/<kind>.go.tmpl and tool/<kind>_test.go.tmpl.
+func (r *renderer) renderPair(src, test, kind string, data itemData) {
+	r.render(src, toolDir+kind+".go"+tmplExt, data)
+	r.render(test, toolDir+kind+"_test.go"+tmplExt, data)
+}
+
 // execute runs one template and post-processes its output: gofmt for Go files, and the
 // checksum seal for files that carry one.
 func execute(tmpl *template.Template, name, outPath string, data any) ([]byte, error) {
@@ -166,7 +189,7 @@ func checkToolsPackage(files []File) error {
 		}
 	}
 	if err := duplicateDeclaration(pkg); err != nil {
-		return fmt.Errorf("render %s: %w; choose other tool names", toolsPkg, err)
+		return fmt.Errorf("render %s: %w; choose other tool, resource or prompt names", toolsPkg, err)
 	}
 	return nil
 }

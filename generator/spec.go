@@ -39,9 +39,13 @@ type Spec struct {
 	FilterToolsList bool `yaml:"filter_tools_list,omitempty"`
 	// Params holds the values of preset parameters (Preset.Params) by name. mcpgen.yaml
 	// records each at the top level, before the tools (see Param.YAMLKey).
-	Params  map[string]string `yaml:"-"`
-	Tools   []Tool            `yaml:"tools"` // default: greet_user (usr:read)
-	Runtime RuntimeRef        `yaml:"-"`     // mcpgen.yaml records only the version, as mcpgen
+	Params map[string]string `yaml:"-"`
+	Tools  []Tool            `yaml:"tools"` // default: greet_user (usr:read)
+	// Resources and Prompts are the project's MCP resources (static or templates) and
+	// prompts, each bound to the scopes reading or getting it needs.
+	Resources []Resource `yaml:"resources,omitempty"`
+	Prompts   []Prompt   `yaml:"prompts,omitempty"`
+	Runtime   RuntimeRef `yaml:"-"` // mcpgen.yaml records only the version, as mcpgen
 }
 
 // Scope is one OAuth scope of the project. A baseline scope is what clients ask for at
@@ -151,18 +155,32 @@ func (s *Spec) ApplyDefaults() {
 	s.declareToolScopes()
 }
 
-// declareToolScopes declares as baseline every scope a tool needs that s does not
-// declare: what an undeclared scope means (and what every scope of a project meant
-// before mcpgen.yaml had scopes), written down so mcpgen.yaml says it.
+// declareToolScopes declares as baseline every scope a tool, resource or prompt needs
+// that s does not declare: what an undeclared scope means (and what every scope of a
+// project meant before mcpgen.yaml had scopes), written down so mcpgen.yaml says it.
 func (s *Spec) declareToolScopes() {
 	s.Scopes = slices.Clone(s.Scopes)
-	for _, t := range s.Tools {
-		for _, sc := range t.Scopes {
-			if _, ok := s.Scope(sc); !ok {
-				s.Scopes = append(s.Scopes, Scope{Name: sc, Baseline: true})
-			}
+	for _, sc := range s.usedScopes() {
+		if _, ok := s.Scope(sc); !ok {
+			s.Scopes = append(s.Scopes, Scope{Name: sc, Baseline: true})
 		}
 	}
+}
+
+// usedScopes are the scopes the tools, resources and prompts of s need, in the order
+// they name them, with repeats.
+func (s Spec) usedScopes() []string {
+	var used []string
+	for _, t := range s.Tools {
+		used = append(used, t.Scopes...)
+	}
+	for _, r := range s.Resources {
+		used = append(used, r.Scopes...)
+	}
+	for _, p := range s.Prompts {
+		used = append(used, p.Scopes...)
+	}
+	return used
 }
 
 // Scope returns the declared scope called name.
@@ -175,8 +193,8 @@ func (s Spec) Scope(name string) (Scope, bool) {
 }
 
 // Policy is the project's authorization policy as the runtime enforces it: the
-// generated registry's tools.Policy. A scope a tool needs that s does not declare is
-// baseline; public tools have no entry in Tools.
+// generated registry's tools.Policy. A scope a tool, resource or prompt needs that s
+// does not declare is baseline; public tools have no entry in Tools.
 func (s Spec) Policy() auth.ScopePolicy {
 	p := auth.ScopePolicy{FilterLists: s.FilterToolsList}
 	var baseline []string
@@ -200,16 +218,32 @@ func (s Spec) Policy() auth.ScopePolicy {
 			p.Tools = map[string][]string{}
 		}
 		p.Tools[t.Name] = append([]string{}, sortedUnique(t.Scopes)...)
-		for _, sc := range t.Scopes {
-			if _, ok := s.Scope(sc); !ok {
-				baseline = append(baseline, sc)
-			}
-		}
 		for _, r := range t.RequireClaims {
 			if p.Rules == nil {
 				p.Rules = map[string][]auth.ClaimRule{}
 			}
 			p.Rules[t.Name] = append(p.Rules[t.Name], auth.ClaimRule{Claim: r.Claim, Values: slices.Clone(r.Values)})
+		}
+	}
+	for _, r := range s.Resources {
+		m := &p.Resources
+		if r.URITemplate != "" {
+			m = &p.ResourceTemplates
+		}
+		if *m == nil {
+			*m = map[string][]string{}
+		}
+		(*m)[r.Key()] = append([]string{}, sortedUnique(r.Scopes)...)
+	}
+	for _, pr := range s.Prompts {
+		if p.Prompts == nil {
+			p.Prompts = map[string][]string{}
+		}
+		p.Prompts[pr.Name] = append([]string{}, sortedUnique(pr.Scopes)...)
+	}
+	for _, sc := range s.usedScopes() {
+		if _, ok := s.Scope(sc); !ok {
+			baseline = append(baseline, sc)
 		}
 	}
 	p.Baseline = sortedUnique(baseline)
@@ -238,7 +272,8 @@ type Problem struct {
 	// whole, such as a cycle), a field of a declared scope ("description", "implies"),
 	// the preset parameter (Param.Flag, such as "user-pool") or, for a tool, the Tool
 	// field ("name", "description", "scopes", "args", "destructive", "require-claims",
-	// "public"); "" when no single field is to blame.
+	// "public"), for a resource "uri", "uri-template" and "mime-type" besides those, for
+	// a prompt the same as a tool's; "" when no single field is to blame.
 	Field   string
 	Message string
 }
@@ -334,6 +369,9 @@ func (s Spec) Validate() error {
 	add("port", ValidatePort(s.Port))
 	probs = append(probs, validateScopes(s)...)
 	probs = append(probs, validateTools(s.Tools)...)
+	probs = append(probs, validateResources(s.Resources)...)
+	probs = append(probs, validatePrompts(s.Prompts)...)
+	probs = append(probs, validateGoNames(s)...)
 	add("", validateRuntime(s.Runtime))
 	if len(probs) == 0 {
 		// What the runtime itself refuses at start, cycles of implications above all:
@@ -375,10 +413,8 @@ func validateScopes(s Spec) []Problem {
 	for _, d := range s.Scopes {
 		known[d.Name] = true
 	}
-	for _, t := range s.Tools {
-		for _, sc := range t.Scopes {
-			known[sc] = true
-		}
+	for _, sc := range s.usedScopes() {
+		known[sc] = true
 	}
 	seen := map[string]bool{}
 	for _, d := range s.Scopes {
@@ -716,20 +752,29 @@ func checkToolNames(t Tool, idents, files map[string]string) error {
 	if slices.Contains(reservedStems, stem) {
 		return fmt.Errorf("tool %q would be written to %s%s.go or its test, which mcpgen writes for itself; choose another tool name", t.Name, toolsPkg, stem)
 	}
+	return claimNames(fmt.Sprintf("tool %q", t.Name), stem, toolIdents(t.Name), idents, files)
+}
+
+// claimNames records that subject (`tool "x"`, `resource "y"`) writes the file stem
+// and declares ids in package tools, refusing a file or name another tool, resource or
+// prompt claimed (idents and files map each to its subject) or that the registry
+// declares.
+func claimNames(subject, stem string, ids []string, idents, files map[string]string) error {
+	kind, _, _ := strings.Cut(subject, " ")
 	if other, dup := files[stem]; dup {
-		return fmt.Errorf("tool %q collides with tool %q: both would be written to %s%s.go; choose another tool name", t.Name, other, toolsPkg, stem)
+		return fmt.Errorf("%s collides with %s: both would be written to %s%s.go; choose another %s name", subject, other, toolsPkg, stem, kind)
 	}
-	for _, id := range toolIdents(t.Name) {
+	for _, id := range ids {
 		if slices.Contains(registryIdents, id) {
-			return fmt.Errorf("tool %q would declare Go name %s, which the generated registry declares; choose another tool name", t.Name, id)
+			return fmt.Errorf("%s would declare Go name %s, which the generated registry declares; choose another %s name", subject, id, kind)
 		}
 		if other, dup := idents[id]; dup {
-			return fmt.Errorf("tool %q collides with tool %q: both would declare Go name %s; choose another tool name", t.Name, other, id)
+			return fmt.Errorf("%s collides with %s: both would declare Go name %s; choose another %s name", subject, other, id, kind)
 		}
 	}
-	files[stem] = t.Name
-	for _, id := range toolIdents(t.Name) {
-		idents[id] = t.Name
+	files[stem] = subject
+	for _, id := range ids {
+		idents[id] = subject
 	}
 	return nil
 }

@@ -61,23 +61,7 @@ func TestStepUp(t *testing.T) {
 	secret := randomSecret(t)
 	t.Run("dev authorization server", func(t *testing.T) {
 		srv := startStepUpServer(t)
-		ln, err := devserver.Listen("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, err := devserver.NewKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		issuer := "http://" + ln.Addr().String()
-		as, err := devserver.New(devserver.Config{
-			Issuer: issuer, Resource: srv.MCPURL, Scopes: stepUpPolicy.All(), Key: key,
-			Client: devserver.Client{ID: stepUpClient, Secret: secret},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		serveOn(t, ln, as.Handler())
+		issuer := startDevAS(t, srv.MCPURL, stepUpPolicy.All(), secret)
 		srv.serveFor(t, issuer)
 		testStepUp(t, p, srv, issuer, secret)
 	})
@@ -91,11 +75,38 @@ func TestStepUp(t *testing.T) {
 	})
 }
 
-// stepUpServer is an mcp-go server with greet_user and admin_op behind protect.New.
+// startDevAS serves the dev authorization server for resource, issuing scopes to the
+// client stepUpClient with secret, and returns its issuer.
+func startDevAS(t *testing.T, resource string, scopes []string, secret string) string {
+	t.Helper()
+	ln, err := devserver.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := devserver.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	as, err := devserver.New(devserver.Config{
+		Issuer: issuer, Resource: resource, Scopes: scopes, Key: key,
+		Client: devserver.Client{ID: stepUpClient, Secret: secret},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveOn(t, ln, as.Handler())
+	return issuer
+}
+
+// stepUpServer is an mcp-go server with greet_user and admin_op behind protect.New
+// with stepUpPolicy, unless policy and register say otherwise.
 type stepUpServer struct {
-	MCPURL string
-	ln     net.Listener
-	log    *logcapture.Buffer
+	MCPURL   string
+	ln       net.Listener
+	log      *logcapture.Buffer
+	policy   auth.ScopePolicy
+	register func(*server.MCPServer) // adds what the server serves
 }
 
 // startStepUpServer reserves the server's address: the authorization server needs its
@@ -106,7 +117,19 @@ func startStepUpServer(t *testing.T) *stepUpServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	return &stepUpServer{MCPURL: "http://" + ln.Addr().String() + "/mcp", ln: ln, log: &logcapture.Buffer{}}
+	return &stepUpServer{MCPURL: "http://" + ln.Addr().String() + "/mcp", ln: ln, log: &logcapture.Buffer{},
+		policy: stepUpPolicy, register: stepUpTools}
+}
+
+// stepUpTools adds greet_user and admin_op.
+func stepUpTools(m *server.MCPServer) {
+	m.AddTool(mcp.NewTool("greet_user", mcp.WithString("name", mcp.Required())),
+		func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return mcp.NewToolResultText("Hi " + req.GetString("name", "") + ", welcome to " + serverName + "!"), nil
+		})
+	m.AddTool(mcp.NewTool("admin_op"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return mcp.NewToolResultText("admin operation done"), nil
+	})
 }
 
 // serveFor serves the MCP server protected for issuer, found as in production: the
@@ -119,17 +142,11 @@ func (s *stepUpServer) serveFor(t *testing.T, issuer string) {
 		t.Fatal(err)
 	}
 	m := server.NewMCPServer(serverName, "1.0.0")
-	m.AddTool(mcp.NewTool("greet_user", mcp.WithString("name", mcp.Required())),
-		func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			return mcp.NewToolResultText("Hi " + req.GetString("name", "") + ", welcome to " + serverName + "!"), nil
-		})
-	m.AddTool(mcp.NewTool("admin_op"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		return mcp.NewToolResultText("admin operation done"), nil
-	})
+	s.register(m)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	srv, err := protect.New(ctx, set, server.NewStreamableHTTPServer(m), protect.Options{
-		Name: serverName, Scopes: stepUpPolicy,
+		Name: serverName, Scopes: s.policy,
 		Logger: slog.New(slog.NewTextHandler(s.log, nil)),
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"slices"
 	"strings"
@@ -19,11 +20,11 @@ import (
 func newAddCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add",
-		Short: "Add to an existing project (add tool NAME, add scope NAME)",
+		Short: "Add to an existing project (add tool|scope|resource|prompt NAME)",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newAddToolCommand(a), newAddScopeCommand(a))
+	cmd.AddCommand(newAddToolCommand(a), newAddScopeCommand(a), newAddResourceCommand(a), newAddPromptCommand(a))
 	return cmd
 }
 
@@ -132,22 +133,10 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 		}
 	}
 
-	var p Prompter
-	if !o.yes {
-		p = a.prompter()
-	}
-	switch {
-	case p != nil:
-		given := func(field string) bool { return cmd.Flags().Changed(strings.TrimPrefix(toolFlag(field), "--")) }
-		for q := range generator.ToolQuestions(spec, &tool, given) {
-			if err := ask(p, q); err != nil {
-				return err
-			}
-		}
-	case !o.yes:
-		if err := o.requireNonInteractive(tool, cmd.Flags()); err != nil {
-			return err
-		}
+	given := func(field string) bool { return cmd.Flags().Changed(strings.TrimPrefix(toolFlag(field), "--")) }
+	if err := askMissing(a, o.yes, generator.ToolQuestions(spec, &tool, given),
+		func() error { return o.requireNonInteractive(tool, cmd.Flags()) }); err != nil {
+		return err
 	}
 	if tool.Name == "" {
 		return usagef("missing NAME; pass the tool name as in 'mcpgen add tool weather --yes'")
@@ -161,6 +150,24 @@ func (o *addToolOptions) run(a *app, cmd *cobra.Command, args []string) error {
 	}
 	return writeAddition(cmd.OutOrStdout(), dir, "tool "+tool.Name, add.Changes, o.dryRun,
 		func(out io.Writer, dryRun bool) { printAddition(out, dir, add, dryRun) })
+}
+
+// askMissing asks the questions of an `add` command in a terminal; without one it calls
+// require, which names the flags still missing; with --yes (yes) it does neither.
+func askMissing(a *app, yes bool, questions iter.Seq[generator.Question], require func() error) error {
+	if yes {
+		return nil
+	}
+	p := a.prompter()
+	if p == nil {
+		return require()
+	}
+	for q := range questions {
+		if err := ask(p, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeAddition writes the changes of an `add` command to the project in dir, all or
@@ -224,16 +231,24 @@ func (o *addToolOptions) toolFromFlags(args []string, scopeGiven bool) (generato
 // givenToolProblems is what the generator's own ValidateTool says about t, leaving out
 // the name unless it was given (it may still be asked for).
 func givenToolProblems(t generator.Tool, nameGiven bool) error {
-	var se *generator.SpecError
-	if !errors.As(generator.ValidateTool(t), &se) {
+	return flagProblems(generator.ValidateTool(t), toolFlag, func(p generator.Problem) bool {
+		return p.Field == "name" && (!nameGiven || t.Name == "")
+	})
+}
+
+// flagProblems is what err, a *generator.SpecError, says, each problem as an error
+// naming the flag of its field; skip leaves out problems of values still to be asked
+// for. nil for any other error, or none left.
+func flagProblems(err error, flag func(field string) string, skip func(generator.Problem) bool) error {
+	se, ok := errors.AsType[*generator.SpecError](err)
+	if !ok {
 		return nil
 	}
 	var errs []error
 	for _, p := range se.Problems {
-		if p.Field == "name" && (!nameGiven || t.Name == "") {
-			continue
+		if !skip(p) {
+			errs = append(errs, fmt.Errorf("invalid %s: %s", flag(p.Field), p.Message))
 		}
-		errs = append(errs, fmt.Errorf("invalid %s: %s", toolFlag(p.Field), p.Message))
 	}
 	return errors.Join(errs...)
 }

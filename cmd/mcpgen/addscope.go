@@ -93,19 +93,8 @@ func (o *addScopeOptions) run(a *app, cmd *cobra.Command, args []string) error {
 		}
 	}
 
-	var p Prompter
-	if !o.yes {
-		p = a.prompter()
-	}
-	switch {
-	case p != nil:
-		given := func(field string) bool { return cmd.Flags().Changed(field) }
-		for q := range generator.ScopeQuestions(spec, &d, given) {
-			if err := ask(p, q); err != nil {
-				return err
-			}
-		}
-	case !o.yes:
+	given := func(field string) bool { return cmd.Flags().Changed(field) }
+	if err := askMissing(a, o.yes, generator.ScopeQuestions(spec, &d, given), func() error {
 		var missing []string
 		if d.Name == "" {
 			missing = append(missing, "NAME")
@@ -116,6 +105,9 @@ func (o *addScopeOptions) run(a *app, cmd *cobra.Command, args []string) error {
 		if len(missing) > 0 {
 			return usagef(`missing %s: pass them on the command line, as in 'mcpgen add scope files:admin --implies files:write --description "Manage every file"', or run in a terminal to be asked (--yes declares the scope with what was given)`, andList(missing))
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	if d.Name == "" {
 		return usagef("missing NAME; pass the scope name as in 'mcpgen add scope files:admin --yes'")

@@ -226,3 +226,93 @@ func TestInteractiveAddScopeAsksOnlyWhatFlagsDidNotGive(t *testing.T) {
 		}
 	}
 }
+
+// TestInteractiveAddResourceAndPrompt: answered in a terminal, the questions build the
+// resource template and the prompt of the greeting-server-resources golden tree, so
+// their files equal the golden ones; bad answers are refused with the reason.
+func TestInteractiveAddResourceAndPrompt(t *testing.T) {
+	dir := greetingProject(t)
+	res := runOnPTY(t, []string{"add", "resource", "--dir", dir}, func(d *dialog) {
+		d.expect("Resource name")
+		d.answer("city weather")
+		d.expect(`Sorry, your reply was invalid: "city weather" is not a valid resource name`)
+		d.answer("city_weather")
+
+		d.expect("URI, or URI template with {variables}")
+		d.answer("cities/{city}")
+		d.expect(`Sorry, your reply was invalid: "cities/{city}" does not expand to an absolute URI`)
+		d.answer("weather://cities/{city}")
+
+		d.expect("Description")
+		d.answer("Current weather of a city.")
+
+		d.expect("MIME type")
+		d.answer("json")
+		d.expect(`Sorry, your reply was invalid: "json" is not a MIME type`)
+		d.answer("application/json")
+
+		d.expect("Scopes a token needs to read it (comma-separated; the server knows usr:read)")
+		d.answer("weather:read")
+
+		d.expect("add resource city_weather to " + dir)
+		d.expect("next: implement city_weather")
+	})
+	if res.code != exitOK {
+		t.Fatalf("add resource: exit code %d, want %d; screen:\n%s", res.code, exitOK, res.screen)
+	}
+	res = runOnPTY(t, []string{"add", "prompt", "--dir", dir}, func(d *dialog) {
+		d.expect("Prompt name")
+		d.answer("summarize")
+		d.expect("Description")
+		d.answer("Summarizes a text.")
+
+		d.expect("Add an argument?")
+		d.expect("(Y/n)")
+		d.answer("")
+		d.expect("Argument name")
+		d.answer("Text")
+		d.expect(`Sorry, your reply was invalid: argument "Text" is not a valid name`)
+		d.answer("text")
+		d.expect("Is text required?")
+		d.answer("y")
+		d.expect("Description of text (optional)")
+		d.answer("Text to summarize")
+
+		d.expect("Add an argument?")
+		d.expect("(y/N)")
+		d.answer("y")
+		d.expect("Argument name")
+		d.answer("text")
+		d.expect(`Sorry, your reply was invalid: argument "text" is already declared`)
+		d.answer("tone")
+		d.expect("Is tone required?")
+		d.answer("n")
+		d.expect("Description of tone (optional)")
+		d.answer("")
+		d.expect("Add an argument?")
+		d.answer("")
+
+		d.expect("Scopes a token needs to get it")
+		d.answer("prompts:read")
+		d.expect("add prompt summarize to " + dir)
+	})
+	if res.code != exitOK {
+		t.Fatalf("add prompt: exit code %d, want %d; screen:\n%s", res.code, exitOK, res.screen)
+	}
+	for _, p := range []string{
+		"internal/tools/resource_city_weather.go", "internal/tools/resource_city_weather_test.go",
+		"internal/tools/prompt_summarize.go", "internal/tools/prompt_summarize_test.go",
+	} {
+		got, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join("..", "..", "testdata", "golden", "greeting-server-resources", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the golden tree's:\n%s", p, got)
+		}
+	}
+}

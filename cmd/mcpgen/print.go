@@ -94,21 +94,7 @@ func printAddition(w io.Writer, dir string, add *generator.Addition, dryRun bool
 	}
 	fmt.Fprintf(w, "%sadd tool %s to %s:\n", would, add.Tool.Name, displayDir(dir))
 	src, _ := generator.ToolFiles(add.Tool.Name)
-	for _, c := range add.Changes {
-		verb, note := "update", ""
-		switch {
-		case c.Create && c.Path == src:
-			verb, note = "create", "  (yours: implement the tool here)"
-		case c.Create:
-			verb = "create"
-		case c.Path == generator.ReadmeFile:
-			note = "  (tables only)"
-		}
-		if !dryRun {
-			verb += "d"
-		}
-		fmt.Fprintf(w, "  %s%s %s%s\n", would, verb, c.Path, note)
-	}
+	printChanges(w, add.Changes, src, "tool", dryRun)
 	switch {
 	case add.Tool.Public:
 		fmt.Fprintf(w, "tool %s is public: anyone can call it, without a token\n", add.Tool.Name)
@@ -129,6 +115,55 @@ func printAddition(w io.Writer, dir string, add *generator.Addition, dryRun bool
 	}
 }
 
+// printChanges lists the files an addition creates and updates; src is the new
+// user-owned source file of the kind of thing added ("tool"), "" for none.
+func printChanges(w io.Writer, changes []generator.Change, src, kind string, dryRun bool) {
+	would := ""
+	if dryRun {
+		would = "would "
+	}
+	for _, c := range changes {
+		verb, note := "update", ""
+		switch {
+		case c.Create && c.Path == src:
+			verb, note = "create", "  (yours: implement the "+kind+" here)"
+		case c.Create:
+			verb = "create"
+		case c.Path == generator.ReadmeFile:
+			note = "  (tables only)"
+		}
+		if !dryRun {
+			verb += "d"
+		}
+		fmt.Fprintf(w, "  %s%s %s%s\n", would, verb, c.Path, note)
+	}
+}
+
+// printItemAddition says what was (or would be) written for a new resource or prompt
+// (kind) called name, whose user-owned source is src and which needs scopes.
+func printItemAddition(w io.Writer, dir string, add *generator.Addition, dryRun bool, kind, name, src string, scopes []string) {
+	would := ""
+	if dryRun {
+		would = "would "
+	}
+	fmt.Fprintf(w, "%sadd %s %s to %s:\n", would, kind, name, displayDir(dir))
+	printChanges(w, add.Changes, src, kind, dryRun)
+	if add.BaselineDefault {
+		fmt.Fprintf(w, "%s %s requires the baseline scopes %s (no --scope given)\n", kind, name, strings.Join(scopes, ", "))
+	} else {
+		fmt.Fprintf(w, "%s %s requires the scopes %s (else 403 insufficient_scope naming them)\n", kind, name, strings.Join(scopes, ", "))
+	}
+	for _, sc := range add.NewScopes {
+		fmt.Fprintf(w, "new scope %s: the metadata now lists it in scopes_supported (a baseline scope); let your authorization server issue it to clients that may use %s\n", sc, name)
+	}
+	for _, n := range add.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if !dryRun {
+		fmt.Fprintf(w, "\nnext: implement %s in %s, then run go test ./...\n", name, src)
+	}
+}
+
 // printScopeAddition says what was (or would be) written for a new scope, what kind of
 // scope it is and what to do next.
 func printScopeAddition(w io.Writer, dir string, add *generator.Addition, dryRun bool) {
@@ -138,16 +173,7 @@ func printScopeAddition(w io.Writer, dir string, add *generator.Addition, dryRun
 	}
 	d := add.Scope
 	fmt.Fprintf(w, "%sadd scope %s to %s:\n", would, d.Name, displayDir(dir))
-	for _, c := range add.Changes {
-		verb, note := "update", ""
-		if c.Path == generator.ReadmeFile {
-			note = "  (tables only)"
-		}
-		if !dryRun {
-			verb += "d"
-		}
-		fmt.Fprintf(w, "  %s%s %s%s\n", would, verb, c.Path, note)
-	}
+	printChanges(w, add.Changes, "", "scope", dryRun)
 	if d.Baseline {
 		fmt.Fprintf(w, "%s is a baseline scope: the 401 challenge and scopes_supported name it; let your authorization server issue it to this server's clients\n", d.Name)
 	} else {

@@ -71,9 +71,10 @@ func newServer(ctx context.Context, cfg config.Config, logger *slog.Logger, keys
 	})
 }
 
-// newMCPHandler builds the MCP server with every tool of the registry and serves it over
-// Streamable HTTP, in both protocol eras mcp-go speaks: 2025-11-25 (initialize, then a
-// session) and 2026-07-28 (stateless by design). Each tool call writes an audit line.
+// newMCPHandler builds the MCP server with every tool, resource and prompt of the
+// registry and serves it over Streamable HTTP, in both protocol eras mcp-go speaks:
+// 2025-11-25 (initialize, then a session) and 2026-07-28 (stateless by design). Each
+// tool call writes an audit line.
 //
 // Stateless sessions: 2025-11-25 clients get a random session id with no server-side
 // session store; the runtime binds it to the caller it was issued to (MCP_SESSION_KEY),
@@ -83,16 +84,20 @@ func newServer(ctx context.Context, cfg config.Config, logger *slog.Logger, keys
 // of its own. Tools that keep per-session state would need server.WithStateful(true) and
 // sticky sessions instead.
 //
-// The tool filter applies tools.Policy to tools/list: with FilterLists set there, each
-// caller sees only the tools its token can call; otherwise every tool is listed.
+// The tool and prompt filters and the resource list hooks apply tools.Policy to
+// tools/list, prompts/list, resources/list and resources/templates/list: with
+// FilterLists set there, each caller sees only what its token can use; otherwise
+// everything is listed. Registering a resource or prompt declares that capability.
 func newMCPHandler(logger *slog.Logger) *server.StreamableHTTPServer {
 	hooks := &server.Hooks{}
+	auth.FilterResourceLists(hooks, tools.Policy)
 	s := server.NewMCPServer(tools.ServerName, serverVersion,
 		server.WithToolCapabilities(false),
 		server.WithInputSchemaValidation(),
 		server.WithRecovery(),
 		server.WithHooks(hooks),
 		server.WithToolFilter(auth.ToolFilter(tools.Policy)),
+		server.WithPromptFilter(auth.PromptFilter(tools.Policy)),
 	)
 	audit.Hook(hooks, s, logger)
 	tools.Register(s)

@@ -85,9 +85,7 @@ func TestResourceAndPromptScopes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := bearer(token(tc.scopes...))
-			for k, v := range tc.header {
-				h[k] = v
-			}
+			maps.Copy(h, tc.header)
 			w := e.do(http.MethodPost, "/mcp", tc.body, h)
 			if w.Code != tc.status {
 				t.Fatalf("status %d, want %d; body %s", w.Code, tc.status, w.Body)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -96,7 +97,7 @@ func FuzzResourceDispatch(f *testing.F) {
 		}
 		for _, entry := range served {
 			var scopes []string
-			switch kind, key, _ := cut(entry); kind {
+			switch kind, key, _ := strings.Cut(entry, " "); kind {
 			case "resource":
 				scopes = policy.Resources[key]
 			case "template":
@@ -111,13 +112,4 @@ func FuzzResourceDispatch(f *testing.F) {
 			}
 		}
 	})
-}
-
-func cut(entry string) (kind, key string, ok bool) {
-	for i := range len(entry) {
-		if entry[i] == ' ' {
-			return entry[:i], entry[i+1:], true
-		}
-	}
-	return entry, "", false
 }
